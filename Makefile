@@ -1,0 +1,62 @@
+# strait - top-level entry points. meson + ninja do the building; this file
+# only names the jobs. See README.md.
+#
+#   make demo    install what is missing, build, run the seeds' scenario
+#   make check   install what is missing, build with ASan+UBSan, run every test
+#   make bench   build optimised and run the benchmarks (bench/README.md)
+#   make format  clang-format every C file in place
+
+BUILD      ?= build
+TESTBUILD  ?= build-test
+FUZZBUILD  ?= build-fuzz
+FUZZ_SECS  ?= 30
+
+.PHONY: all deps build demo check test fuzz bench format format-check docs clean
+
+all: build
+
+deps:
+	@scripts/deps.sh all
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+$(TESTBUILD)/build.ninja:
+	meson setup $(TESTBUILD) --buildtype=debug -Db_sanitize=address,undefined \
+		-Db_lundef=false >/dev/null
+
+$(FUZZBUILD)/build.ninja:
+	CC=clang meson setup $(FUZZBUILD) --buildtype=debug -Dfuzz=true -Dbench=false \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+check: deps $(TESTBUILD)/build.ninja $(FUZZBUILD)/build.ninja
+	@ninja -C $(TESTBUILD) >/dev/null
+	@ninja -C $(FUZZBUILD) >/dev/null
+	@scripts/check.sh $(TESTBUILD) $(FUZZBUILD) $(FUZZ_SECS)
+
+fuzz: deps $(FUZZBUILD)/build.ninja
+	@ninja -C $(FUZZBUILD) >/dev/null
+	@scripts/fuzz.sh $(FUZZBUILD) 600
+
+bench: deps
+	@[ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release >/dev/null
+	@ninja -C build-bench >/dev/null
+	@bench/run.sh build-bench
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+docs: build
+	@scripts/gen-docs.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD) build-bench

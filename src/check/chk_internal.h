@@ -1,0 +1,21 @@
+/*
+ * chk_internal.h - rule segments. Each chk_<area>.c file holds the rule
+ * functions of one area and its table segment; chk.c joins the segments.
+ */
+#ifndef STRAIT_CHK_INTERNAL_H
+#define STRAIT_CHK_INTERNAL_H
+
+#include "chk.h"
+
+struct chk_segment {
+	const struct chk_rule *rules;
+	uint32_t n;
+};
+
+extern const struct chk_segment chk_seg_circuit; /* chk_circuit.c: ER0xx */
+extern const struct chk_segment chk_seg_network; /* chk_network.c: NW1xx */
+extern const struct chk_segment chk_seg_dr;      /* chk_dr.c: DR2xx */
+
+#define CHK_SEGMENT(id, arr) const struct chk_segment id = {arr, LIB_ARRAY_LEN(arr)}
+
+#endif

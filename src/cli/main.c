@@ -1,0 +1,287 @@
+/*
+ * main.c - strait, the command-line tool.
+ *
+ * Offline commands on estate files. Each command is one row of the table
+ * below (name, usage, summary, handler); `strait help` and usage errors are
+ * derived from it. Exit status: 0 the answer is good, 1 the answer is bad
+ * (errors found), 2 the input or the command line was unusable.
+ */
+#include "check/chk.h"
+#include "estate/est.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EXIT_GOOD = 0, EXIT_BAD = 1, EXIT_UNUSABLE = 2 };
+
+struct cli_cmd {
+	const char *name;
+	const char *usage;
+	const char *summary;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct cli_cmd *cur;
+
+static int
+usage_error(const char *fmt, ...) LIB_PRINTF(1, 2);
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("strait: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: strait %s %s\n", cur->name, cur->usage);
+	return EXIT_UNUSABLE;
+}
+
+static struct estate *
+load_or_report(const char *path)
+{
+	struct lib_diags d;
+	struct estate *e = NULL;
+	lib_diags_init(&d);
+	est_load_file(path, &d, &e);
+	lib_diags_sort(&d);
+	lib_diags_print(&d, stderr);
+	if (!e)
+		fprintf(stderr, "strait: %s: %u error%s, estate not loaded\n", path, d.nerr,
+			d.nerr == 1 ? "" : "s");
+	lib_diags_free(&d);
+	return e;
+}
+
+static const struct option out_opts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"rule", required_argument, NULL, 'r'},
+	{"write", no_argument, NULL, 'w'},
+	{"check", no_argument, NULL, 'c'},
+	{"markdown", no_argument, NULL, 'm'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+cmd_check(int argc, char **argv)
+{
+	const char *fmt = "table", *only[64];
+	size_t nonly = 0;
+	int o;
+	while ((o = getopt_long(argc, argv, "o:r:h", out_opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			fmt = optarg;
+			break;
+		case 'r':
+			if (!chk_rule_find(optarg))
+				return usage_error("unknown rule '%s' (strait rules lists them)",
+						   optarg);
+			if (nonly < LIB_ARRAY_LEN(only))
+				only[nonly++] = optarg;
+			break;
+		default:
+			return usage_error("bad option");
+		}
+	}
+	if (strcmp(fmt, "table") && strcmp(fmt, "json") && strcmp(fmt, "sarif"))
+		return usage_error("unknown output '%s' (expected table, json or sarif)", fmt);
+	if (optind != argc - 1)
+		return usage_error("expected one estate file");
+	struct estate *e = load_or_report(argv[optind]);
+	if (!e)
+		return EXIT_UNUSABLE;
+	struct chk_result r;
+	chk_run(e, only, nonly, &r);
+	if (strcmp(fmt, "table") == 0) {
+		chk_print_table(e, &r, stdout);
+	} else {
+		char *s = strcmp(fmt, "json") == 0 ? chk_json(e, &r) : chk_sarif(e, &r);
+		puts(s);
+		free(s);
+	}
+	int rc = r.nerr ? EXIT_BAD : EXIT_GOOD;
+	chk_result_free(&r);
+	est_free(e);
+	return rc;
+}
+
+static int
+cmd_fmt(int argc, char **argv)
+{
+	const char *fmt = "yaml";
+	bool write = false, check = false;
+	int o;
+	while ((o = getopt_long(argc, argv, "o:wch", out_opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			fmt = optarg;
+			break;
+		case 'w':
+			write = true;
+			break;
+		case 'c':
+			check = true;
+			break;
+		default:
+			return usage_error("bad option");
+		}
+	}
+	if (strcmp(fmt, "yaml") && strcmp(fmt, "json"))
+		return usage_error("unknown output '%s' (expected yaml or json)", fmt);
+	if (optind != argc - 1)
+		return usage_error("expected one estate file");
+	const char *path = argv[optind];
+	struct estate *e = load_or_report(path);
+	if (!e)
+		return EXIT_UNUSABLE;
+	char *s = est_emit(e, strcmp(fmt, "json") == 0 ? EST_FMT_JSON : EST_FMT_YAML);
+	int rc = EXIT_GOOD;
+	if (check || write) {
+		char *old = NULL;
+		size_t n;
+		bool same = lib_read_file(path, &old, &n) == 0 && strcmp(old, s) == 0;
+		free(old);
+		if (check && !same) {
+			fprintf(stderr, "strait: %s is not in canonical form (strait fmt -w fixes it)\n",
+				path);
+			rc = EXIT_BAD;
+		} else if (write && !same) {
+			int w = lib_write_atomic(path, s, strlen(s));
+			if (w) {
+				fprintf(stderr, "strait: %s: cannot write: %s\n", path, strerror(-w));
+				rc = EXIT_UNUSABLE;
+			}
+		}
+	} else {
+		fputs(s, stdout);
+	}
+	free(s);
+	est_free(e);
+	return rc;
+}
+
+static int
+cmd_schema(int argc, char **argv)
+{
+	bool md = false;
+	int o;
+	while ((o = getopt_long(argc, argv, "mh", out_opts, NULL)) != -1) {
+		if (o == 'm')
+			md = true;
+		else
+			return usage_error("bad option");
+	}
+	if (optind != argc)
+		return usage_error("takes no arguments");
+	char *s = md ? est_markdown_reference() : est_json_schema();
+	fputs(s, stdout);
+	free(s);
+	return EXIT_GOOD;
+}
+
+static int
+cmd_summary(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("expected one estate file");
+	struct estate *e = load_or_report(argv[1]);
+	if (!e)
+		return EXIT_UNUSABLE;
+	char *s = est_summary(e);
+	fputs(s, stdout);
+	free(s);
+	est_free(e);
+	return EXIT_GOOD;
+}
+
+static int
+cmd_rules(int argc, char **argv)
+{
+	const char *fmt = "table";
+	int o;
+	while ((o = getopt_long(argc, argv, "o:h", out_opts, NULL)) != -1) {
+		if (o == 'o')
+			fmt = optarg;
+		else
+			return usage_error("bad option");
+	}
+	static const char *const sev[] = {"error", "warning", "info"};
+	bool json = strcmp(fmt, "json") == 0;
+	if (!json && strcmp(fmt, "table"))
+		return usage_error("unknown output '%s' (expected table or json)", fmt);
+	if (json)
+		puts("[");
+	for (uint32_t i = 0; i < chk_rule_count(); i++) {
+		const struct chk_rule *r = chk_rule_at(i);
+		if (json)
+			printf("  {\"id\": \"%s\", \"severity\": \"%s\", \"title\": \"%s\"}%s\n",
+			       r->id, sev[r->sev], r->title, i + 1 < chk_rule_count() ? "," : "");
+		else
+			printf("%-6s %-7s %s\n       source: %s\n", r->id, sev[r->sev], r->title,
+			       r->source);
+	}
+	if (json)
+		puts("]");
+	return EXIT_GOOD;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_cmd cmds[] = {
+	{"check", "ESTATE [-o table|json|sarif] [--rule ID]...",
+	 "check an estate against every rule; exit 1 when errors are found", cmd_check},
+	{"fmt", "ESTATE [-o yaml|json] [--write|--check]",
+	 "print the estate in canonical form", cmd_fmt},
+	{"summary", "ESTATE", "what the estate holds, in a few lines", cmd_summary},
+	{"rules", "[-o table|json]", "list the check rules", cmd_rules},
+	{"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown",
+	 cmd_schema},
+	{"help", "[COMMAND]", "this text", cmd_help},
+};
+
+static int
+cmd_help(int argc, char **argv)
+{
+	FILE *out = argc > 0 ? stdout : stderr;
+	fputs("strait - network-aware disaster recovery for hybrid estates\n\ncommands:\n", out);
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cmds); i++)
+		fprintf(out, "  strait %s %s\n      %s\n", cmds[i].name, cmds[i].usage,
+			cmds[i].summary);
+	fputs("\nexit status: 0 good, 1 bad (errors found), 2 unusable input\n", out);
+	return EXIT_GOOD;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return EXIT_UNUSABLE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, NULL);
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("strait 0.1.0");
+		return EXIT_GOOD;
+	}
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			cur = &cmds[i];
+			optind = 1;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	const char *names[LIB_ARRAY_LEN(cmds)];
+	for (size_t i = 0; i < LIB_ARRAY_LEN(cmds); i++)
+		names[i] = cmds[i].name;
+	const char *near = lib_nearest(argv[1], names, LIB_ARRAY_LEN(cmds));
+	fprintf(stderr, "strait: unknown command '%s'%s%s%s (strait help lists them)\n", argv[1],
+		near ? ", did you mean '" : "", near ? near : "", near ? "'?" : "");
+	return EXIT_UNUSABLE;
+}

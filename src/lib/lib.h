@@ -1,0 +1,150 @@
+/*
+ * lib.h - the small shared toolkit every strait module builds on.
+ *
+ * Arena: one bump allocator per lifetime (a loaded estate, a request). Nothing
+ * allocated from an arena is freed on its own; the arena goes all at once.
+ *
+ * Map: string -> uint64 open-addressing hash table keyed by XXH3; keys are
+ * borrowed (they must outlive the map, which arena strings do).
+ *
+ * Diag: a list of diagnostics (file:line:col, severity, object path, message,
+ * hint). Loaders collect every error of an input instead of stopping at the
+ * first one, then print them sorted by position.
+ *
+ * Units: durations (5m, 4h), sizes (32GiB) and bandwidths (1Gbps) in text, as
+ * the estate file and the CLI read and print them.
+ *
+ * Library functions return 0 or a negative errno; allocation failure aborts
+ * (lib_oom), since no caller could do anything better than exit.
+ */
+#ifndef STRAIT_LIB_H
+#define STRAIT_LIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define LIB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define LIB_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+_Noreturn void lib_oom(void);
+void *lib_xmalloc(size_t n);
+void *lib_xcalloc(size_t n, size_t sz);
+void *lib_xrealloc(void *p, size_t n);
+char *lib_xstrdup(const char *s);
+
+/* ---- arena ---------------------------------------------------------- */
+
+struct lib_arena_chunk;
+struct lib_arena {
+	struct lib_arena_chunk *head;
+	size_t used;  /* bytes handed out, for memory accounting */
+	size_t total; /* bytes reserved from malloc */
+};
+
+void lib_arena_init(struct lib_arena *a);
+void lib_arena_free(struct lib_arena *a);
+void *lib_arena_alloc(struct lib_arena *a, size_t n); /* zeroed, 16-aligned */
+char *lib_arena_strdup(struct lib_arena *a, const char *s);
+char *lib_arena_strndup(struct lib_arena *a, const char *s, size_t n);
+char *lib_arena_printf(struct lib_arena *a, const char *fmt, ...) LIB_PRINTF(2, 3);
+
+/* ---- growable vector (heap) ------------------------------------------ */
+
+struct lib_vec {
+	void *v;
+	uint32_t n, cap;
+	uint32_t esz;
+};
+
+void lib_vec_init(struct lib_vec *vec, size_t esz);
+void *lib_vec_push(struct lib_vec *vec); /* zeroed slot */
+void lib_vec_free(struct lib_vec *vec);
+/* Copy the vector into the arena and free the heap copy. */
+void *lib_vec_to_arena(struct lib_vec *vec, struct lib_arena *a);
+
+/* ---- string map -------------------------------------------------------- */
+
+struct lib_map_slot {
+	const char *key;
+	uint64_t hash;
+	uint64_t val;
+};
+struct lib_map {
+	struct lib_map_slot *slots;
+	uint32_t n, cap;
+};
+
+void lib_map_init(struct lib_map *m);
+void lib_map_free(struct lib_map *m);
+/* Returns 0, or -EEXIST (leaving the old value) when the key is present. */
+int lib_map_put(struct lib_map *m, const char *key, uint64_t val);
+bool lib_map_get(const struct lib_map *m, const char *key, uint64_t *val);
+uint64_t lib_hash(const void *p, size_t n);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+enum lib_sev { LIB_SEV_ERROR, LIB_SEV_WARNING, LIB_SEV_INFO };
+
+struct lib_diag {
+	const char *file;
+	uint32_t line, col; /* 1-based; 0 when unknown */
+	enum lib_sev sev;
+	char *path; /* object path, e.g. vnets[spoke1].subnets[app] */
+	char *msg;
+	char *hint; /* "did you mean ...", or what is expected; may be NULL */
+};
+
+struct lib_diags {
+	struct lib_vec v; /* of struct lib_diag, heap strings */
+	uint32_t nerr;
+};
+
+void lib_diags_init(struct lib_diags *d);
+void lib_diags_free(struct lib_diags *d);
+void lib_diag_add(struct lib_diags *d, enum lib_sev sev, const char *file, uint32_t line,
+		  uint32_t col, const char *path, const char *hint, const char *fmt, ...)
+	LIB_PRINTF(8, 9);
+void lib_diags_sort(struct lib_diags *d);
+/* file:line:col: error: path: msg (hint) -- one per line. */
+void lib_diags_print(const struct lib_diags *d, FILE *out);
+
+/* ---- strings ----------------------------------------------------------- */
+
+/* Edit distance, capped: returns cap+1 when the distance exceeds cap. */
+unsigned lib_edit_distance(const char *a, const char *b, unsigned cap);
+/* The candidate nearest to s within a distance that scales with its length, or NULL. */
+const char *lib_nearest(const char *s, const char *const *cands, size_t n);
+
+struct lib_buf {
+	char *s;
+	size_t n, cap;
+};
+void lib_buf_printf(struct lib_buf *b, const char *fmt, ...) LIB_PRINTF(2, 3);
+void lib_buf_vprintf(struct lib_buf *b, const char *fmt, va_list ap);
+void lib_buf_puts(struct lib_buf *b, const char *s);
+void lib_buf_free(struct lib_buf *b);
+
+/* ---- units ------------------------------------------------------------- */
+
+/* "90s", "5m", "4h", "1d", "1h30m", a bare integer is seconds. */
+int lib_parse_duration(const char *s, int64_t *secs);
+/* "512B", "4KiB", "32GiB", "1TiB", "2TB" (SI), a bare integer is bytes. */
+int lib_parse_size(const char *s, uint64_t *bytes);
+/* "50Mbps", "1Gbps", "100Gbps"; stored in Mbps. */
+int lib_parse_bandwidth(const char *s, uint64_t *mbps);
+/* Canonical spellings: the largest unit that divides exactly. */
+void lib_fmt_duration(int64_t secs, char *out, size_t n);
+void lib_fmt_size(uint64_t bytes, char *out, size_t n);
+void lib_fmt_bandwidth(uint64_t mbps, char *out, size_t n);
+
+/* ---- files -------------------------------------------------------------- */
+
+/* Durable write: temp file in the same directory, fsync, rename, fsync dir. */
+int lib_write_atomic(const char *path, const void *data, size_t n);
+/* Whole file into a NUL-terminated heap buffer. */
+int lib_read_file(const char *path, char **data, size_t *n);
+
+#endif
