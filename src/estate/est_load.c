@@ -435,7 +435,9 @@ read_object(struct ld *l, const struct est_class *c, struct fy_node *n, void *ob
 			char hint[128];
 			if (near)
 				snprintf(hint, sizeof(hint), "did you mean '%s'?", near);
+			size_t old = path_push(l, "%s%s", l->plen ? "." : "", key);
 			ld_err(l, kp, near ? hint : NULL, "unknown key '%s' in %s", key, c->name);
+			path_pop(l, old);
 			continue;
 		}
 		const struct est_field *f = &c->fields[fi];

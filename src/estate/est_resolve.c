@@ -256,8 +256,7 @@ derive_peering(struct est_peering_cfg *p)
 		p->link_net[0] = p->subnet;
 		p->link_net[0].len++;
 		p->link_net[1] = p->link_net[0];
-		ip_prefix_nth(&p->link_net[0], ip_prefix_size(&p->link_net[0]),
-			      &p->link_net[1].a);
+		ip_prefix_nth(&p->subnet, ip_prefix_size(&p->link_net[0]), &p->link_net[1].a);
 	}
 	if (p->primary.a.af)
 		p->link_net[0] = p->primary;

@@ -1,0 +1,156 @@
+/*
+ * test_lib.c - units, edit distance, maps, arena, atomic writes.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+static void
+test_durations(void **state)
+{
+	int64_t s;
+	assert_int_equal(lib_parse_duration("5m", &s), 0);
+	assert_int_equal(s, 300);
+	assert_int_equal(lib_parse_duration("1h30m", &s), 0);
+	assert_int_equal(s, 5400);
+	assert_int_equal(lib_parse_duration("90", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(lib_parse_duration("2d", &s), 0);
+	assert_int_equal(s, 172800);
+	assert_int_equal(lib_parse_duration("5 m", &s), -EINVAL);
+	assert_int_equal(lib_parse_duration("5x", &s), -EINVAL);
+	assert_int_equal(lib_parse_duration("", &s), -EINVAL);
+	assert_int_equal(lib_parse_duration("1h30", &s), -EINVAL);
+	assert_int_equal(lib_parse_duration("99999999999999999999s", &s), -ERANGE);
+	char b[32];
+	lib_fmt_duration(5400, b, sizeof(b));
+	assert_string_equal(b, "90m");
+	lib_fmt_duration(14400, b, sizeof(b));
+	assert_string_equal(b, "4h");
+	lib_fmt_duration(61, b, sizeof(b));
+	assert_string_equal(b, "61s");
+}
+
+static void
+test_sizes(void **state)
+{
+	uint64_t v;
+	assert_int_equal(lib_parse_size("32GiB", &v), 0);
+	assert_true(v == 32ull << 30);
+	assert_int_equal(lib_parse_size("2TB", &v), 0);
+	assert_true(v == 2000000000000ull);
+	assert_int_equal(lib_parse_size("512", &v), 0);
+	assert_true(v == 512);
+	assert_int_equal(lib_parse_size("4Gib", &v), -EINVAL);
+	assert_int_equal(lib_parse_size("1h", &v), -EINVAL);
+	assert_int_equal(lib_parse_size("99999999PiB", &v), -ERANGE);
+	char b[32];
+	lib_fmt_size(32ull << 30, b, sizeof(b));
+	assert_string_equal(b, "32GiB");
+	lib_fmt_size(1536, b, sizeof(b));
+	assert_string_equal(b, "1536B");
+}
+
+static void
+test_bandwidth(void **state)
+{
+	uint64_t v;
+	assert_int_equal(lib_parse_bandwidth("1Gbps", &v), 0);
+	assert_true(v == 1000);
+	assert_int_equal(lib_parse_bandwidth("50Mbps", &v), 0);
+	assert_true(v == 50);
+	assert_int_equal(lib_parse_bandwidth("1000", &v), -EINVAL);
+	assert_int_equal(lib_parse_bandwidth("0Gbps", &v), -EINVAL);
+	assert_int_equal(lib_parse_bandwidth("Gbps", &v), -EINVAL);
+	char b[32];
+	lib_fmt_bandwidth(10000, b, sizeof(b));
+	assert_string_equal(b, "10Gbps");
+	lib_fmt_bandwidth(500, b, sizeof(b));
+	assert_string_equal(b, "500Mbps");
+}
+
+static void
+test_nearest(void **state)
+{
+	const char *c[] = {"address_space", "subnets", "gateways", "region"};
+	assert_string_equal(lib_nearest("adress_space", c, 4), "address_space");
+	assert_string_equal(lib_nearest("subnet", c, 4), "subnets");
+	assert_string_equal(lib_nearest("regoin", c, 4), "region");
+	assert_null(lib_nearest("bandwidth", c, 4));
+	assert_int_equal(lib_edit_distance("abc", "abc", 2), 0);
+	assert_int_equal(lib_edit_distance("ab", "ba", 2), 1);
+	assert_int_equal(lib_edit_distance("abcdef", "zzzzzz", 2), 3);
+}
+
+static void
+test_map(void **state)
+{
+	struct lib_map m;
+	lib_map_init(&m);
+	char keys[1000][16];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		assert_int_equal(lib_map_put(&m, keys[i], (uint64_t)i * 3), 0);
+	}
+	assert_int_equal(lib_map_put(&m, "k7", 1), -EEXIST);
+	for (int i = 0; i < 1000; i++) {
+		uint64_t v;
+		assert_true(lib_map_get(&m, keys[i], &v));
+		assert_true(v == (uint64_t)i * 3);
+	}
+	assert_false(lib_map_get(&m, "k1000", NULL));
+	lib_map_free(&m);
+}
+
+static void
+test_arena(void **state)
+{
+	struct lib_arena a;
+	lib_arena_init(&a);
+	char *big = lib_arena_alloc(&a, 3u << 20);
+	big[(3u << 20) - 1] = 1;
+	for (int i = 0; i < 10000; i++) {
+		char *p = lib_arena_printf(&a, "s%d", i);
+		assert_int_equal(((uintptr_t)p) % 16, 0);
+		assert_int_equal(atoi(p + 1), i);
+	}
+	assert_true(a.used >= (3u << 20));
+	assert_true(a.total >= a.used);
+	lib_arena_free(&a);
+}
+
+static void
+test_atomic_write(void **state)
+{
+	char dir[] = "/tmp/strait-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(lib_write_atomic(path, "one", 3), 0);
+	assert_int_equal(lib_write_atomic(path, "second", 6), 0);
+	char *data;
+	size_t n;
+	assert_int_equal(lib_read_file(path, &data, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(data, "second");
+	free(data);
+	assert_int_equal(lib_read_file(dir, &data, &n), -EISDIR);
+	snprintf(path, sizeof(path), "%s/missing/f", dir);
+	assert_int_equal(lib_write_atomic(path, "x", 1), -ENOENT);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_bandwidth), cmocka_unit_test(test_nearest),
+		cmocka_unit_test(test_map),	  cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_atomic_write),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
