@@ -154,15 +154,20 @@ plain_ok(const char *s)
 	for (size_t i = 0; i < LIB_ARRAY_LEN(words); i++)
 		if (strcasecmp(s, words[i]) == 0)
 			return false;
-	bool numeric = true;
+	bool digits = true;
 	for (const char *p = s; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
 		if (!(isalnum(ch) || strchr(" ._/+()=-", ch)))
 			return false;
-		if (!(isdigit(ch) || strchr("._+-eExXoObB", ch)))
-			numeric = false;
+		if (!isdigit(ch) && ch != '_')
+			digits = false;
 	}
-	return !numeric && !strstr(s, " #");
+	/* A reader would take these for numbers: 123, 1_000, 1.5, 1e3, 0x1f. */
+	char *end;
+	strtod(s, &end);
+	if (digits || *end == '\0')
+		return false;
+	return !strstr(s, " #");
 }
 
 static void

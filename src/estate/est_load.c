@@ -275,8 +275,8 @@ read_list(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst,
 			ld_err(l, pos, NULL, "expected exactly %lld items, found %d",
 			       (long long)f->min, cnt);
 		else
-			ld_err(l, pos, NULL, "expected at least %lld items, found %d",
-			       (long long)f->min, cnt);
+			ld_err(l, pos, NULL, "expected at least %lld item%s, found %d",
+			       (long long)f->min, f->min == 1 ? "" : "s", cnt);
 	}
 	char *arr = cnt ? lib_arena_alloc(&l->e->arena, f->esize * (size_t)cnt) : NULL;
 	void *it = NULL;
