@@ -17,7 +17,7 @@ struct chk_ctx {
 };
 
 static const struct chk_segment *const segments[] = {&chk_seg_circuit, &chk_seg_network,
-						     &chk_seg_dr};
+                                                     &chk_seg_dr};
 
 static const struct chk_rule **sorted;
 static uint32_t nsorted;
@@ -26,7 +26,7 @@ static int
 rule_cmp(const void *a, const void *b)
 {
 	return strcmp((*(const struct chk_rule *const *)a)->id,
-		      (*(const struct chk_rule *const *)b)->id);
+	              (*(const struct chk_rule *const *)b)->id);
 }
 
 static void
@@ -176,7 +176,7 @@ chk_print_table(const struct estate *e, const struct chk_result *r, FILE *out)
 		fprintf(out, "    fix: %s [%s]\n", f[i].rule->hint, f[i].rule->source);
 	}
 	fprintf(out, "%u error%s, %u warning%s, %u info\n", r->nerr, r->nerr == 1 ? "" : "s",
-		r->nwarn, r->nwarn == 1 ? "" : "s", r->ninfo);
+	        r->nwarn, r->nwarn == 1 ? "" : "s", r->ninfo);
 }
 
 static json_t *
@@ -184,10 +184,10 @@ objs_json(const struct chk_finding *f)
 {
 	json_t *a = json_array();
 	for (uint32_t k = 0; k < f->nobjs; k++)
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:i, s:i}", "kind",
-						   est_kind_name(f->objs[k].kind), "name",
-						   f->objs[k].name, "line", (int)f->objs[k].pos.line,
-						   "col", (int)f->objs[k].pos.col));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s?, s:i, s:i}", "kind", est_kind_name(f->objs[k].kind),
+		                 "name", f->objs[k].name, "line", (int)f->objs[k].pos.line, "col",
+		                 (int)f->objs[k].pos.col));
 	return a;
 }
 
@@ -198,14 +198,13 @@ chk_json(const struct estate *e, const struct chk_result *r)
 	const struct chk_finding *f = r->findings.v;
 	for (uint32_t i = 0; i < r->findings.n; i++)
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "rule",
-				       f[i].rule->id, "severity", sev_names[f[i].rule->sev], "title",
-				       f[i].rule->title, "message", f[i].msg, "hint",
-				       f[i].rule->hint, "source", f[i].rule->source, "objects",
-				       objs_json(&f[i])));
+		    arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "rule", f[i].rule->id,
+		                   "severity", sev_names[f[i].rule->sev], "title", f[i].rule->title,
+		                   "message", f[i].msg, "hint", f[i].rule->hint, "source",
+		                   f[i].rule->source, "objects", objs_json(&f[i])));
 	json_t *root = json_pack("{s:s, s:s?, s:o, s:{s:i, s:i, s:i}}", "file", e->file, "estate",
-				 e->name, "findings", arr, "summary", "errors", (int)r->nerr,
-				 "warnings", (int)r->nwarn, "info", (int)r->ninfo);
+	                         e->name, "findings", arr, "summary", "errors", (int)r->nerr,
+	                         "warnings", (int)r->nwarn, "info", (int)r->ninfo);
 	char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return s;
@@ -220,10 +219,10 @@ chk_sarif(const struct estate *e, const struct chk_result *r)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct chk_rule *ru = chk_rule_at(i);
 		json_array_append_new(
-			rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "id", ru->id,
-					 "shortDescription", "text", ru->title, "fullDescription",
-					 "text", ru->source, "help", "text", ru->hint,
-					 "defaultConfiguration", "level", level[ru->sev]));
+		    rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "id", ru->id,
+		                     "shortDescription", "text", ru->title, "fullDescription",
+		                     "text", ru->source, "help", "text", ru->hint,
+		                     "defaultConfiguration", "level", level[ru->sev]));
 	}
 	json_t *results = json_array();
 	const struct chk_finding *f = r->findings.v;
@@ -234,24 +233,24 @@ chk_sarif(const struct estate *e, const struct chk_result *r)
 			json_t *phys = json_pack("{s:{s:s}}", "artifactLocation", "uri", e->file);
 			if (o->pos.line)
 				json_object_set_new(phys, "region",
-						    json_pack("{s:i, s:i}", "startLine",
-							      (int)o->pos.line, "startColumn",
-							      (int)o->pos.col));
-			json_array_append_new(
-				locs, json_pack("{s:o, s:[{s:s?, s:s}]}", "physicalLocation", phys,
-						"logicalLocations", "name", o->name, "kind",
-						est_kind_name(o->kind)));
+				                    json_pack("{s:i, s:i}", "startLine",
+				                              (int)o->pos.line, "startColumn",
+				                              (int)o->pos.col));
+			json_array_append_new(locs, json_pack("{s:o, s:[{s:s?, s:s}]}",
+			                                      "physicalLocation", phys,
+			                                      "logicalLocations", "name", o->name,
+			                                      "kind", est_kind_name(o->kind)));
 		}
 		json_array_append_new(results,
-				      json_pack("{s:s, s:s, s:{s:s}, s:o}", "ruleId", f[i].rule->id,
-						"level", level[f[i].rule->sev], "message", "text",
-						f[i].msg, "locations", locs));
+		                      json_pack("{s:s, s:s, s:{s:s}, s:o}", "ruleId", f[i].rule->id,
+		                                "level", level[f[i].rule->sev], "message", "text",
+		                                f[i].msg, "locations", locs));
 	}
-	json_t *root = json_pack(
-		"{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
-		"https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
-		"driver", "name", "strait", "informationUri", "https://strait.invalid/docs/rules",
-		"version", "0.1.0", "rules", rules, "results", results);
+	json_t *root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
+	                         "https://json.schemastore.org/sarif-2.1.0.json", "version",
+	                         "2.1.0", "runs", "tool", "driver", "name", "strait",
+	                         "informationUri", "https://strait.invalid/docs/rules", "version",
+	                         "0.1.0", "rules", rules, "results", results);
 	char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return s;

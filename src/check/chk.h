@@ -16,11 +16,12 @@
 struct chk_ctx;
 
 struct chk_rule {
-	const char *id;	   /* "ER001" */
+	const char *id;    /* "ER001" */
 	enum lib_sev sev;  /* error, warning, info */
 	const char *title; /* one line */
-	const char *source; /* "seed: azure-vm-disaster-recovery-with-expressroute" or "azure-facts 1.4" */
-	const char *hint;  /* how to fix */
+	const char
+	    *source; /* "seed: azure-vm-disaster-recovery-with-expressroute" or "azure-facts 1.4" */
+	const char *hint; /* how to fix */
 	void (*fn)(const struct estate *e, struct chk_ctx *c);
 };
 
@@ -60,13 +61,13 @@ void chk_result_free(struct chk_result *r);
  *               "vnet '%s' overlaps vnet '%s'", a->name, b->name);
  */
 void chk_reportf(struct chk_ctx *c, const struct chk_obj *objs, uint32_t nobjs, const char *fmt,
-		 ...) LIB_PRINTF(4, 5);
+                 ...) LIB_PRINTF(4, 5);
 
 /* Convenience: one or two objects. */
 #define CHK_O(k, obj) ((struct chk_obj){(k), (obj)->name, (obj)->pos})
 void chk_report1(struct chk_ctx *c, struct chk_obj a, const char *fmt, ...) LIB_PRINTF(3, 4);
 void chk_report2(struct chk_ctx *c, struct chk_obj a, struct chk_obj b, const char *fmt, ...)
-	LIB_PRINTF(4, 5);
+    LIB_PRINTF(4, 5);
 
 /* Output. */
 void chk_print_table(const struct estate *e, const struct chk_result *r, FILE *out);

@@ -26,8 +26,7 @@ struct cli_cmd {
 
 static const struct cli_cmd *cur;
 
-static int
-usage_error(const char *fmt, ...) LIB_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...) LIB_PRINTF(1, 2);
 
 static int
 usage_error(const char *fmt, ...)
@@ -52,19 +51,19 @@ load_or_report(const char *path)
 	lib_diags_print(&d, stderr);
 	if (!e)
 		fprintf(stderr, "strait: %s: %u error%s, estate not loaded\n", path, d.nerr,
-			d.nerr == 1 ? "" : "s");
+		        d.nerr == 1 ? "" : "s");
 	lib_diags_free(&d);
 	return e;
 }
 
 static const struct option out_opts[] = {
-	{"output", required_argument, NULL, 'o'},
-	{"rule", required_argument, NULL, 'r'},
-	{"write", no_argument, NULL, 'w'},
-	{"check", no_argument, NULL, 'c'},
-	{"markdown", no_argument, NULL, 'm'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"output", required_argument, NULL, 'o'},
+    {"rule", required_argument, NULL, 'r'},
+    {"write", no_argument, NULL, 'w'},
+    {"check", no_argument, NULL, 'c'},
+    {"markdown", no_argument, NULL, 'm'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int
@@ -81,7 +80,7 @@ cmd_check(int argc, char **argv)
 		case 'r':
 			if (!chk_rule_find(optarg))
 				return usage_error("unknown rule '%s' (strait rules lists them)",
-						   optarg);
+				                   optarg);
 			if (nonly < LIB_ARRAY_LEN(only))
 				only[nonly++] = optarg;
 			break;
@@ -148,13 +147,15 @@ cmd_fmt(int argc, char **argv)
 		bool same = lib_read_file(path, &old, &n) == 0 && strcmp(old, s) == 0;
 		free(old);
 		if (check && !same) {
-			fprintf(stderr, "strait: %s is not in canonical form (strait fmt -w fixes it)\n",
-				path);
+			fprintf(stderr,
+			        "strait: %s is not in canonical form (strait fmt -w fixes it)\n",
+			        path);
 			rc = EXIT_BAD;
 		} else if (write && !same) {
 			int w = lib_write_atomic(path, s, strlen(s));
 			if (w) {
-				fprintf(stderr, "strait: %s: cannot write: %s\n", path, strerror(-w));
+				fprintf(stderr, "strait: %s: cannot write: %s\n", path,
+				        strerror(-w));
 				rc = EXIT_UNUSABLE;
 			}
 		}
@@ -234,15 +235,14 @@ cmd_rules(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd cmds[] = {
-	{"check", "ESTATE [-o table|json|sarif] [--rule ID]...",
-	 "check an estate against every rule; exit 1 when errors are found", cmd_check},
-	{"fmt", "ESTATE [-o yaml|json] [--write|--check]",
-	 "print the estate in canonical form", cmd_fmt},
-	{"summary", "ESTATE", "what the estate holds, in a few lines", cmd_summary},
-	{"rules", "[-o table|json]", "list the check rules", cmd_rules},
-	{"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown",
-	 cmd_schema},
-	{"help", "[COMMAND]", "this text", cmd_help},
+    {"check", "ESTATE [-o table|json|sarif] [--rule ID]...",
+     "check an estate against every rule; exit 1 when errors are found", cmd_check},
+    {"fmt", "ESTATE [-o yaml|json] [--write|--check]", "print the estate in canonical form",
+     cmd_fmt},
+    {"summary", "ESTATE", "what the estate holds, in a few lines", cmd_summary},
+    {"rules", "[-o table|json]", "list the check rules", cmd_rules},
+    {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
+    {"help", "[COMMAND]", "this text", cmd_help},
 };
 
 static int
@@ -252,7 +252,7 @@ cmd_help(int argc, char **argv)
 	fputs("strait - network-aware disaster recovery for hybrid estates\n\ncommands:\n", out);
 	for (size_t i = 0; i < LIB_ARRAY_LEN(cmds); i++)
 		fprintf(out, "  strait %s %s\n      %s\n", cmds[i].name, cmds[i].usage,
-			cmds[i].summary);
+		        cmds[i].summary);
 	fputs("\nexit status: 0 good, 1 bad (errors found), 2 unusable input\n", out);
 	return EXIT_GOOD;
 }
@@ -282,6 +282,6 @@ main(int argc, char **argv)
 		names[i] = cmds[i].name;
 	const char *near = lib_nearest(argv[1], names, LIB_ARRAY_LEN(cmds));
 	fprintf(stderr, "strait: unknown command '%s'%s%s%s (strait help lists them)\n", argv[1],
-		near ? ", did you mean '" : "", near ? near : "", near ? "'?" : "");
+	        near ? ", did you mean '" : "", near ? near : "", near ? "'?" : "");
 	return EXIT_UNUSABLE;
 }

@@ -62,8 +62,8 @@ enum est_ref_state { EST_REF_UNSET, EST_REF_RESOLVED, EST_REF_PLANNED, EST_REF_D
 struct est_ref {
 	const char *name; /* as written; NULL when absent */
 	struct est_pos pos;
-	uint32_t i, j;     /* target index (and nested index), EST_NONE when unresolved */
-	uint8_t state;     /* enum est_ref_state */
+	uint32_t i, j; /* target index (and nested index), EST_NONE when unresolved */
+	uint8_t state; /* enum est_ref_state */
 };
 
 /* ---- geography ---------------------------------------------------------- */
@@ -157,8 +157,8 @@ struct est_filter_rule {
 struct est_peering_cfg {
 	struct est_pos pos;
 	uint32_t peer_asn;
-	struct ip_prefix subnet;    /* one /29 split in two /30s, or ... */
-	struct ip_prefix primary;   /* ... two /30s */
+	struct ip_prefix subnet;  /* one /29 split in two /30s, or ... */
+	struct ip_prefix primary; /* ... two /30s */
 	struct ip_prefix secondary;
 	struct ip_prefix ipv6_primary; /* /126s, optional */
 	struct ip_prefix ipv6_secondary;
@@ -193,7 +193,7 @@ struct est_global_reach {
 	struct est_pos pos;
 	const char *name;
 	EST_LIST(struct est_ref) circuits; /* exactly two */
-	struct ip_prefix subnet;            /* dedicated /29 */
+	struct ip_prefix subnet;           /* dedicated /29 */
 };
 
 /* ---- virtual networks --------------------------------------------------- */
@@ -254,8 +254,8 @@ enum est_gw_sku {
 struct est_gateway {
 	struct est_pos pos;
 	const char *name;
-	int type; /* enum est_gw_type */
-	int sku;  /* enum est_gw_sku */
+	int type;                                  /* enum est_gw_type */
+	int sku;                                   /* enum est_gw_sku */
 	uint32_t min_scale_units, max_scale_units; /* ErGwScale only */
 	bool fastpath;
 	bool allow_vnet_transit; /* VNet-to-VNet over ER: off by default (azure-facts 1.4) */
@@ -303,7 +303,7 @@ struct est_route {
 	struct est_pos pos;
 	const char *name;
 	struct ip_prefix prefix;
-	int next_hop; /* enum est_next_hop */
+	int next_hop;           /* enum est_next_hop */
 	struct ip_addr ip;      /* virtual_appliance */
 	struct est_ref gateway; /* virtual_network_gateway: which one (optional) */
 };
@@ -327,13 +327,18 @@ struct est_appliance {
 /* ---- workloads ---------------------------------------------------------- */
 
 enum est_alloc { EST_ALLOC_STATIC, EST_ALLOC_DYNAMIC };
-enum est_disk_type { EST_DISK_STANDARD_HDD, EST_DISK_STANDARD_SSD, EST_DISK_PREMIUM_SSD, EST_DISK_ULTRA };
+enum est_disk_type {
+	EST_DISK_STANDARD_HDD,
+	EST_DISK_STANDARD_SSD,
+	EST_DISK_PREMIUM_SSD,
+	EST_DISK_ULTRA
+};
 
 struct est_disk {
 	struct est_pos pos;
 	const char *name;
-	uint64_t size; /* bytes */
-	int type;      /* enum est_disk_type */
+	uint64_t size;    /* bytes */
+	int type;         /* enum est_disk_type */
 	const char *path; /* backing file or device for live replication */
 };
 
@@ -392,7 +397,7 @@ struct est_replication {
 	EST_LIST(struct est_ref) protect; /* vms */
 	EST_LIST(struct est_repl_group) groups;
 	EST_LIST(struct est_net_map) network_mapping;
-	bool auto_target_networks; /* Site Recovery creates <vnet>-asr mirrors */
+	bool auto_target_networks;   /* Site Recovery creates <vnet>-asr mirrors */
 	struct est_ref test_network; /* vnet for drills */
 };
 
@@ -461,8 +466,8 @@ struct est_act_script {
 
 struct est_action {
 	struct est_pos pos;
-	int kind; /* enum est_action_kind: which one of the members below is set */
-	int direction; /* enum est_direction */
+	int kind;            /* enum est_action_kind: which one of the members below is set */
+	int direction;       /* enum est_direction */
 	EST_LIST(int) types; /* enum est_fo_type; empty = all */
 	struct est_act_gateway *create_gateway;
 	struct est_act_connect *connect;
@@ -555,7 +560,7 @@ struct estate {
 	EST_LIST(struct est_limit_override) limit_overrides;
 
 	/* derived */
-	int64_t limits[EST_LIM__COUNT];  /* defaults with overrides applied */
+	int64_t limits[EST_LIM__COUNT];     /* defaults with overrides applied */
 	struct lib_map names[EST_K__COUNT]; /* name -> (i << 32 | j) */
 };
 
@@ -570,7 +575,7 @@ enum est_fmt { EST_FMT_AUTO, EST_FMT_YAML, EST_FMT_JSON };
  */
 int est_load_file(const char *path, struct lib_diags *diags, struct estate **out);
 int est_load_string(const char *name, const char *text, size_t len, struct lib_diags *diags,
-		    struct estate **out);
+                    struct estate **out);
 void est_free(struct estate *e);
 
 /* Canonical form: keys in schema order, defaults omitted, units spelled out. */

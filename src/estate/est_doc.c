@@ -31,12 +31,14 @@ field_schema(const struct est_field *f)
 	case EF_STR:
 		return json_pack("{s:s}", "type", "string");
 	case EF_NAME:
-		return json_pack("{s:s, s:s}", "type", "string", "pattern", "^[A-Za-z0-9._-]{1,80}$");
+		return json_pack("{s:s, s:s}", "type", "string", "pattern",
+		                 "^[A-Za-z0-9._-]{1,80}$");
 	case EF_BOOL:
 		return json_pack("{s:s}", "type", "boolean");
 	case EF_U32:
-		return json_pack("{s:s, s:I, s:I}", "type", "integer", "minimum", (json_int_t)f->min,
-				 "maximum", (json_int_t)(f->max ? f->max : UINT32_MAX));
+		return json_pack("{s:s, s:I, s:I}", "type", "integer", "minimum",
+		                 (json_int_t)f->min, "maximum",
+		                 (json_int_t)(f->max ? f->max : UINT32_MAX));
 	case EF_ENUM: {
 		json_t *e = json_array();
 		for (uint32_t i = 0; i < f->enm->n; i++)
@@ -45,31 +47,33 @@ field_schema(const struct est_field *f)
 	}
 	case EF_PREFIX:
 		return json_pack("{s:s, s:s}", "type", "string", "pattern",
-				 "^[0-9A-Fa-f:.]+/[0-9]{1,3}$");
+		                 "^[0-9A-Fa-f:.]+/[0-9]{1,3}$");
 	case EF_ADDR:
 		return json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9A-Fa-f:.]+$");
 	case EF_DURATION:
 		return json_pack("{s:[s,s], s:s, s:I}", "type", "string", "integer", "pattern",
-				 "^([0-9]+[smhdw])+$|^[0-9]+$", "minimum", (json_int_t)0);
+		                 "^([0-9]+[smhdw])+$|^[0-9]+$", "minimum", (json_int_t)0);
 	case EF_SIZE:
 		return json_pack("{s:[s,s], s:s, s:I}", "type", "string", "integer", "pattern",
-				 "^[0-9]+(B|KiB|MiB|GiB|TiB|PiB|KB|MB|GB|TB|PB)?$", "minimum",
-				 (json_int_t)0);
+		                 "^[0-9]+(B|KiB|MiB|GiB|TiB|PiB|KB|MB|GB|TB|PB)?$", "minimum",
+		                 (json_int_t)0);
 	case EF_BANDWIDTH:
-		return json_pack("{s:s, s:s}", "type", "string", "pattern", "^[0-9]+(Mbps|Gbps|Tbps)$");
+		return json_pack("{s:s, s:s}", "type", "string", "pattern",
+		                 "^[0-9]+(Mbps|Gbps|Tbps)$");
 	case EF_REF:
 		if (f->kind == EST_K_LINK)
 			return json_pack("{s:s, s:s}", "type", "string", "pattern",
-					 "^[A-Za-z0-9._-]+/(primary|secondary)$");
+			                 "^[A-Za-z0-9._-]+/(primary|secondary)$");
 		if (f->kind == EST_K_SUBNET)
 			return json_pack("{s:s, s:s}", "type", "string", "pattern",
-					 "^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$");
+			                 "^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$");
 		return json_pack("{s:s, s:s}", "type", "string", "pattern", "^[A-Za-z0-9._+-]+$");
 	case EF_OBJ:
 	case EF_INLINE:
 		return field_schema_ref(f);
 	case EF_LIST: {
-		json_t *s = json_pack("{s:s, s:o}", "type", "array", "items", field_schema(f->elem));
+		json_t *s =
+		    json_pack("{s:s, s:o}", "type", "array", "items", field_schema(f->elem));
 		if (f->min)
 			json_object_set_new(s, "minItems", json_integer(f->min));
 		if (f->max)
@@ -81,13 +85,13 @@ field_schema(const struct est_field *f)
 		for (int i = 0; i < EST_LIM__COUNT; i++) {
 			const struct est_limit_def *d = &est_limit_defs[i];
 			json_object_set_new(props, d->key,
-					    json_pack("{s:s, s:I, s:I, s:I, s:s}", "type", "integer",
-						      "minimum", (json_int_t)d->min, "maximum",
-						      (json_int_t)d->max, "default",
-						      (json_int_t)d->dflt, "description", d->doc));
+			                    json_pack("{s:s, s:I, s:I, s:I, s:s}", "type",
+			                              "integer", "minimum", (json_int_t)d->min,
+			                              "maximum", (json_int_t)d->max, "default",
+			                              (json_int_t)d->dflt, "description", d->doc));
 		}
 		return json_pack("{s:s, s:o, s:b}", "type", "object", "properties", props,
-				 "additionalProperties", 0);
+		                 "additionalProperties", 0);
 	}
 	}
 	return json_object();
@@ -103,8 +107,8 @@ field_schema_ref(const struct est_field *f)
 		return json_pack("{s:s}", "$ref", ref);
 	}
 	if (f->type == EF_LIST && (f->elem->type == EF_INLINE || f->elem->type == EF_OBJ)) {
-		json_t *s = json_pack("{s:s, s:o}", "type", "array", "items",
-				      field_schema_ref(f->elem));
+		json_t *s =
+		    json_pack("{s:s, s:o}", "type", "array", "items", field_schema_ref(f->elem));
 		if (f->min)
 			json_object_set_new(s, "minItems", json_integer(f->min));
 		if (f->max)
@@ -130,7 +134,7 @@ class_schema(const struct est_class *c)
 			json_array_append_new(arms, json_pack("{s:[s]}", "required", f->key));
 	}
 	json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "type", "object", "description", c->doc,
-			      "properties", props, "additionalProperties", 0);
+	                      "properties", props, "additionalProperties", 0);
 	if (json_array_size(req))
 		json_object_set_new(o, "required", req);
 	else
@@ -153,7 +157,7 @@ est_json_schema(void)
 	}
 	json_t *root = class_schema(&est_class_estate);
 	json_object_set_new(root, "$schema",
-			    json_string("https://json-schema.org/draft/2020-12/schema"));
+	                    json_string("https://json-schema.org/draft/2020-12/schema"));
 	json_object_set_new(root, "$id", json_string("https://strait.invalid/estate.schema.json"));
 	json_object_set_new(root, "title", json_string("strait estate"));
 	json_object_set_new(root, "$defs", defs);
@@ -179,7 +183,7 @@ type_name(const struct est_field *f, char *buf, size_t n)
 		return "bool";
 	case EF_U32:
 		snprintf(buf, n, "integer %lld-%lld", (long long)f->min,
-			 (long long)(f->max ? f->max : UINT32_MAX));
+		         (long long)(f->max ? f->max : UINT32_MAX));
 		return buf;
 	case EF_ENUM:
 		snprintf(buf, n, "%s", f->enm->name);
@@ -265,13 +269,13 @@ est_markdown_reference(void)
 		for (uint32_t k = 0; k < c->nfields; k++) {
 			const struct est_field *f = &c->fields[k];
 			const struct est_enum *en = f->type == EF_ENUM ? f->enm
-						    : f->type == EF_LIST && f->elem->type == EF_ENUM
-							    ? f->elem->enm
-							    : NULL;
+			                            : f->type == EF_LIST && f->elem->type == EF_ENUM
+			                                ? f->elem->enm
+			                                : NULL;
 			dflt_text(f, dbuf, sizeof(dbuf));
-			lib_buf_printf(&b, "| `%s` | %s | %s | %s", f->key,
-				       type_name(f, tbuf, sizeof(tbuf)),
-				       (f->flags & EF_ARM) ? "*one of*" : dbuf, f->doc ? f->doc : "");
+			lib_buf_printf(
+			    &b, "| `%s` | %s | %s | %s", f->key, type_name(f, tbuf, sizeof(tbuf)),
+			    (f->flags & EF_ARM) ? "*one of*" : dbuf, f->doc ? f->doc : "");
 			for (uint32_t v = 0; en && v < en->n; v++)
 				lib_buf_printf(&b, "%s`%s`", v ? ", " : " Values: ", en->names[v]);
 			lib_buf_puts(&b, en ? ". |\n" : " |\n");
@@ -279,12 +283,12 @@ est_markdown_reference(void)
 		lib_buf_puts(&b, "\n");
 	}
 	lib_buf_puts(&b, "### limits\n\nPlatform limits, each overridable under `limits:`.\n\n"
-			 "| key | default | range | meaning | source |\n|---|---|---|---|---|\n");
+	                 "| key | default | range | meaning | source |\n|---|---|---|---|---|\n");
 	for (int i = 0; i < EST_LIM__COUNT; i++) {
 		const struct est_limit_def *d = &est_limit_defs[i];
 		lib_buf_printf(&b, "| `%s` | %lld | %lld-%lld | %s | %s |\n", d->key,
-			       (long long)d->dflt, (long long)d->min, (long long)d->max, d->doc,
-			       d->source);
+		               (long long)d->dflt, (long long)d->min, (long long)d->max, d->doc,
+		               d->source);
 	}
 	return b.s;
 }

@@ -146,8 +146,8 @@ emit_object(const struct est_class *c, const void *obj)
 static bool
 plain_ok(const char *s)
 {
-	static const char *const words[] = {"true", "false", "yes", "no",  "on",
-					    "off",  "null",  "y",   "n",   "~"};
+	static const char *const words[] = {"true", "false", "yes", "no", "on",
+	                                    "off",  "null",  "y",   "n",  "~"};
 	size_t n = strlen(s);
 	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[0] == '-' || s[0] == '.')
 		return false;

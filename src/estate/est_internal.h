@@ -48,7 +48,7 @@ struct ld {
 void ld_init(struct ld *l);
 void ld_fini(struct ld *l);
 void ld_err(struct ld *l, struct est_pos pos, const char *hint, const char *fmt, ...)
-	LIB_PRINTF(4, 5);
+    LIB_PRINTF(4, 5);
 void ld_register(struct ld *l, const struct est_class *c, const char *name, struct est_pos pos);
 void ld_queue_ref(struct ld *l, struct est_ref *r, enum est_kind kind);
 /* Resolve queued references, apply limits, derive indexes. */

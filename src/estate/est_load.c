@@ -49,8 +49,7 @@ node_pos(struct fy_node *n, struct est_pos fallback)
 
 /* ---- paths for messages ------------------------------------------------ */
 
-static size_t
-path_push(struct ld *l, const char *fmt, ...) LIB_PRINTF(2, 3);
+static size_t path_push(struct ld *l, const char *fmt, ...) LIB_PRINTF(2, 3);
 
 static size_t
 path_push(struct ld *l, const char *fmt, ...)
@@ -83,7 +82,7 @@ ld_err(struct ld *l, struct est_pos pos, const char *hint, const char *fmt, ...)
 	lib_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	lib_diag_add(l->diags, LIB_SEV_ERROR, l->file, pos.line, pos.col, l->path, hint, "%s",
-		     b.s ? b.s : "");
+	             b.s ? b.s : "");
 	lib_buf_free(&b);
 }
 
@@ -129,7 +128,7 @@ enum_expected(const struct est_enum *e, char *buf, size_t n)
 /* Parse one value of a non-container field type into dst. */
 static void
 read_value(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst,
-	   struct est_pos pos)
+           struct est_pos pos)
 {
 	const char *s;
 	char hint[512];
@@ -169,7 +168,7 @@ read_value(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst
 		if (!*s || *end || s[0] == '-' || s[0] == '+' || errno || (int64_t)v < f->min ||
 		    v > (unsigned long long)max) {
 			snprintf(hint, sizeof(hint), "expected an integer from %lld to %lld",
-				 (long long)f->min, (long long)max);
+			         (long long)f->min, (long long)max);
 			ld_err(l, pos, hint, "bad value '%s'", s);
 			return;
 		}
@@ -255,11 +254,10 @@ read_value(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst
 }
 
 static void read_object(struct ld *l, const struct est_class *c, struct fy_node *n, void *obj,
-			struct est_pos pos);
+                        struct est_pos pos);
 
 static void
-read_list(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst,
-	  struct est_pos pos)
+read_list(struct ld *l, const struct est_field *f, struct fy_node *n, void *dst, struct est_pos pos)
 {
 	if (!fy_node_is_sequence(n)) {
 		ld_err(l, pos, NULL, "expected a sequence (a list), found a %s",
@@ -322,7 +320,7 @@ read_limits(struct ld *l, struct fy_node *n, void *dst, struct est_pos pos)
 	}
 	int cnt = fy_node_mapping_item_count(n);
 	struct est_limit_override *arr =
-		cnt > 0 ? lib_arena_alloc(&l->e->arena, sizeof(*arr) * (size_t)cnt) : NULL;
+	    cnt > 0 ? lib_arena_alloc(&l->e->arena, sizeof(*arr) * (size_t)cnt) : NULL;
 	uint32_t k = 0;
 	void *it = NULL;
 	struct fy_node_pair *p;
@@ -341,7 +339,7 @@ read_limits(struct ld *l, struct fy_node *n, void *dst, struct est_pos pos)
 			char hint[128];
 			const char *near = key ? lib_nearest(key, keys, EST_LIM__COUNT) : NULL;
 			snprintf(hint, sizeof(hint), near ? "did you mean '%s'?" : "%s",
-				 near ? near : "see the limits table in docs/estate-format.md");
+			         near ? near : "see the limits table in docs/estate-format.md");
 			ld_err(l, kp, hint, "unknown limit '%s'", key ? key : "?");
 			continue;
 		}
@@ -352,7 +350,7 @@ read_limits(struct ld *l, struct fy_node *n, void *dst, struct est_pos pos)
 		if (!s || !*s || *end || v < d->min || v > d->max) {
 			char hint[96];
 			snprintf(hint, sizeof(hint), "expected an integer from %lld to %lld",
-				 (long long)d->min, (long long)d->max);
+			         (long long)d->min, (long long)d->max);
 			size_t old = path_push(l, ".%s", key);
 			ld_err(l, vp, hint, "bad value '%s'", s ? s : "(not a scalar)");
 			path_pop(l, old);
@@ -397,7 +395,7 @@ set_defaults(const struct est_class *c, void *obj)
 
 static void
 read_object(struct ld *l, const struct est_class *c, struct fy_node *n, void *obj,
-	    struct est_pos pos)
+            struct est_pos pos)
 {
 	*(struct est_pos *)obj = pos; /* every class begins with its position */
 	set_defaults(c, obj);
@@ -444,10 +442,10 @@ read_object(struct ld *l, const struct est_class *c, struct fy_node *n, void *ob
 		seen[fi] = true;
 		struct est_pos vp = node_pos(vn, kp);
 		size_t old = path_push(l, "%s%s", l->plen ? "." : "", key);
-		if (!vn || (fy_node_is_scalar(vn) && fy_node_get_style(vn) == FYNS_PLAIN &&
-			    (!fy_node_get_scalar0(vn)[0] ||
-			     strcmp(fy_node_get_scalar0(vn), "null") == 0 ||
-			     strcmp(fy_node_get_scalar0(vn), "~") == 0))) {
+		if (!vn ||
+		    (fy_node_is_scalar(vn) && fy_node_get_style(vn) == FYNS_PLAIN &&
+		     (!fy_node_get_scalar0(vn)[0] || strcmp(fy_node_get_scalar0(vn), "null") == 0 ||
+		      strcmp(fy_node_get_scalar0(vn), "~") == 0))) {
 			seen[fi] = false; /* null: not set */
 			path_pop(l, old);
 			continue;
@@ -500,9 +498,9 @@ read_object(struct ld *l, const struct est_class *c, struct fy_node *n, void *ob
 			size_t off = (size_t)snprintf(hint, sizeof(hint), "expected one of: ");
 			for (uint32_t fi = 0, k = 0; fi < c->nfields; fi++)
 				if (c->fields[fi].flags & EF_ARM)
-					off += (size_t)snprintf(hint + off, sizeof(hint) - off,
-								"%s%s", k++ ? ", " : "",
-								c->fields[fi].key);
+					off +=
+					    (size_t)snprintf(hint + off, sizeof(hint) - off, "%s%s",
+					                     k++ ? ", " : "", c->fields[fi].key);
 			ld_err(l, pos, hint, "%s names no kind", c->name);
 		} else {
 			*(int *)((char *)obj + c->kind_off) = arm;
@@ -549,8 +547,8 @@ collect_parse_errors(struct fy_diag *dg, const char *file, struct lib_diags *dia
 		if (de->type < FYET_ERROR)
 			continue;
 		lib_diag_add(diags, LIB_SEV_ERROR, file, (uint32_t)de->line + 1,
-			     (uint32_t)de->column + 1, NULL, "the file is not valid YAML or JSON",
-			     "%s", de->msg);
+		             (uint32_t)de->column + 1, NULL, "the file is not valid YAML or JSON",
+		             "%s", de->msg);
 		any = true;
 	}
 	if (!any)
@@ -570,9 +568,9 @@ build(const char *name, const char *text, size_t len, bool json, struct lib_diag
 		lib_oom();
 	fy_diag_set_collect_errors(dg, true);
 	struct fy_parse_cfg cfg = {
-		.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT |
-			 FYPCF_DISABLE_RECYCLING | (json ? FYPCF_JSON_FORCE : FYPCF_JSON_NONE),
-		.diag = dg,
+	    .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT |
+	             FYPCF_DISABLE_RECYCLING | (json ? FYPCF_JSON_FORCE : FYPCF_JSON_NONE),
+	    .diag = dg,
 	};
 	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
 	if (!doc) {
@@ -608,7 +606,7 @@ looks_json(const char *name, const char *text)
 
 int
 est_load_string(const char *name, const char *text, size_t len, struct lib_diags *diags,
-		struct estate **out)
+                struct estate **out)
 {
 	*out = NULL;
 	return build(name, text, len, looks_json(name, text), diags, out);
@@ -623,12 +621,12 @@ est_load_file(const char *path, struct lib_diags *diags, struct estate **out)
 	int rc = lib_read_file(path, &text, &len);
 	if (rc) {
 		lib_diag_add(diags, LIB_SEV_ERROR, path, 0, 0, NULL, NULL, "cannot read: %s",
-			     strerror(-rc));
+		             strerror(-rc));
 		return rc;
 	}
 	if (memchr(text, '\0', len)) {
 		lib_diag_add(diags, LIB_SEV_ERROR, path, 0, 0, NULL,
-			     "expected a YAML or JSON text file", "file contains NUL bytes");
+		             "expected a YAML or JSON text file", "file contains NUL bytes");
 		free(text);
 		return -EINVAL;
 	}

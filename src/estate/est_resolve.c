@@ -16,25 +16,25 @@
 #include <string.h>
 
 static const char *const kind_names[EST_K__COUNT] = {
-	[EST_K_NONE] = "object",
-	[EST_K_REGION] = "region",
-	[EST_K_LOCATION] = "location",
-	[EST_K_PROVIDER] = "provider",
-	[EST_K_SITE] = "site",
-	[EST_K_ROUTER] = "router",
-	[EST_K_CIRCUIT] = "circuit",
-	[EST_K_LINK] = "circuit link",
-	[EST_K_GLOBAL_REACH] = "global reach link",
-	[EST_K_VNET] = "vnet",
-	[EST_K_SUBNET] = "subnet",
-	[EST_K_GATEWAY] = "gateway",
-	[EST_K_CONNECTION] = "connection",
-	[EST_K_PEERING] = "vnet peering",
-	[EST_K_ROUTE_TABLE] = "route table",
-	[EST_K_APPLIANCE] = "appliance",
-	[EST_K_VM] = "vm",
-	[EST_K_REPL_GROUP] = "replication group",
-	[EST_K_PLAN] = "recovery plan",
+    [EST_K_NONE] = "object",
+    [EST_K_REGION] = "region",
+    [EST_K_LOCATION] = "location",
+    [EST_K_PROVIDER] = "provider",
+    [EST_K_SITE] = "site",
+    [EST_K_ROUTER] = "router",
+    [EST_K_CIRCUIT] = "circuit",
+    [EST_K_LINK] = "circuit link",
+    [EST_K_GLOBAL_REACH] = "global reach link",
+    [EST_K_VNET] = "vnet",
+    [EST_K_SUBNET] = "subnet",
+    [EST_K_GATEWAY] = "gateway",
+    [EST_K_CONNECTION] = "connection",
+    [EST_K_PEERING] = "vnet peering",
+    [EST_K_ROUTE_TABLE] = "route table",
+    [EST_K_APPLIANCE] = "appliance",
+    [EST_K_VM] = "vm",
+    [EST_K_REPL_GROUP] = "replication group",
+    [EST_K_PLAN] = "recovery plan",
 };
 
 const char *
@@ -68,7 +68,7 @@ ld_fini(struct ld *l)
 
 static void
 reg_add(struct ld *l, enum est_kind kind, const char *name, uint32_t i, uint32_t j,
-	struct est_pos pos, bool planned)
+        struct est_pos pos, bool planned)
 {
 	struct lib_map *m = planned ? &l->planned[kind] : &l->e->names[kind];
 	uint32_t idx = l->regs.n;
@@ -80,7 +80,7 @@ reg_add(struct ld *l, enum est_kind kind, const char *name, uint32_t i, uint32_t
 		const struct ld_reg *r = &((struct ld_reg *)l->regs.v)[first];
 		char hint[64];
 		snprintf(hint, sizeof(hint), "first defined at line %u:%u", r->pos.line,
-			 r->pos.col);
+		         r->pos.col);
 		ld_err(l, pos, hint, "duplicate %s '%s'", est_kind_name(kind), name);
 		return;
 	}
@@ -194,8 +194,8 @@ resolve_one(struct ld *l, struct ld_ref *q)
 		memcpy(circ, r->name, (size_t)(slash - r->name));
 		circ[slash - r->name] = '\0';
 		int side = strcmp(slash + 1, "primary") == 0     ? EST_LINK_PRIMARY
-			   : strcmp(slash + 1, "secondary") == 0 ? EST_LINK_SECONDARY
-								 : -1;
+		           : strcmp(slash + 1, "secondary") == 0 ? EST_LINK_SECONDARY
+		                                                 : -1;
 		if (side < 0) {
 			r->state = EST_REF_DANGLING;
 			snprintf(l->path, sizeof(l->path), "%s", q->path);
@@ -218,8 +218,8 @@ resolve_one(struct ld *l, struct ld_ref *q)
 		return;
 	r->state = EST_REF_DANGLING;
 	ref_error(l, q, r->name, q->kind,
-		  q->kind == EST_K_SUBNET && !strchr(r->name, '/') ? "subnets are named VNET/SUBNET"
-								    : NULL);
+	          q->kind == EST_K_SUBNET && !strchr(r->name, '/') ? "subnets are named VNET/SUBNET"
+	                                                           : NULL);
 }
 
 static void
@@ -240,7 +240,7 @@ auto_target_networks(struct ld *l)
 			if (!v->subnets.v[s].name)
 				continue;
 			const char *sn =
-				lib_arena_printf(&e->arena, "%s/%s", t, v->subnets.v[s].name);
+			    lib_arena_printf(&e->arena, "%s/%s", t, v->subnets.v[s].name);
 			if (!lib_map_get(&e->names[EST_K_SUBNET], sn, NULL))
 				reg_add(l, EST_K_SUBNET, sn, EST_NONE, EST_NONE, v->pos, true);
 		}

@@ -66,12 +66,12 @@ struct est_field {
 	size_t off;
 	uint32_t flags;
 	int64_t dflt;
-	int64_t min, max;              /* EF_U32, EF_DURATION; max 0 = none */
-	const struct est_enum *enm;    /* EF_ENUM */
-	enum est_kind kind;            /* EF_REF */
-	const struct est_class *cls;   /* EF_OBJ, EF_INLINE */
-	const struct est_field *elem;  /* EF_LIST */
-	size_t esize;                  /* EF_LIST: element size */
+	int64_t min, max;             /* EF_U32, EF_DURATION; max 0 = none */
+	const struct est_enum *enm;   /* EF_ENUM */
+	enum est_kind kind;           /* EF_REF */
+	const struct est_class *cls;  /* EF_OBJ, EF_INLINE */
+	const struct est_field *elem; /* EF_LIST */
+	size_t esize;                 /* EF_LIST: element size */
 	const char *doc;
 };
 
@@ -88,7 +88,7 @@ struct est_class {
 	enum est_kind kind; /* objects register their name under this kind */
 	int name_field;     /* index of the name field, -1 if none */
 	uint32_t flags;
-	size_t kind_off;    /* EC_ONEOF: int that receives the arm number */
+	size_t kind_off; /* EC_ONEOF: int that receives the arm number */
 	const char *doc;
 	/* Fills a missing name from other fields (connections, peerings). */
 	const char *(*default_name)(struct lib_arena *a, const void *obj);

@@ -26,12 +26,12 @@ est_summary(const struct estate *e)
 	if (e->description)
 		lib_buf_printf(&b, "  %s\n", e->description);
 	lib_buf_printf(&b,
-		       "  %u regions, %u peering locations, %u sites, %u circuits, %u vnets, "
-		       "%u subnets, %u gateways, %u connections, %u vnet peerings, %u route "
-		       "tables, %u appliances, %u vms\n",
-		       e->regions.n, e->locations.n, e->sites.n, e->circuits.n, e->vnets.n, nsub,
-		       ngw, e->connections.n, e->peerings.n, e->route_tables.n, e->appliances.n,
-		       e->vms.n);
+	               "  %u regions, %u peering locations, %u sites, %u circuits, %u vnets, "
+	               "%u subnets, %u gateways, %u connections, %u vnet peerings, %u route "
+	               "tables, %u appliances, %u vms\n",
+	               e->regions.n, e->locations.n, e->sites.n, e->circuits.n, e->vnets.n, nsub,
+	               ngw, e->connections.n, e->peerings.n, e->route_tables.n, e->appliances.n,
+	               e->vms.n);
 	for (uint32_t i = 0; i < e->sites.n && i < 20; i++) {
 		const struct est_site *s = &e->sites.v[i];
 		lib_buf_printf(&b, "  site %s AS%u advertises", s->name, s->asn);
@@ -50,9 +50,9 @@ est_summary(const struct estate *e)
 				nconn++;
 		lib_fmt_bandwidth(c->bandwidth, bw, sizeof(bw));
 		lib_buf_printf(&b, "  circuit %s: %s at %s, %s %s, %u connection%s%s%s\n", c->name,
-			       c->site.name, c->location.name, bw, est_tier_name(c->tier), nconn,
-			       nconn == 1 ? "" : "s", c->private_peering ? ", private peering" : "",
-			       c->microsoft_peering ? ", microsoft peering" : "");
+		               c->site.name, c->location.name, bw, est_tier_name(c->tier), nconn,
+		               nconn == 1 ? "" : "s", c->private_peering ? ", private peering" : "",
+		               c->microsoft_peering ? ", microsoft peering" : "");
 	}
 	if (e->circuits.n > 20)
 		lib_buf_printf(&b, "  ... %u more circuits\n", e->circuits.n - 20);
@@ -61,9 +61,9 @@ est_summary(const struct estate *e)
 		char d[32];
 		lib_fmt_duration(r->policy.crash_consistent_every, d, sizeof(d));
 		lib_buf_printf(&b, "  replication %s -> %s: %u protected vm%s, %u disk%s, ",
-			       r->source.name ? r->source.name : r->source_site.name,
-			       r->target.name, r->protect.n, r->protect.n == 1 ? "" : "s", ndisk,
-			       ndisk == 1 ? "" : "s");
+		               r->source.name ? r->source.name : r->source_site.name,
+		               r->target.name, r->protect.n, r->protect.n == 1 ? "" : "s", ndisk,
+		               ndisk == 1 ? "" : "s");
 		char sz[32];
 		lib_fmt_size(bytes, sz, sizeof(sz));
 		lib_buf_printf(&b, "%s in all, crash-consistent every %s\n", sz, d);
@@ -75,9 +75,9 @@ est_summary(const struct estate *e)
 			nact += p->groups.v[g].before.n + p->groups.v[g].after.n;
 			nvm += p->groups.v[g].vms.n;
 		}
-		lib_buf_printf(&b, "  recovery plan %s: %u group%s, %u vm%s, %u action%s\n", p->name,
-			       p->groups.n, p->groups.n == 1 ? "" : "s", nvm, nvm == 1 ? "" : "s",
-			       nact, nact == 1 ? "" : "s");
+		lib_buf_printf(&b, "  recovery plan %s: %u group%s, %u vm%s, %u action%s\n",
+		               p->name, p->groups.n, p->groups.n == 1 ? "" : "s", nvm,
+		               nvm == 1 ? "" : "s", nact, nact == 1 ? "" : "s");
 	}
 	return b.s;
 }

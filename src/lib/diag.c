@@ -32,7 +32,7 @@ lib_diags_free(struct lib_diags *d)
 
 void
 lib_diag_add(struct lib_diags *d, enum lib_sev sev, const char *file, uint32_t line, uint32_t col,
-	     const char *path, const char *hint, const char *fmt, ...)
+             const char *path, const char *hint, const char *fmt, ...)
 {
 	struct lib_diag *g = lib_vec_push(&d->v);
 	struct lib_buf b = {0};

@@ -105,8 +105,8 @@ struct lib_diags {
 void lib_diags_init(struct lib_diags *d);
 void lib_diags_free(struct lib_diags *d);
 void lib_diag_add(struct lib_diags *d, enum lib_sev sev, const char *file, uint32_t line,
-		  uint32_t col, const char *path, const char *hint, const char *fmt, ...)
-	LIB_PRINTF(8, 9);
+                  uint32_t col, const char *path, const char *hint, const char *fmt, ...)
+    LIB_PRINTF(8, 9);
 void lib_diags_sort(struct lib_diags *d);
 /* file:line:col: error: path: msg (hint) -- one per line. */
 void lib_diags_print(const struct lib_diags *d, FILE *out);

@@ -56,7 +56,7 @@ mul_unit(const char **p, const struct unit *units, size_t n, uint64_t *mul)
 
 static int
 parse_terms(const char *s, const struct unit *units, size_t nu, uint64_t bare, bool multi,
-	    uint64_t *out)
+            uint64_t *out)
 {
 	uint64_t total = 0;
 	int terms = 0;
@@ -87,7 +87,7 @@ parse_terms(const char *s, const struct unit *units, size_t nu, uint64_t bare, b
 }
 
 static const struct unit dur_units[] = {
-	{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800},
+    {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800},
 };
 
 int
@@ -104,17 +104,17 @@ lib_parse_duration(const char *s, int64_t *secs)
 }
 
 static const struct unit size_units[] = {
-	{"B", 1},
-	{"KiB", 1ull << 10},
-	{"MiB", 1ull << 20},
-	{"GiB", 1ull << 30},
-	{"TiB", 1ull << 40},
-	{"PiB", 1ull << 50},
-	{"KB", 1000ull},
-	{"MB", 1000000ull},
-	{"GB", 1000000000ull},
-	{"TB", 1000000000000ull},
-	{"PB", 1000000000000000ull},
+    {"B", 1},
+    {"KiB", 1ull << 10},
+    {"MiB", 1ull << 20},
+    {"GiB", 1ull << 30},
+    {"TiB", 1ull << 40},
+    {"PiB", 1ull << 50},
+    {"KB", 1000ull},
+    {"MB", 1000000ull},
+    {"GB", 1000000000ull},
+    {"TB", 1000000000000ull},
+    {"PB", 1000000000000000ull},
 };
 
 int
@@ -127,7 +127,9 @@ int
 lib_parse_bandwidth(const char *s, uint64_t *mbps)
 {
 	static const struct unit bw[] = {
-		{"Mbps", 1}, {"Gbps", 1000}, {"Tbps", 1000000},
+	    {"Mbps", 1},
+	    {"Gbps", 1000},
+	    {"Tbps", 1000000},
 	};
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
@@ -140,7 +142,8 @@ lib_fmt_duration(int64_t secs, char *out, size_t n)
 	static const struct unit u[] = {{"w", 604800}, {"d", 86400}, {"h", 3600}, {"m", 60}};
 	for (size_t i = 0; i < LIB_ARRAY_LEN(u); i++) {
 		if (secs && secs % (int64_t)u[i].mul == 0) {
-			snprintf(out, n, "%lld%s", (long long)(secs / (int64_t)u[i].mul), u[i].name);
+			snprintf(out, n, "%lld%s", (long long)(secs / (int64_t)u[i].mul),
+			         u[i].name);
 			return;
 		}
 	}

@@ -6,8 +6,7 @@
 #include <errno.h>
 
 static struct ip_prefix
-P(const char *s)
-{
+P(const char *s) {
 	struct ip_prefix p;
 	assert_int_equal(ip_prefix_parse(s, &p), 0);
 	return p;
@@ -42,7 +41,7 @@ static void
 test_relations(void **state)
 {
 	struct ip_prefix a = P("10.0.0.0/8"), b = P("10.1.0.0/16"), c = P("11.0.0.0/8"),
-			 d = P("0.0.0.0/0"), v6 = P("::/0");
+	                 d = P("0.0.0.0/0"), v6 = P("::/0");
 	assert_true(ip_prefix_contains(&a, &b));
 	assert_false(ip_prefix_contains(&b, &a));
 	assert_true(ip_prefix_overlaps(&b, &a));
@@ -78,9 +77,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_relations),
-		cmocka_unit_test(test_nth),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_relations),
+	    cmocka_unit_test(test_nth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

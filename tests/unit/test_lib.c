@@ -147,10 +147,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bandwidth), cmocka_unit_test(test_nearest),
-		cmocka_unit_test(test_map),	  cmocka_unit_test(test_arena),
-		cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_durations),    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_bandwidth),    cmocka_unit_test(test_nearest),
+	    cmocka_unit_test(test_map),          cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_atomic_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,19 +27,20 @@ static void
 test_values_and_refs(void **state)
 {
 	struct estate *e = tu_load(
-		HEAD "circuits:\n"
-		     "  - {name: er-hk, site: hq, location: hong-kong, bandwidth: 2Gbps, tier: Premium,\n"
-		     "     private_peering: {peer_asn: 65010, subnet: 192.168.100.128/29, vlan: 100}}\n"
-		     "vnets:\n"
-		     "  - name: hub\n"
-		     "    region: eastasia\n"
-		     "    address_space: [10.0.0.0/24, 'fd00:1::/48']\n"
-		     "    subnets: [{name: GatewaySubnet, prefix: 10.0.0.224/27}]\n"
-		     "    gateways: [{name: gw, sku: ergw2az}]\n"
-		     "connections: [{gateway: gw, circuit: er-hk, weight: 100}]\n"
-		     "vms: [{name: a, subnet: hub/GatewaySubnet, disks: [{name: os, size: 1TiB}]}]\n"
-		     "replication: {source: eastasia, target: southeastasia,\n"
-		     "              policy: {crash_consistent_every: 30s, retention: 2d}}\n");
+	    HEAD
+	    "circuits:\n"
+	    "  - {name: er-hk, site: hq, location: hong-kong, bandwidth: 2Gbps, tier: Premium,\n"
+	    "     private_peering: {peer_asn: 65010, subnet: 192.168.100.128/29, vlan: 100}}\n"
+	    "vnets:\n"
+	    "  - name: hub\n"
+	    "    region: eastasia\n"
+	    "    address_space: [10.0.0.0/24, 'fd00:1::/48']\n"
+	    "    subnets: [{name: GatewaySubnet, prefix: 10.0.0.224/27}]\n"
+	    "    gateways: [{name: gw, sku: ergw2az}]\n"
+	    "connections: [{gateway: gw, circuit: er-hk, weight: 100}]\n"
+	    "vms: [{name: a, subnet: hub/GatewaySubnet, disks: [{name: os, size: 1TiB}]}]\n"
+	    "replication: {source: eastasia, target: southeastasia,\n"
+	    "              policy: {crash_consistent_every: 30s, retention: 2d}}\n");
 	assert_non_null(e);
 	const struct est_circuit *c = &e->circuits.v[0];
 	assert_true(c->bandwidth == 2000);
@@ -50,9 +51,9 @@ test_values_and_refs(void **state)
 	char b[IP_STRLEN];
 	/* a /29 splits into the two link /30s */
 	assert_string_equal(ip_prefix_fmt(&c->private_peering->link_net[0], b),
-			    "192.168.100.128/30");
+	                    "192.168.100.128/30");
 	assert_string_equal(ip_prefix_fmt(&c->private_peering->link_net[1], b),
-			    "192.168.100.132/30");
+	                    "192.168.100.132/30");
 	const struct est_vnet *v = &e->vnets.v[0];
 	assert_int_equal(v->address_space.n, 2);
 	assert_int_equal(v->address_space.v[1].a.af, IP_V6);
@@ -83,13 +84,13 @@ test_unknown_key(void **state)
 {
 	uint32_t n;
 	char *s = tu_load_errors(HEAD "vnets:\n"
-				      "  - name: hub\n"
-				      "    region: eastasia\n"
-				      "    adress_space: [10.0.0.0/24]\n",
-				 &n);
+	                              "  - name: hub\n"
+	                              "    region: eastasia\n"
+	                              "    adress_space: [10.0.0.0/24]\n",
+	                         &n);
 	assert_int_equal(n, 2); /* unknown key, and the required one missing */
 	assert_non_null(strstr(s, "test.yaml:8:5: error: vnets[hub].adress_space: unknown key "
-				  "'adress_space' in vnet (did you mean 'address_space'?)"));
+	                          "'adress_space' in vnet (did you mean 'address_space'?)"));
 	assert_non_null(strstr(s, "missing required key 'address_space' in vnet"));
 	free(s);
 }
@@ -99,18 +100,21 @@ test_all_errors_reported(void **state)
 {
 	uint32_t n;
 	char *s = tu_load_errors(
-		HEAD "circuits:\n"
-		     "  - {name: er-hk, site: hq, location: hong-kongg, bandwidth: 1 Gbps, tier: premuim}\n"
-		     "vnets:\n"
-		     "  - {name: a, region: eastasia, address_space: [10.1.0.1/16, 10.2.0.0/33]}\n"
-		     "connections: [{gateway: gw, circuit: er-hk, weight: 40000}]\n",
-		&n);
+	    HEAD
+	    "circuits:\n"
+	    "  - {name: er-hk, site: hq, location: hong-kongg, bandwidth: 1 Gbps, tier: premuim}\n"
+	    "vnets:\n"
+	    "  - {name: a, region: eastasia, address_space: [10.1.0.1/16, 10.2.0.0/33]}\n"
+	    "connections: [{gateway: gw, circuit: er-hk, weight: 40000}]\n",
+	    &n);
 	assert_int_equal(n, 7);
-	assert_non_null(strstr(s, "test.yaml:6:39: error: circuits[er-hk].location: unknown location "
-				  "'hong-kongg' (did you mean 'hong-kong'?)"));
+	assert_non_null(strstr(s,
+	                       "test.yaml:6:39: error: circuits[er-hk].location: unknown location "
+	                       "'hong-kongg' (did you mean 'hong-kong'?)"));
 	assert_non_null(strstr(s, "bad bandwidth '1 Gbps'"));
 	assert_non_null(strstr(s, "unknown tier 'premuim' (did you mean 'premium'?)"));
-	assert_non_null(strstr(s, "prefix '10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)"));
+	assert_non_null(
+	    strstr(s, "prefix '10.1.0.1/16' has host bits set (did you mean 10.1.0.0/16?)"));
 	assert_non_null(strstr(s, "bad prefix '10.2.0.0/33'"));
 	assert_non_null(strstr(s, "unknown gateway 'gw'"));
 	assert_non_null(strstr(s, "bad value '40000' (expected an integer from 0 to 32000)"));
@@ -122,12 +126,13 @@ test_wrong_types(void **state)
 {
 	uint32_t n;
 	char *s = tu_load_errors("estate: [a, b]\n"
-				 "regions: {name: x}\n"
-				 "sites: [{name: hq, asn: -5, prefixes: 10.0.0.0/8}]\n"
-				 "vnets: [notamap]\n",
-				 &n);
+	                         "regions: {name: x}\n"
+	                         "sites: [{name: hq, asn: -5, prefixes: 10.0.0.0/8}]\n"
+	                         "vnets: [notamap]\n",
+	                         &n);
 	assert_int_equal(n, 5);
-	assert_non_null(strstr(s, "test.yaml:1:10: error: estate: expected a name, found a sequence"));
+	assert_non_null(
+	    strstr(s, "test.yaml:1:10: error: estate: expected a name, found a sequence"));
 	assert_non_null(strstr(s, "regions: expected a sequence (a list), found a mapping"));
 	assert_non_null(strstr(s, "sites[hq].asn: bad value '-5'"));
 	assert_non_null(strstr(s, "sites[hq].prefixes: expected a sequence"));
@@ -139,12 +144,13 @@ static void
 test_duplicates(void **state)
 {
 	uint32_t n;
-	char *s = tu_load_errors(HEAD "vnets:\n"
-				      "  - {name: a, region: eastasia, address_space: [10.1.0.0/16],\n"
-				      "     subnets: [{name: s, prefix: 10.1.0.0/24},\n"
-				      "               {name: s, prefix: 10.1.1.0/24}]}\n"
-				      "  - {name: a, region: eastasia, address_space: [10.2.0.0/16]}\n",
-				 &n);
+	char *s =
+	    tu_load_errors(HEAD "vnets:\n"
+	                        "  - {name: a, region: eastasia, address_space: [10.1.0.0/16],\n"
+	                        "     subnets: [{name: s, prefix: 10.1.0.0/24},\n"
+	                        "               {name: s, prefix: 10.1.1.0/24}]}\n"
+	                        "  - {name: a, region: eastasia, address_space: [10.2.0.0/16]}\n",
+	                   &n);
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(s, "duplicate subnet 'a/s' (first defined at line 7:17)"));
 	assert_non_null(strstr(s, "duplicate vnet 'a' (first defined at line 6:6)"));
@@ -156,34 +162,36 @@ test_links_and_subnet_refs(void **state)
 {
 	uint32_t n;
 	char *s = tu_load_errors(
-		HEAD "sites:\n"
-		     "  - {name: hq2, asn: 65011, routers: [{name: r1, links: [er/primary, er/tertiary, er]}]}\n"
-		     "circuits: [{name: er, site: hq2, location: hong-kong, bandwidth: 1Gbps}]\n"
-		     "vms: [{name: v, subnet: hub}]\n",
-		&n);
+	    HEAD "sites:\n"
+	         "  - {name: hq2, asn: 65011, routers: [{name: r1, links: [er/primary, "
+	         "er/tertiary, er]}]}\n"
+	         "circuits: [{name: er, site: hq2, location: hong-kong, bandwidth: 1Gbps}]\n"
+	         "vms: [{name: v, subnet: hub}]\n",
+	    &n);
 	/* 'sites' twice is a YAML duplicate key: libfyaml refuses the document */
 	assert_true(n >= 1);
 	free(s);
-	s = tu_load_errors(
-		"estate: t\n"
-		"regions: [{name: r, geo: g}]\n"
-		"locations: [{name: l, geo: g}]\n"
-		"sites:\n"
-		"  - {name: hq, asn: 65011, routers: [{name: r1, links: [er/primary, er/tertiary, er]}]}\n"
-		"circuits: [{name: er, site: hq, location: l, bandwidth: 1Gbps}]\n"
-		"vms: [{name: v, subnet: hub}]\n",
-		&n);
+	s = tu_load_errors("estate: t\n"
+	                   "regions: [{name: r, geo: g}]\n"
+	                   "locations: [{name: l, geo: g}]\n"
+	                   "sites:\n"
+	                   "  - {name: hq, asn: 65011, routers: [{name: r1, links: [er/primary, "
+	                   "er/tertiary, er]}]}\n"
+	                   "circuits: [{name: er, site: hq, location: l, bandwidth: 1Gbps}]\n"
+	                   "vms: [{name: v, subnet: hub}]\n",
+	                   &n);
 	assert_int_equal(n, 3);
 	assert_non_null(strstr(s, "unknown link side 'tertiary' (expected primary or secondary)"));
 	assert_non_null(strstr(s, "bad circuit link 'er'"));
 	assert_non_null(strstr(s, "unknown subnet 'hub' (subnets are named VNET/SUBNET)"));
 	free(s);
-	struct estate *e = tu_load("estate: t\n"
-				   "regions: [{name: r, geo: g}]\n"
-				   "locations: [{name: l, geo: g}]\n"
-				   "sites: [{name: hq, asn: 65011, routers: [{name: r1, links: "
-				   "[er/secondary]}]}]\n"
-				   "circuits: [{name: er, site: hq, location: l, bandwidth: 1Gbps}]\n");
+	struct estate *e =
+	    tu_load("estate: t\n"
+	            "regions: [{name: r, geo: g}]\n"
+	            "locations: [{name: l, geo: g}]\n"
+	            "sites: [{name: hq, asn: 65011, routers: [{name: r1, links: "
+	            "[er/secondary]}]}]\n"
+	            "circuits: [{name: er, site: hq, location: l, bandwidth: 1Gbps}]\n");
 	assert_non_null(e);
 	const struct est_ref *l = &e->sites.v[0].routers.v[0].links.v[0];
 	assert_int_equal(l->state, EST_REF_RESOLVED);
@@ -195,23 +203,23 @@ test_links_and_subnet_refs(void **state)
 static void
 test_plans_and_planned_refs(void **state)
 {
-	const char *y =
-		HEAD "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24]},\n"
-		     "        {name: tgt, region: southeastasia, address_space: [10.9.0.0/24]}]\n"
-		     "circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
-		     "replication: {source: eastasia, target: southeastasia, auto_target_networks: true}\n"
-		     "recovery_plans:\n"
-		     "  - name: p\n"
-		     "    before:\n"
-		     "      - create_gateway: {name: gw-t, vnet: tgt}\n"
-		     "      - connect: {gateway: gw-t, circuit: er}\n"
-		     "      - attach_route_table: {subnet: hub-asr/app, route_table: rt}\n"
-		     "        direction: failover\n"
-		     "        types: [planned, unplanned]\n"
-		     "      - manual: check DNS\n"
-		     "    groups: [{vms: []}]\n"
-		     "    after:\n"
-		     "      - disconnect: {connection: gw-t-er}\n";
+	const char *y = HEAD
+	    "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24]},\n"
+	    "        {name: tgt, region: southeastasia, address_space: [10.9.0.0/24]}]\n"
+	    "circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
+	    "replication: {source: eastasia, target: southeastasia, auto_target_networks: true}\n"
+	    "recovery_plans:\n"
+	    "  - name: p\n"
+	    "    before:\n"
+	    "      - create_gateway: {name: gw-t, vnet: tgt}\n"
+	    "      - connect: {gateway: gw-t, circuit: er}\n"
+	    "      - attach_route_table: {subnet: hub-asr/app, route_table: rt}\n"
+	    "        direction: failover\n"
+	    "        types: [planned, unplanned]\n"
+	    "      - manual: check DNS\n"
+	    "    groups: [{vms: []}]\n"
+	    "    after:\n"
+	    "      - disconnect: {connection: gw-t-er}\n";
 	uint32_t n;
 	/* hub-asr/app does not exist: the mirror has no subnet 'app', and rt is unknown */
 	char *s = tu_load_errors(y, &n);
@@ -220,25 +228,25 @@ test_plans_and_planned_refs(void **state)
 	assert_non_null(strstr(s, "unknown route table 'rt'"));
 	free(s);
 
-	const char *ok =
-		HEAD "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24],\n"
-		     "         subnets: [{name: app, prefix: 10.0.0.0/25}]},\n"
-		     "        {name: tgt, region: southeastasia, address_space: [10.9.0.0/24]}]\n"
-		     "circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
-		     "route_tables: [{name: rt}]\n"
-		     "replication: {source: eastasia, target: southeastasia, auto_target_networks: true,\n"
-		     "              test_network: hub-asr}\n"
-		     "recovery_plans:\n"
-		     "  - name: p\n"
-		     "    before:\n"
-		     "      - create_gateway: {name: gw-t, vnet: tgt}\n"
-		     "      - connect: {gateway: gw-t, circuit: er}\n"
-		     "      - attach_route_table: {subnet: hub-asr/app, route_table: rt}\n"
-		     "        direction: failover\n"
-		     "        types: [planned, unplanned]\n"
-		     "      - manual: check DNS\n"
-		     "    after:\n"
-		     "      - disconnect: {connection: gw-t-er}\n";
+	const char *ok = HEAD
+	    "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24],\n"
+	    "         subnets: [{name: app, prefix: 10.0.0.0/25}]},\n"
+	    "        {name: tgt, region: southeastasia, address_space: [10.9.0.0/24]}]\n"
+	    "circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
+	    "route_tables: [{name: rt}]\n"
+	    "replication: {source: eastasia, target: southeastasia, auto_target_networks: true,\n"
+	    "              test_network: hub-asr}\n"
+	    "recovery_plans:\n"
+	    "  - name: p\n"
+	    "    before:\n"
+	    "      - create_gateway: {name: gw-t, vnet: tgt}\n"
+	    "      - connect: {gateway: gw-t, circuit: er}\n"
+	    "      - attach_route_table: {subnet: hub-asr/app, route_table: rt}\n"
+	    "        direction: failover\n"
+	    "        types: [planned, unplanned]\n"
+	    "      - manual: check DNS\n"
+	    "    after:\n"
+	    "      - disconnect: {connection: gw-t-er}\n";
 	struct estate *e = tu_load(ok);
 	assert_non_null(e);
 	const struct est_plan *p = &e->recovery_plans.v[0];
@@ -260,11 +268,13 @@ test_plans_and_planned_refs(void **state)
 	est_free(e);
 
 	/* outside plans a planned name is unknown */
-	s = tu_load_errors(HEAD "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24]}]\n"
-				"circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
-				"connections: [{gateway: gw-t, circuit: er}]\n"
-				"recovery_plans: [{name: p, before: [{create_gateway: {name: gw-t, vnet: hub}}]}]\n",
-			   &n);
+	s = tu_load_errors(
+	    HEAD
+	    "vnets: [{name: hub, region: eastasia, address_space: [10.0.0.0/24]}]\n"
+	    "circuits: [{name: er, site: hq, location: hong-kong, bandwidth: 1Gbps}]\n"
+	    "connections: [{gateway: gw-t, circuit: er}]\n"
+	    "recovery_plans: [{name: p, before: [{create_gateway: {name: gw-t, vnet: hub}}]}]\n",
+	    &n);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(s, "connections[0].gateway: unknown gateway 'gw-t'"));
 	free(s);
@@ -275,16 +285,17 @@ test_actions_one_of(void **state)
 {
 	uint32_t n;
 	char *s = tu_load_errors("estate: t\n"
-				 "recovery_plans:\n"
-				 "  - name: p\n"
-				 "    before:\n"
-				 "      - {manual: a, script: {run: 'true'}}\n"
-				 "      - {direction: failover}\n"
-				 "      - {manul: typo}\n",
-				 &n);
+	                         "recovery_plans:\n"
+	                         "  - name: p\n"
+	                         "    before:\n"
+	                         "      - {manual: a, script: {run: 'true'}}\n"
+	                         "      - {direction: failover}\n"
+	                         "      - {manul: typo}\n",
+	                         &n);
 	assert_int_equal(n, 4);
 	assert_non_null(strstr(s, "both 'manual' and 'script' given"));
-	assert_non_null(strstr(s, "action names no kind (expected one of: create_gateway, connect"));
+	assert_non_null(
+	    strstr(s, "action names no kind (expected one of: create_gateway, connect"));
 	assert_non_null(strstr(s, "unknown key 'manul' in action (did you mean 'manual'?)"));
 	free(s);
 }
@@ -293,7 +304,7 @@ static void
 test_limits(void **state)
 {
 	struct estate *e = tu_load("estate: t\nlimits: {circuits_per_location_per_vnet: 4, "
-				   "recovery_plan_groups: 9}\n");
+	                           "recovery_plan_groups: 9}\n");
 	assert_non_null(e);
 	assert_int_equal(est_limit(e, EST_LIM_CIRCUITS_PER_LOCATION_PER_VNET), 4);
 	assert_int_equal(est_limit(e, EST_LIM_RECOVERY_PLAN_GROUPS), 9);
@@ -301,13 +312,14 @@ test_limits(void **state)
 	est_free(e);
 	uint32_t n;
 	char *s = tu_load_errors("estate: t\nlimits: {circuits_per_location_per_vent: 4, "
-				 "recovery_plan_groups: -1, ecmp_circuits: 99}\n",
-				 &n);
+	                         "recovery_plan_groups: -1, ecmp_circuits: 99}\n",
+	                         &n);
 	assert_int_equal(n, 3);
 	assert_non_null(strstr(s, "unknown limit 'circuits_per_location_per_vent' (did you mean "
-				  "'circuits_per_location_per_vnet'?)"));
+	                          "'circuits_per_location_per_vnet'?)"));
 	assert_non_null(strstr(s, "limits.recovery_plan_groups: bad value '-1'"));
-	assert_non_null(strstr(s, "limits.ecmp_circuits: bad value '99' (expected an integer from 1 to 16)"));
+	assert_non_null(
+	    strstr(s, "limits.ecmp_circuits: bad value '99' (expected an integer from 1 to 16)"));
 	free(s);
 }
 
@@ -324,8 +336,8 @@ test_syntax_and_json(void **state)
 	assert_int_equal(n, 1);
 	free(s);
 	const char *j = "{\"estate\": \"j\", \"regions\": [{\"name\": \"r\", \"geo\": \"g\"}],\n"
-			" \"vnets\": [{\"name\": \"v\", \"region\": \"r\", \"address_space\": "
-			"[\"10.0.0.0/16\"]}]}";
+	                " \"vnets\": [{\"name\": \"v\", \"region\": \"r\", \"address_space\": "
+	                "[\"10.0.0.0/16\"]}]}";
 	struct lib_diags d;
 	struct estate *e = NULL;
 	lib_diags_init(&d);
@@ -335,10 +347,11 @@ test_syntax_and_json(void **state)
 	assert_true(est_resolved(&e->vnets.v[0].region));
 	est_free(e);
 	lib_diags_free(&d);
-	s = tu_load_errors("{\"estate\": \"j\", \"vnets\": [{\"name\": 5, \"regoin\": \"r\"}]}", &n);
+	s = tu_load_errors("{\"estate\": \"j\", \"vnets\": [{\"name\": 5, \"regoin\": \"r\"}]}",
+	                   &n);
 	assert_int_equal(n, 3);
 	assert_non_null(strstr(s, "test.yaml:1:40: error: vnets[5].regoin: unknown key 'regoin' in "
-				  "vnet (did you mean 'region'?)"));
+	                          "vnet (did you mean 'region'?)"));
 	free(s);
 }
 
@@ -346,12 +359,12 @@ static void
 test_nulls_and_defaults(void **state)
 {
 	struct estate *e = tu_load("estate: t\n"
-				   "description:\n"
-				   "regions: [{name: r, geo: g}]\n"
-				   "vnets: [{name: a, region: r, address_space: [10.0.0.0/16]}, "
-				   "{name: b, region: r, address_space: [10.1.0.0/16]}]\n"
-				   "peerings: [{from: a, to: b}]\n"
-				   "route_tables: [{name: t}]\n");
+	                           "description:\n"
+	                           "regions: [{name: r, geo: g}]\n"
+	                           "vnets: [{name: a, region: r, address_space: [10.0.0.0/16]}, "
+	                           "{name: b, region: r, address_space: [10.1.0.0/16]}]\n"
+	                           "peerings: [{from: a, to: b}]\n"
+	                           "route_tables: [{name: t}]\n");
 	assert_non_null(e);
 	assert_null(e->description);
 	assert_true(e->peerings.v[0].allow_virtual_network_access);
@@ -370,18 +383,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_minimal),
-		cmocka_unit_test(test_values_and_refs),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_all_errors_reported),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_links_and_subnet_refs),
-		cmocka_unit_test(test_plans_and_planned_refs),
-		cmocka_unit_test(test_actions_one_of),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_syntax_and_json),
-		cmocka_unit_test(test_nulls_and_defaults),
+	    cmocka_unit_test(test_minimal),
+	    cmocka_unit_test(test_values_and_refs),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_links_and_subnet_refs),
+	    cmocka_unit_test(test_plans_and_planned_refs),
+	    cmocka_unit_test(test_actions_one_of),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_syntax_and_json),
+	    cmocka_unit_test(test_nulls_and_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
