@@ -35,10 +35,10 @@ $(FUZZBUILD)/build.ninja:
 	CC=clang meson setup $(FUZZBUILD) --buildtype=debug -Dfuzz=true -Dbench=false \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
-check: deps $(TESTBUILD)/build.ninja $(FUZZBUILD)/build.ninja
+check: build $(TESTBUILD)/build.ninja $(FUZZBUILD)/build.ninja
 	@ninja -C $(TESTBUILD) >/dev/null
 	@ninja -C $(FUZZBUILD) >/dev/null
-	@scripts/check.sh $(TESTBUILD) $(FUZZBUILD) $(FUZZ_SECS)
+	@scripts/check.sh $(TESTBUILD) $(FUZZBUILD) $(FUZZ_SECS) $(BUILD)
 
 fuzz: deps $(FUZZBUILD)/build.ninja
 	@ninja -C $(FUZZBUILD) >/dev/null

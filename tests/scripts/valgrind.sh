@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# strait without sanitizers under valgrind memcheck (TAP): every example and
+# golden error case loads, checks and prints with no invalid access and no leak.
+set -u
+: "${SRCROOT:?source root}" "${STRAIT_PLAIN:?path to a strait built without sanitizers}"
+cd "$SRCROOT"
+command -v valgrind >/dev/null || { echo "1..1"; echo "not ok 1 - valgrind is not installed (scripts/deps.sh installs it)"; exit 1; }
+[ -x "$STRAIT_PLAIN" ] || { echo "1..1"; echo "not ok 1 - $STRAIT_PLAIN missing"; exit 1; }
+cases=()
+for f in examples/*.yaml; do cases+=("check $f" "fmt -o json $f"); done
+for f in tests/golden/errors/*.yaml; do cases+=("check $f"); done
+cases+=("schema" "schema --markdown" "rules")
+echo "1..${#cases[@]}"
+n=0 fails=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for c in "${cases[@]}"; do
+  n=$((n + 1))
+  # shellcheck disable=SC2086
+  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    "$STRAIT_PLAIN" $c >/dev/null 2>"$log"
+  if [ $? -eq 99 ]; then
+    fails=$((fails + 1)); echo "not ok $n - valgrind strait $c"; head -30 "$log" | sed 's/^/# /'
+  else
+    echo "ok $n - valgrind strait $c"
+  fi
+done
+exit $((fails > 0))
