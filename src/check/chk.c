@@ -17,7 +17,33 @@ struct chk_ctx {
 };
 
 static const struct chk_segment *const segments[] = {&chk_seg_circuit, &chk_seg_network,
-                                                     &chk_seg_dr};
+                                                     &chk_seg_dr, &chk_seg_plan};
+
+struct chk_obj
+chk_ref_obj(enum est_kind k, const struct est_ref *r)
+{
+	return (struct chk_obj){k, r->name, r->pos};
+}
+
+const char *
+chk_group_name(const struct est_plan *p, uint32_t g, char *buf, size_t n)
+{
+	if (p->groups.v[g].name)
+		return p->groups.v[g].name;
+	snprintf(buf, n, "Group %u", g + 1);
+	return buf;
+}
+
+bool *
+chk_protect_marks(const struct estate *e)
+{
+	bool *prot = lib_xcalloc(e->vms.n + 1, sizeof(*prot));
+	const struct est_replication *rp = e->replication;
+	for (uint32_t i = 0; rp && i < rp->protect.n; i++)
+		if (est_resolved(&rp->protect.v[i]))
+			prot[rp->protect.v[i].i] = true;
+	return prot;
+}
 
 static const struct chk_rule **sorted;
 static uint32_t nsorted;

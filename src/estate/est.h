@@ -397,8 +397,9 @@ struct est_replication {
 	EST_LIST(struct est_ref) protect; /* vms */
 	EST_LIST(struct est_repl_group) groups;
 	EST_LIST(struct est_net_map) network_mapping;
-	bool auto_target_networks;   /* Site Recovery creates <vnet>-asr mirrors */
-	struct est_ref test_network; /* vnet for drills */
+	struct est_ref target_network; /* on-premises to Azure: where servers land */
+	bool auto_target_networks;     /* Site Recovery creates <vnet>-asr mirrors */
+	struct est_ref test_network;   /* vnet for drills */
 };
 
 enum est_action_kind {

@@ -391,6 +391,10 @@ set_defaults(const struct est_class *c, void *obj)
 			abort();
 		}
 	}
+	/* An embedded object takes its defaults even when its key is absent. */
+	for (uint32_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].type == EF_INLINE)
+			set_defaults(c->fields[i].cls, (char *)obj + c->fields[i].off);
 }
 
 static void

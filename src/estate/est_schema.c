@@ -525,6 +525,8 @@ static const struct est_field repl_f[] = {
          .doc = "Replication (multi-VM consistency) groups."),
     LIST("network_mapping", network_mapping, struct est_net_map,
          ELEM(EF_INLINE, .cls = &est_class_netmap), .doc = "Source to target VNets."),
+    FLD("target_network", EF_REF, target_network, .kind = EST_K_VNET,
+        .doc = "On-premises to Azure: the VNet recovered servers are attached to."),
     FLD("auto_target_networks", EF_BOOL, auto_target_networks,
         .doc = "Site Recovery creates VNET-asr mirrors for unmapped source VNets."),
     FLD("test_network", EF_REF, test_network, .kind = EST_K_VNET,

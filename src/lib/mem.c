@@ -126,9 +126,14 @@ char *
 lib_arena_printf(struct lib_arena *a, const char *fmt, ...)
 {
 	va_list ap;
+	char probe[1];
+	if (!fmt)
+		return lib_arena_strdup(a, "");
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
 	char *p = lib_arena_alloc(a, (size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);

@@ -4,8 +4,8 @@
  * Durations: one or more <number><unit> terms, units s, m, h, d, w
  * ("1h30m"); a bare number is seconds. Sizes: B, KiB, MiB, GiB, TiB, PiB
  * (binary) and KB, MB, GB, TB, PB (decimal); a bare number is bytes.
- * Bandwidths: Kbps (multiples of 1000), Mbps, Gbps, Tbps; held in Mbps, the
- * smallest step any circuit uses. Overflow and junk are -EINVAL/-ERANGE.
+ * Bandwidths: Mbps, Gbps, Tbps; held in Mbps, the smallest step any circuit
+ * uses. Overflow and junk are -EINVAL/-ERANGE.
  */
 #include "lib.h"
 
