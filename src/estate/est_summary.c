@@ -25,13 +25,28 @@ est_summary(const struct estate *e)
 	lib_buf_printf(&b, "estate %s (%s)\n", e->name, e->file);
 	if (e->description)
 		lib_buf_printf(&b, "  %s\n", e->description);
-	lib_buf_printf(&b,
-	               "  %u regions, %u peering locations, %u sites, %u circuits, %u vnets, "
-	               "%u subnets, %u gateways, %u connections, %u vnet peerings, %u route "
-	               "tables, %u appliances, %u vms\n",
-	               e->regions.n, e->locations.n, e->sites.n, e->circuits.n, e->vnets.n, nsub,
-	               ngw, e->connections.n, e->peerings.n, e->route_tables.n, e->appliances.n,
-	               e->vms.n);
+	const struct {
+		uint32_t n;
+		const char *one, *many;
+	} counts[] = {
+	    {e->regions.n, "region", "regions"},
+	    {e->locations.n, "peering location", "peering locations"},
+	    {e->sites.n, "site", "sites"},
+	    {e->circuits.n, "circuit", "circuits"},
+	    {e->vnets.n, "vnet", "vnets"},
+	    {nsub, "subnet", "subnets"},
+	    {ngw, "gateway", "gateways"},
+	    {e->connections.n, "connection", "connections"},
+	    {e->peerings.n, "vnet peering", "vnet peerings"},
+	    {e->route_tables.n, "route table", "route tables"},
+	    {e->appliances.n, "appliance", "appliances"},
+	    {e->vms.n, "vm", "vms"},
+	};
+	lib_buf_puts(&b, " ");
+	for (size_t i = 0; i < LIB_ARRAY_LEN(counts); i++)
+		lib_buf_printf(&b, "%s %u %s", i ? "," : "", counts[i].n,
+		               counts[i].n == 1 ? counts[i].one : counts[i].many);
+	lib_buf_puts(&b, "\n");
 	for (uint32_t i = 0; i < e->sites.n && i < 20; i++) {
 		const struct est_site *s = &e->sites.v[i];
 		lib_buf_printf(&b, "  site %s AS%u advertises", s->name, s->asn);
