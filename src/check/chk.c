@@ -17,7 +17,7 @@ struct chk_ctx {
 };
 
 static const struct chk_segment *const segments[] = {&chk_seg_circuit, &chk_seg_network,
-                                                     &chk_seg_dr, &chk_seg_plan};
+                                                     &chk_seg_dr, &chk_seg_ready, &chk_seg_plan};
 
 struct chk_obj
 chk_ref_obj(enum est_kind k, const struct est_ref *r)

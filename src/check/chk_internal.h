@@ -14,7 +14,8 @@ struct chk_segment {
 
 extern const struct chk_segment chk_seg_circuit; /* chk_circuit.c: ER0xx */
 extern const struct chk_segment chk_seg_network; /* chk_network.c: NW1xx */
-extern const struct chk_segment chk_seg_dr;      /* chk_dr.c: DR2xx replication, readiness */
+extern const struct chk_segment chk_seg_dr;      /* chk_dr.c: DR2xx replication */
+extern const struct chk_segment chk_seg_ready;   /* chk_ready.c: DR2xx target readiness */
 extern const struct chk_segment chk_seg_plan;    /* chk_plan.c: DR2xx plan membership */
 
 /* Helpers shared by the rule files (chk.c). */
