@@ -559,10 +559,34 @@ collect_parse_errors(struct fy_diag *dg, const char *file, struct lib_diags *dia
 		lib_diag_add(diags, LIB_SEV_ERROR, file, 0, 0, NULL, NULL, "cannot parse");
 }
 
+/* libfyaml misreads some malformed UTF-8 (it can hang on a directive, or
+ * drop the rest of a line after a comment), so text is checked first. */
+static bool
+utf8_ok(const char *name, const char *text, size_t len, struct lib_diags *diags)
+{
+	size_t bad = lib_utf8_invalid(text, len);
+	if (bad == len)
+		return true;
+	uint32_t line = 1, col = 1;
+	for (size_t i = 0; i < bad; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			col++;
+		}
+	}
+	lib_diag_add(diags, LIB_SEV_ERROR, name, line, col, NULL, "expected UTF-8 text",
+	             "invalid UTF-8 byte 0x%02x", (unsigned char)text[bad]);
+	return false;
+}
+
 static int
 build(const char *name, const char *text, size_t len, bool json, struct lib_diags *diags,
       struct estate **out)
 {
+	if (!utf8_ok(name, text, len, diags))
+		return -EINVAL;
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;

@@ -113,6 +113,10 @@ void lib_diags_print(const struct lib_diags *d, FILE *out);
 
 /* ---- strings ----------------------------------------------------------- */
 
+/* Offset of the first byte that is not well-formed UTF-8 (overlongs,
+ * surrogates and code points above U+10FFFF included), or n when all is. */
+size_t lib_utf8_invalid(const char *s, size_t n);
+
 /* Edit distance, capped: returns cap+1 when the distance exceeds cap. */
 unsigned lib_edit_distance(const char *a, const char *b, unsigned cap);
 /* The candidate nearest to s within a distance that scales with its length, or NULL. */

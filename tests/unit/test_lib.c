@@ -84,6 +84,20 @@ test_nearest(void **state)
 }
 
 static void
+test_utf8(void **state)
+{
+	const char ok[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+	assert_int_equal(lib_utf8_invalid(ok, sizeof(ok) - 1), sizeof(ok) - 1);
+	assert_int_equal(lib_utf8_invalid("ab\x8e", 3), 2);           /* lone continuation */
+	assert_int_equal(lib_utf8_invalid("\xc0\xaf", 2), 0);         /* overlong */
+	assert_int_equal(lib_utf8_invalid("\xe0\x80\xaf", 3), 0);     /* overlong */
+	assert_int_equal(lib_utf8_invalid("\xed\xa0\x80", 3), 0);     /* surrogate */
+	assert_int_equal(lib_utf8_invalid("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	assert_int_equal(lib_utf8_invalid("x\xe2\x82", 3), 1);        /* truncated */
+	assert_int_equal(lib_utf8_invalid("%\xfd\n", 3), 1);
+}
+
+static void
 test_map(void **state)
 {
 	struct lib_map m;
@@ -147,10 +161,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_durations),    cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_bandwidth),    cmocka_unit_test(test_nearest),
-	    cmocka_unit_test(test_map),          cmocka_unit_test(test_arena),
-	    cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_bandwidth), cmocka_unit_test(test_nearest),
+	    cmocka_unit_test(test_utf8),      cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_arena),     cmocka_unit_test(test_atomic_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
