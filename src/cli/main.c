@@ -6,8 +6,7 @@
  * derived from it. Exit status: 0 the answer is good, 1 the answer is bad
  * (errors found), 2 the input or the command line was unusable.
  */
-#include "check/chk.h"
-#include "estate/est.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { EXIT_GOOD = 0, EXIT_BAD = 1, EXIT_UNUSABLE = 2 };
+enum { EXIT_GOOD = CLI_GOOD, EXIT_BAD = CLI_BAD, EXIT_UNUSABLE = CLI_UNUSABLE };
 
 struct cli_cmd {
 	const char *name;
@@ -26,10 +25,8 @@ struct cli_cmd {
 
 static const struct cli_cmd *cur;
 
-static int usage_error(const char *fmt, ...) LIB_PRINTF(1, 2);
-
-static int
-usage_error(const char *fmt, ...)
+int
+cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -40,21 +37,8 @@ usage_error(const char *fmt, ...)
 	return EXIT_UNUSABLE;
 }
 
-static struct estate *
-load_or_report(const char *path)
-{
-	struct lib_diags d;
-	struct estate *e = NULL;
-	lib_diags_init(&d);
-	est_load_file(path, &d, &e);
-	lib_diags_sort(&d);
-	lib_diags_print(&d, stderr);
-	if (!e)
-		fprintf(stderr, "strait: %s: %u error%s, estate not loaded\n", path, d.nerr,
-		        d.nerr == 1 ? "" : "s");
-	lib_diags_free(&d);
-	return e;
-}
+#define usage_error    cli_usage_error
+#define load_or_report cli_load
 
 static const struct option out_opts[] = {
     {"output", required_argument, NULL, 'o'},
@@ -240,6 +224,11 @@ static const struct cli_cmd cmds[] = {
     {"fmt", "ESTATE [-o yaml|json] [--write|--check]", "print the estate in canonical form",
      cmd_fmt},
     {"summary", "ESTATE", "what the estate holds, in a few lines", cmd_summary},
+    {"routes",
+     "ESTATE (--subnet VNET/SUBNET | --site SITE | --gateway GW) [--fail KIND:NAME]... "
+     "[-o table|json]",
+     "effective routes of a subnet, an on-premises site's edge routers, or a gateway",
+     cli_cmd_routes},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},

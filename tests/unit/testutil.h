@@ -5,6 +5,7 @@
 #ifndef STRAIT_TESTUTIL_H
 #define STRAIT_TESTUTIL_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,36 @@
+/*
+ * cli.h - shared by the files of the strait command-line tool: exit
+ * statuses, loading with diagnostics, usage errors, text tables, JSON out.
+ */
+#ifndef STRAIT_CLI_H
+#define STRAIT_CLI_H
+
+#include "check/chk.h"
+#include "estate/est.h"
+#include "route/rt.h"
+
+#include <jansson.h>
+
+enum { CLI_GOOD = 0, CLI_BAD = 1, CLI_UNUSABLE = 2 };
+
+/* Loads an estate, printing every diagnostic to stderr; NULL when unusable. */
+struct estate *cli_load(const char *path);
+/* "strait: <msg>" and the current command's usage on stderr; returns CLI_UNUSABLE. */
+int cli_usage_error(const char *fmt, ...) LIB_PRINTF(1, 2);
+/* Prints and releases a JSON value. */
+void cli_print_json(json_t *v);
+
+/* A text table: columns sized to their widest cell. */
+struct cli_table {
+	uint32_t ncols;
+	const char *head[8];
+	struct lib_vec cells; /* char *, ncols per row */
+};
+void cli_table_init(struct cli_table *t, ...); /* column titles, NULL-terminated */
+void cli_table_row(struct cli_table *t, ...);  /* cells, NULL-terminated */
+void cli_table_print(const struct cli_table *t, FILE *out);
+void cli_table_free(struct cli_table *t);
+
+int cli_cmd_routes(int argc, char **argv);
+
+#endif

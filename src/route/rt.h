@@ -1,0 +1,187 @@
+/*
+ * rt.h - the routing engine: the control plane of an estate, computed from
+ * the estate alone, and the questions asked of it.
+ *
+ * rt_build() turns an (immutable) estate plus a set of failures into a
+ * struct rt_net: which BGP sessions are up, what each ExpressRoute gateway
+ * learns and advertises, what each on-premises edge router learns. Subnet
+ * effective routes are layered rather than copied: a subnet's table is its
+ * VNet's system routes, the serving gateway's RIB (shared by the hub and
+ * every spoke that uses it), its route table's UDRs (shared by every subnet
+ * it is attached to) and its service endpoints. rt_subnet_routes() merges
+ * the layers for display; rt_subnet_lookup() selects among them for one
+ * destination the way Azure does (azure-facts 2.4):
+ *   1. longest prefix;
+ *   2. on an equal prefix, user (UDR) over gateway (BGP) over system;
+ *   3. except that VNet, peering and service-endpoint system routes beat
+ *      BGP routes even when the BGP route is more specific.
+ * The module is pure: no I/O, no globals; one arena per rt_net.
+ */
+#ifndef STRAIT_RT_H
+#define STRAIT_RT_H
+
+#include "../estate/est.h"
+
+/* ---- failures (what-if) ------------------------------------------------- */
+
+enum rt_fail_kind {
+	RT_FAIL_REGION,
+	RT_FAIL_LOCATION,
+	RT_FAIL_CIRCUIT,
+	RT_FAIL_LINK, /* one link of a circuit: i = circuit, j = side */
+	RT_FAIL_GATEWAY,
+	RT_FAIL_CONNECTION,
+};
+
+struct rt_fail {
+	enum rt_fail_kind kind;
+	uint32_t i, j;
+};
+
+/* Parses "circuit:er-hk", "link:er-hk/primary", "region:eastasia" ... */
+int rt_fail_parse(const struct estate *e, const char *spec, struct rt_fail *out, char *err,
+                  size_t errlen);
+
+/* ---- BGP paths and RIBs ------------------------------------------------- */
+
+#define RT_ASN_MSEE    12076u
+#define RT_ASN_GATEWAY 65515u
+
+/* One path to a prefix, as a gateway or an edge router learned it. */
+struct rt_path {
+	uint32_t circuit;    /* the circuit it came over */
+	uint32_t conn;       /* gateway side: the connection; EST_NONE on-premises */
+	uint32_t weight;     /* gateway side: connection routing weight */
+	uint32_t local_pref; /* on-premises side: the site's preference for the circuit */
+	uint16_t aspath_len;
+	uint8_t links;             /* links it is learned on: bit 0 primary, bit 1 secondary */
+	uint8_t best;              /* selected (several when ECMP) */
+	uint32_t origin_asn;       /* last AS of the path */
+	enum est_kind origin_kind; /* EST_K_SITE or EST_K_VNET */
+	uint32_t origin;           /* site or vnet index */
+};
+
+struct rt_bgp_route {
+	struct ip_prefix p;
+	uint32_t first, n; /* paths[first .. first+n) of the RIB */
+	uint32_t nbest;
+};
+
+/* Routes sorted by prefix; each with its candidate paths, best first. */
+struct rt_rib {
+	struct rt_bgp_route *routes;
+	uint32_t n;
+	struct rt_path *paths;
+	uint32_t npaths;
+};
+
+const struct rt_bgp_route *rt_rib_find(const struct rt_rib *rib, const struct ip_prefix *p);
+/* Longest matching route, or NULL. */
+const struct rt_bgp_route *rt_rib_lookup(const struct rt_rib *rib, const struct ip_addr *a);
+
+/* ---- the control plane -------------------------------------------------- */
+
+struct rt_circuit_state {
+	bool usable;     /* provisioned, enabled, private peering configured */
+	bool link_up[2]; /* BGP session of each link (private peering, IPv4) */
+	bool over_limit; /* on-premises IPv4 prefixes over the limit: sessions down */
+	bool v6_over_limit;
+	const char *why_down; /* NULL when both links are up */
+};
+
+struct rt_conn_state {
+	bool up;
+	const char *why_down;
+};
+
+struct rt_gateway {
+	uint32_t vnet, idx;    /* the estate's gateway (vnets.v[vnet].gateways.v[idx]) */
+	bool up;               /* not failed, region up */
+	struct rt_rib learned; /* from the circuits of its up connections */
+	EST_LIST(struct ip_prefix) advertised; /* own and transit spokes' spaces, summarised */
+	uint32_t advertised_v4;
+	bool over_limit; /* more VNet prefixes than the limit: its connections are down */
+};
+
+struct rt_link {
+	uint32_t circuit;
+	uint8_t side; /* enum est_link_side */
+};
+
+struct rt_router {
+	uint32_t site;
+	const char *name; /* the estate's router, or "edge" when the site lists none */
+	EST_LIST(struct rt_link) links;
+	struct rt_rib learned;
+};
+
+struct rt_net {
+	const struct estate *e;
+	struct lib_arena arena;
+	struct rt_circuit_state *circuits; /* per estate circuit */
+	struct rt_conn_state *conns;       /* per estate connection */
+	uint32_t *gw_base;                 /* per vnet: index of its first gateway in gws */
+	struct rt_gateway *gws;            /* every gateway of the estate */
+	uint32_t ngws;
+	uint32_t *serving_gw;      /* per vnet: the ER gateway its routes come from, or EST_NONE */
+	bool *region_down;         /* per region */
+	struct rt_router *routers; /* every on-premises edge router */
+	uint32_t nrouters;
+};
+
+int rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails,
+             struct rt_net **out);
+void rt_free(struct rt_net *n);
+
+/* Global gateway index of the estate's vnets.v[vi].gateways.v[gi]. */
+static inline uint32_t
+rt_gw_index(const struct rt_net *n, uint32_t vi, uint32_t gi)
+{
+	return n->gw_base[vi] + gi;
+}
+
+/* ---- effective routes of a subnet --------------------------------------- */
+
+enum rt_src { RT_SRC_DEFAULT, RT_SRC_USER, RT_SRC_GATEWAY };
+
+enum rt_nh {
+	RT_NH_VNET_LOCAL,
+	RT_NH_VNET_PEERING,
+	RT_NH_GATEWAY,
+	RT_NH_INTERNET,
+	RT_NH_NONE,
+	RT_NH_APPLIANCE,
+	RT_NH_SERVICE_ENDPOINT,
+};
+
+struct rt_route {
+	struct ip_prefix p;      /* unset (af 0) for a service-endpoint route: see tag */
+	const char *tag;         /* service endpoint: "Microsoft.Storage" */
+	uint8_t src;             /* enum rt_src */
+	uint8_t nh;              /* enum rt_nh */
+	bool active;             /* false: "Invalid" in effective routes */
+	const char *why;         /* why it is invalid, or where it comes from */
+	struct ip_addr nh_ip[4]; /* appliance IP, or the MSEE addresses of the circuits */
+	uint8_t nnh;
+	uint32_t peer_vnet;             /* VNetPeering: the peer; EST_NONE otherwise */
+	const struct rt_bgp_route *bgp; /* gateway routes: the RIB entry */
+	const struct est_route *udr;    /* user routes: the estate's route */
+};
+
+/* All effective routes of vnets.v[vi].subnets.v[si], in Azure's order
+ * (source, then prefix); heap array, free() it. */
+struct rt_route *rt_subnet_routes(const struct rt_net *n, uint32_t vi, uint32_t si,
+                                  uint32_t *count);
+
+/* The route traffic from the subnet to a takes, or false when none does. */
+bool rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct ip_addr *a,
+                      struct rt_route *out);
+
+const char *rt_src_name(int src); /* "Default", "User", "Virtual network gateway" */
+const char *rt_nh_name(int nh);   /* "VirtualNetwork", "VNetPeering", ... */
+
+/* The MSEE (provider-edge) address of a circuit link: the 2nd usable IP of its /30. */
+bool rt_msee_addr(const struct est_circuit *c, int side, struct ip_addr *out);
+bool rt_ce_addr(const struct est_circuit *c, int side, struct ip_addr *out);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * rt_internal.h - shared between the files of the routing engine.
+ */
+#ifndef STRAIT_RT_INTERNAL_H
+#define STRAIT_RT_INTERNAL_H
+
+#include "rt.h"
+
+/* A candidate path to a prefix, before the RIB is built. */
+struct rt_cand {
+	struct ip_prefix p;
+	struct rt_path path;
+};
+
+/* Builds rib from cands (consumed), best paths by cmp (< 0: a preferred),
+ * at most ecmp of them when equal. Memory from a. */
+void rt_rib_build(struct lib_arena *a, struct lib_vec *cands,
+                  int (*cmp)(const struct rt_path *, const struct rt_path *), uint32_t ecmp,
+                  struct rt_rib *rib);
+
+#endif

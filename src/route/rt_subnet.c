@@ -1,0 +1,327 @@
+/*
+ * rt_subnet.c - a subnet's effective routes and the route one destination
+ * takes, as Azure computes them (azure-facts 2.1-2.5, 2.8).
+ *
+ * Layers: system routes (each VNet address space to VnetLocal; each address
+ * space of a connected peer to VNetPeering; 0.0.0.0/0 to Internet; the
+ * reserved ranges to None unless an address space equals or contains them),
+ * service-endpoint routes on the subnets that enable them, gateway routes
+ * from the serving ExpressRoute gateway unless the route table disables
+ * propagation, and the route table's UDRs.
+ *
+ * Selection (azure-facts 2.4): longest prefix; on an equal prefix user over
+ * gateway over system; VNet, peering and service-endpoint system routes win
+ * over gateway routes even when those are more specific, so a gateway route
+ * inside a VNet or peered range never carries traffic and shows Invalid.
+ */
+#include "rt_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const src_names[] = {"Default", "User", "Virtual network gateway"};
+static const char *const nh_names[] = {
+    "VirtualNetwork", "VNetPeering",      "VirtualNetworkGateway",        "Internet",
+    "None",           "VirtualAppliance", "VirtualNetworkServiceEndpoint"};
+
+const char *
+rt_src_name(int src)
+{
+	return src >= 0 && src < (int)LIB_ARRAY_LEN(src_names) ? src_names[src] : "?";
+}
+
+const char *
+rt_nh_name(int nh)
+{
+	return nh >= 0 && nh < (int)LIB_ARRAY_LEN(nh_names) ? nh_names[nh] : "?";
+}
+
+static bool
+link_addr(const struct est_circuit *c, int side, uint64_t nth, struct ip_addr *out)
+{
+	if (!c->private_peering || !c->private_peering->link_net[side].a.af)
+		return false;
+	return ip_prefix_nth(&c->private_peering->link_net[side], nth, out);
+}
+
+/* azure-facts 1.6: in each /30 the customer takes the 1st usable IP, Microsoft the 2nd. */
+bool
+rt_msee_addr(const struct est_circuit *c, int side, struct ip_addr *out)
+{
+	return link_addr(c, side, 2, out);
+}
+
+bool
+rt_ce_addr(const struct est_circuit *c, int side, struct ip_addr *out)
+{
+	return link_addr(c, side, 1, out);
+}
+
+static const struct est_route_table *
+subnet_table(const struct estate *e, const struct est_subnet *s)
+{
+	return est_resolved(&s->route_table) ? &e->route_tables.v[s->route_table.i] : NULL;
+}
+
+/* The reserved None ranges of azure-facts 2.1. */
+static const char *const reserved[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                       "100.64.0.0/10"};
+
+static struct rt_route *
+push(struct lib_vec *v, const struct ip_prefix *p, int src, int nh, const char *why)
+{
+	struct rt_route *r = lib_vec_push(v);
+	if (p)
+		r->p = *p;
+	r->src = (uint8_t)src;
+	r->nh = (uint8_t)nh;
+	r->active = true;
+	r->why = why;
+	r->peer_vnet = EST_NONE;
+	return r;
+}
+
+static bool
+peering_connected(const struct estate *e, const struct est_vnet_peering *p)
+{
+	for (uint32_t k = 0; k < e->peerings.n; k++) {
+		const struct est_vnet_peering *b = &e->peerings.v[k];
+		if (est_resolved(&b->from) && est_resolved(&b->to) && b->from.i == p->to.i &&
+		    b->to.i == p->from.i)
+			return true;
+	}
+	return false;
+}
+
+static void
+system_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, struct lib_vec *v)
+{
+	const struct estate *e = n->e;
+	const struct est_vnet *vn = &e->vnets.v[vi];
+	bool v6 = false;
+	for (uint32_t k = 0; k < vn->address_space.n; k++) {
+		push(v, &vn->address_space.v[k], RT_SRC_DEFAULT, RT_NH_VNET_LOCAL, NULL);
+		v6 |= vn->address_space.v[k].a.af == IP_V6;
+	}
+	/* Peered VNets, one route per range, once the peering is connected (2.2, 2.6). */
+	for (uint32_t k = 0; k < e->peerings.n; k++) {
+		const struct est_vnet_peering *p = &e->peerings.v[k];
+		if (!est_resolved(&p->from) || !est_resolved(&p->to) || p->from.i != vi ||
+		    !peering_connected(e, p))
+			continue;
+		const struct est_vnet *peer = &e->vnets.v[p->to.i];
+		for (uint32_t a = 0; a < peer->address_space.n; a++)
+			push(v, &peer->address_space.v[a], RT_SRC_DEFAULT, RT_NH_VNET_PEERING, NULL)
+			    ->peer_vnet = p->to.i;
+	}
+	struct ip_prefix any;
+	ip_prefix_parse("0.0.0.0/0", &any);
+	push(v, &any, RT_SRC_DEFAULT, RT_NH_INTERNET, NULL);
+	if (v6) {
+		ip_prefix_parse("::/0", &any);
+		push(v, &any, RT_SRC_DEFAULT, RT_NH_INTERNET, NULL);
+	}
+	/* Reserved ranges to None, unless an address space equals or contains one (2.1). */
+	for (size_t r = 0; r < LIB_ARRAY_LEN(reserved); r++) {
+		struct ip_prefix p;
+		ip_prefix_parse(reserved[r], &p);
+		bool covered = false;
+		for (uint32_t k = 0; k < vn->address_space.n; k++)
+			covered |= ip_prefix_contains(&vn->address_space.v[k], &p);
+		if (!covered)
+			push(v, &p, RT_SRC_DEFAULT, RT_NH_NONE, NULL);
+	}
+	/* Service endpoints: only on the subnet that enables them (2.2, 2.8). */
+	for (uint32_t k = 0; s && k < s->service_endpoints.n; k++) {
+		static const char *const svc[] = {
+		    "Microsoft.Storage",
+		    "Microsoft.Storage.Global",
+		    "Microsoft.Sql",
+		    "Microsoft.AzureCosmosDB",
+		    "Microsoft.KeyVault",
+		    "Microsoft.ServiceBus",
+		    "Microsoft.EventHub",
+		    "Microsoft.Web",
+		    "Microsoft.ContainerRegistry",
+		    "Microsoft.CognitiveServices",
+		};
+		int se = s->service_endpoints.v[k];
+		struct rt_route *r = push(v, NULL, RT_SRC_DEFAULT, RT_NH_SERVICE_ENDPOINT, NULL);
+		r->tag = se >= 0 && se < (int)LIB_ARRAY_LEN(svc) ? svc[se] : "?";
+	}
+}
+
+/* Gateway routes of a RIB as effective routes, next hops the MSEE addresses
+ * of the best paths' circuits. */
+static void
+gateway_rib_routes(const struct rt_net *n, const struct rt_rib *rib, struct lib_vec *v)
+{
+	for (uint32_t i = 0; i < rib->n; i++) {
+		const struct rt_bgp_route *b = &rib->routes[i];
+		struct rt_route *r = push(v, &b->p, RT_SRC_GATEWAY, RT_NH_GATEWAY, NULL);
+		r->bgp = b;
+		for (uint32_t k = 0; k < b->n && r->nnh < LIB_ARRAY_LEN(r->nh_ip); k++) {
+			const struct rt_path *p = &rib->paths[b->first + k];
+			if (!p->best)
+				continue;
+			const struct est_circuit *c = &n->e->circuits.v[p->circuit];
+			int side = (p->links & 1) ? 0 : 1;
+			if (rt_msee_addr(c, side, &r->nh_ip[r->nnh]))
+				r->nnh++;
+		}
+	}
+}
+
+static void
+gateway_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, struct lib_vec *v)
+{
+	uint32_t g = n->serving_gw[vi];
+	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
+	if (g == EST_NONE || !n->gws[g].up)
+		return;
+	if (rt && !rt->propagate_gateway_routes)
+		return; /* 2.5: propagation disabled on the subnet's table */
+	gateway_rib_routes(n, &n->gws[g].learned, v);
+}
+
+static void
+user_routes(const struct rt_net *n, const struct est_subnet *s, struct lib_vec *v)
+{
+	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
+	for (uint32_t k = 0; rt && k < rt->routes.n; k++) {
+		const struct est_route *u = &rt->routes.v[k];
+		static const int map[] = {
+		    [EST_NH_VIRTUAL_APPLIANCE] = RT_NH_APPLIANCE,
+		    [EST_NH_VNET_LOCAL] = RT_NH_VNET_LOCAL,
+		    [EST_NH_INTERNET] = RT_NH_INTERNET,
+		    [EST_NH_NONE] = RT_NH_NONE,
+		    [EST_NH_VIRTUAL_NETWORK_GATEWAY] = RT_NH_GATEWAY,
+		};
+		struct rt_route *r = push(v, &u->prefix, RT_SRC_USER, map[u->next_hop], u->name);
+		r->udr = u;
+		if (u->next_hop == EST_NH_VIRTUAL_APPLIANCE && u->ip.af)
+			r->nh_ip[r->nnh++] = u->ip;
+	}
+}
+
+static int
+src_rank(int src)
+{
+	return src == RT_SRC_USER ? 0 : src == RT_SRC_GATEWAY ? 1 : 2;
+}
+
+static bool
+vnet_system(const struct rt_route *r)
+{
+	return r->src == RT_SRC_DEFAULT &&
+	       (r->nh == RT_NH_VNET_LOCAL || r->nh == RT_NH_VNET_PEERING);
+}
+
+/* Marks Invalid what Azure shows Invalid: equal prefixes lose to the higher
+ * source, and gateway routes inside a VNet or peered range lose always. */
+static void
+mark_invalid(struct rt_route *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!v[i].p.a.af)
+			continue;
+		for (uint32_t k = 0; k < n && v[i].active; k++) {
+			if (k == i || !v[k].p.a.af)
+				continue;
+			if (v[i].src == RT_SRC_GATEWAY && vnet_system(&v[k]) &&
+			    ip_prefix_contains(&v[k].p, &v[i].p)) {
+				v[i].active = false;
+				v[i].why =
+				    "VNet and peering system routes win over gateway routes, "
+				    "even more specific ones";
+			} else if (ip_prefix_cmp(&v[i].p, &v[k].p) == 0 &&
+			           src_rank(v[k].src) < src_rank(v[i].src)) {
+				v[i].active = false;
+				v[i].why = v[k].src == RT_SRC_USER
+				               ? "overridden by a user route"
+				               : "overridden by a gateway route";
+			}
+		}
+	}
+}
+
+static int
+route_order(const void *pa, const void *pb)
+{
+	const struct rt_route *a = pa, *b = pb;
+	static const int order[] = {[RT_SRC_DEFAULT] = 0, [RT_SRC_GATEWAY] = 1, [RT_SRC_USER] = 2};
+	if (a->src != b->src)
+		return order[a->src] - order[b->src];
+	if (!a->p.a.af || !b->p.a.af)
+		return !a->p.a.af - !b->p.a.af;
+	return ip_prefix_cmp(&a->p, &b->p);
+}
+
+static void
+collect(const struct rt_net *n, uint32_t vi, uint32_t si, struct lib_vec *v)
+{
+	const struct est_subnet *s = &n->e->vnets.v[vi].subnets.v[si];
+	lib_vec_init(v, sizeof(struct rt_route));
+	system_routes(n, vi, s, v);
+	gateway_routes(n, vi, s, v);
+	user_routes(n, s, v);
+}
+
+struct rt_route *
+rt_subnet_routes(const struct rt_net *n, uint32_t vi, uint32_t si, uint32_t *count)
+{
+	struct lib_vec v;
+	collect(n, vi, si, &v);
+	mark_invalid(v.v, v.n);
+	if (v.n > 1)
+		qsort(v.v, v.n, sizeof(struct rt_route), route_order);
+	*count = v.n;
+	return v.v ? v.v : lib_xcalloc(1, sizeof(struct rt_route));
+}
+
+/* One destination: system and user routes are few and scanned; the gateway
+ * RIB can be large and is searched (rt_rib_lookup), never copied. */
+bool
+rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct ip_addr *a,
+                 struct rt_route *out)
+{
+	const struct est_subnet *s = &n->e->vnets.v[vi].subnets.v[si];
+	struct lib_vec v;
+	lib_vec_init(&v, sizeof(struct rt_route));
+	system_routes(n, vi, s, &v);
+	user_routes(n, s, &v);
+	struct rt_route *r = v.v, *best = NULL, gw;
+	bool vnet_hit = false;
+	for (uint32_t i = 0; i < v.n; i++)
+		if (r[i].p.a.af && vnet_system(&r[i]) && ip_prefix_contains_addr(&r[i].p, a))
+			vnet_hit = true;
+	for (uint32_t i = 0; i < v.n; i++) {
+		if (!r[i].p.a.af || !ip_prefix_contains_addr(&r[i].p, a))
+			continue;
+		if (!best || r[i].p.len > best->p.len ||
+		    (r[i].p.len == best->p.len && src_rank(r[i].src) < src_rank(best->src)))
+			best = &r[i];
+	}
+	/* The gateway's longest match competes unless a VNet route matched (2.4). */
+	uint32_t g = n->serving_gw[vi];
+	const struct est_route_table *rt = subnet_table(n->e, s);
+	if (!vnet_hit && g != EST_NONE && n->gws[g].up && (!rt || rt->propagate_gateway_routes)) {
+		const struct rt_bgp_route *b = rt_rib_lookup(&n->gws[g].learned, a);
+		if (b &&
+		    (!best || b->p.len > best->p.len ||
+		     (b->p.len == best->p.len && src_rank(best->src) > src_rank(RT_SRC_GATEWAY)))) {
+			struct lib_vec one;
+			lib_vec_init(&one, sizeof(struct rt_route));
+			struct rt_rib single = {(struct rt_bgp_route *)b, 1,
+			                        n->gws[g].learned.paths, n->gws[g].learned.npaths};
+			gateway_rib_routes(n, &single, &one);
+			gw = *(struct rt_route *)one.v;
+			lib_vec_free(&one);
+			best = &gw;
+		}
+	}
+	if (best)
+		*out = *best;
+	lib_vec_free(&v);
+	return best != NULL;
+}
