@@ -32,5 +32,6 @@ void cli_table_print(const struct cli_table *t, FILE *out);
 void cli_table_free(struct cli_table *t);
 
 int cli_cmd_routes(int argc, char **argv);
+int cli_cmd_trace(int argc, char **argv);
 
 #endif

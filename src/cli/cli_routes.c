@@ -122,7 +122,8 @@ site_routes(const struct estate *e, const struct rt_net *net, const char *name, 
 		if (rt->site != si)
 			continue;
 		struct cli_table t;
-		cli_table_init(&t, "Prefix", "Circuit", "Links", "LocalPref", "AS Path", "Selected", NULL);
+		cli_table_init(&t, "Prefix", "Circuit", "Links", "LocalPref", "AS Path", "Selected",
+		               NULL);
 		json_t *arr = json_array();
 		rib_rows(e, &rt->learned, false, &t, arr);
 		if (!json) {
@@ -166,7 +167,8 @@ gateway_routes(const struct estate *e, const struct rt_net *net, const char *nam
 		                                       s->up, "reason", s->why_down));
 	}
 	struct cli_table t;
-	cli_table_init(&t, "Prefix", "Circuit", "Connection", "Weight", "AS Path", "Selected", NULL);
+	cli_table_init(&t, "Prefix", "Circuit", "Connection", "Weight", "AS Path", "Selected",
+	               NULL);
 	json_t *learned = json_array();
 	rib_rows(e, &gw->learned, true, &t, learned);
 	for (uint32_t i = 0; i < gw->advertised.n; i++) {

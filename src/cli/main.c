@@ -229,6 +229,10 @@ static const struct cli_cmd cmds[] = {
      "[-o table|json]",
      "effective routes of a subnet, an on-premises site's edge routers, or a gateway",
      cli_cmd_routes},
+    {"trace", "ESTATE FROM TO [--fail KIND:NAME]... [-o table|json]",
+     "hop by hop from a VM, IP or site to another and back; exit 1 unless delivered both ways "
+     "symmetrically",
+     cli_cmd_trace},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},

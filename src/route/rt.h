@@ -173,9 +173,61 @@ struct rt_route {
 struct rt_route *rt_subnet_routes(const struct rt_net *n, uint32_t vi, uint32_t si,
                                   uint32_t *count);
 
-/* The route traffic from the subnet to a takes, or false when none does. */
+/* The route traffic from the subnet to a takes, or false when none does;
+ * si == EST_NONE asks for the VNet's routes outside any subnet. */
 bool rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct ip_addr *a,
                       struct rt_route *out);
+
+/* ---- traces ------------------------------------------------------------- */
+
+/* Where a packet starts or ends: an address in a VNet subnet, or a host of
+ * an on-premises site. */
+struct rt_endpoint {
+	bool onprem;
+	struct ip_addr ip;
+	uint32_t vnet, subnet; /* Azure */
+	uint32_t site;         /* on-premises */
+	const char *label;     /* as given: a VM, a site, an IP */
+};
+
+/* "app1" (a VM), "hq" (a site: its first prefix's first host), "10.1.0.4" or
+ * "172.16.5.5" (an address in a subnet or in a site's prefixes). */
+int rt_endpoint_parse(const struct estate *e, const char *spec, struct rt_endpoint *out, char *err,
+                      size_t errlen);
+
+enum rt_hop_kind {
+	RT_HOP_HOST,
+	RT_HOP_ROUTER,
+	RT_HOP_LINK,
+	RT_HOP_GATEWAY,
+	RT_HOP_SUBNET,
+	RT_HOP_APPLIANCE,
+};
+
+struct rt_hop {
+	uint8_t kind;
+	char name[96];
+	char how[192]; /* the route that took the packet here */
+};
+
+enum rt_verdict { RT_DELIVERED, RT_DROPPED, RT_NO_ROUTE, RT_LOOP, RT_BLOCKED, RT_INTERNET };
+
+#define RT_MAX_HOPS 32
+
+struct rt_trace {
+	struct rt_hop hops[RT_MAX_HOPS];
+	uint32_t n;
+	int verdict; /* enum rt_verdict */
+	char why[192];
+	uint32_t appliances[8]; /* appliances crossed, in order */
+	uint32_t napp;
+	uint32_t circuit; /* the circuit crossed, or EST_NONE */
+};
+
+void rt_trace(const struct rt_net *n, const struct rt_endpoint *from, const struct rt_endpoint *to,
+              struct rt_trace *out);
+const char *rt_verdict_name(int v); /* "delivered", "dropped", ... */
+const char *rt_hop_name(int kind);  /* "host", "router", ... */
 
 const char *rt_src_name(int src); /* "Default", "User", "Virtual network gateway" */
 const char *rt_nh_name(int nh);   /* "VirtualNetwork", "VNetPeering", ... */

@@ -285,7 +285,7 @@ bool
 rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct ip_addr *a,
                  struct rt_route *out)
 {
-	const struct est_subnet *s = &n->e->vnets.v[vi].subnets.v[si];
+	const struct est_subnet *s = si == EST_NONE ? NULL : &n->e->vnets.v[vi].subnets.v[si];
 	struct lib_vec v;
 	lib_vec_init(&v, sizeof(struct rt_route));
 	system_routes(n, vi, s, &v);
@@ -304,7 +304,7 @@ rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct 
 	}
 	/* The gateway's longest match competes unless a VNet route matched (2.4). */
 	uint32_t g = n->serving_gw[vi];
-	const struct est_route_table *rt = subnet_table(n->e, s);
+	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
 	if (!vnet_hit && g != EST_NONE && n->gws[g].up && (!rt || rt->propagate_gateway_routes)) {
 		const struct rt_bgp_route *b = rt_rib_lookup(&n->gws[g].learned, a);
 		if (b &&
