@@ -184,6 +184,7 @@ bool rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const st
  * an on-premises site. */
 struct rt_endpoint {
 	bool onprem;
+	bool external; /* an address in no VNet and no site: the Internet */
 	struct ip_addr ip;
 	uint32_t vnet, subnet; /* Azure */
 	uint32_t site;         /* on-premises */
@@ -191,7 +192,8 @@ struct rt_endpoint {
 };
 
 /* "app1" (a VM), "hq" (a site: its first prefix's first host), "10.1.0.4" or
- * "172.16.5.5" (an address in a subnet or in a site's prefixes). */
+ * "172.16.5.5" (an address in a subnet or in a site's prefixes), or any other
+ * address (external: a destination only). */
 int rt_endpoint_parse(const struct estate *e, const char *spec, struct rt_endpoint *out, char *err,
                       size_t errlen);
 

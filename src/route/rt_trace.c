@@ -165,8 +165,8 @@ rt_endpoint_parse(const struct estate *e, const char *spec, struct rt_endpoint *
 					out->site = s;
 					return 0;
 				}
-		snprintf(err, errlen, "%s is in no VNet and no site's prefixes", spec);
-		return -ENOENT;
+		out->external = true;
+		return 0;
 	}
 	snprintf(err, errlen, "'%s' is no vm, site or IP address", spec);
 	return -ENOENT;
@@ -494,6 +494,12 @@ rt_trace(const struct rt_net *n, const struct rt_endpoint *from, const struct rt
 	const struct estate *e = n->e;
 	char ip[IP_STRLEN], lb[160];
 	ip_addr_fmt(&from->ip, ip);
+	if (from->external) {
+		hop(out, RT_HOP_HOST, from->label, "%s", ip);
+		end(out, RT_NO_ROUTE,
+		    "%s is in no VNet and no site: traces start inside the estate", ip);
+		return;
+	}
 	if (from->onprem) {
 		hop(out, RT_HOP_HOST, from->label, "%s at site %s", ip,
 		    e->sites.v[from->site].name);
