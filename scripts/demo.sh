@@ -21,6 +21,19 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 
+say "Routed: the effective routes of spoke1/app, as Azure shows them"
+"$strait" routes "$seed" --subnet spoke1/app
+
+say "Routed: on-premises to app1 and back, hop by hop"
+"$strait" trace "$seed" hq app1
+
+say "Routed: every site and VM, both ways"
+"$strait" reach "$seed"
+
+say "What if the primary link of er-hk fails? And the Hong Kong peering location?"
+"$strait" whatif "$seed" --fail link:er-hk/primary || true
+"$strait" whatif "$seed" --fail location:hong-kong || true
+
 say "The same check on a single circuit with the same IP space (the seeds warn about it)"
 "$strait" check examples/single-circuit-same-ip.yaml || true
 
@@ -29,4 +42,4 @@ sed 's/circuit: er-hk}/circuit: er-hkk}/' "$seed" >"${TMPDIR:-/tmp}/strait-demo-
 "$strait" check "${TMPDIR:-/tmp}/strait-demo-typo.yaml" || true
 rm -f "${TMPDIR:-/tmp}/strait-demo-typo.yaml"
 
-say "Next: routing (issue 3), recovery (issue 4), replication (issue 5), BGP (issue 6)"
+say "Next: recovery plans run on a simulated clock (issue 4), replication (issue 5), BGP (issue 6)"

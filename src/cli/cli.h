@@ -33,5 +33,8 @@ void cli_table_free(struct cli_table *t);
 
 int cli_cmd_routes(int argc, char **argv);
 int cli_cmd_trace(int argc, char **argv);
+int cli_cmd_reach(int argc, char **argv);
+int cli_cmd_whatif(int argc, char **argv);
+int cli_cmd_diff(int argc, char **argv);
 
 #endif

@@ -233,6 +233,14 @@ static const struct cli_cmd cmds[] = {
      "hop by hop from a VM, IP or site to another and back; exit 1 unless delivered both ways "
      "symmetrically",
      cli_cmd_trace},
+    {"reach", "ESTATE [--select SITE|VM]... [--fail KIND:NAME]... [-o table|json]",
+     "reachability between every site and VM, both ways; exit 1 unless all reach", cli_cmd_reach},
+    {"whatif", "ESTATE --fail KIND:NAME... [--select SITE|VM]... [-o table|json]",
+     "what a failure of a region, location, circuit, link, gateway or connection changes; "
+     "exit 1 when a pair is lost",
+     cli_cmd_whatif},
+    {"diff", "ESTATE_A ESTATE_B [--select SITE|VM]... [-o table|json]",
+     "differential reachability between two estates (before and after a failover)", cli_cmd_diff},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},

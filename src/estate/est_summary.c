@@ -17,11 +17,14 @@ est_summary(const struct estate *e)
 		nsub += e->vnets.v[i].subnets.n;
 		ngw += e->vnets.v[i].gateways.n;
 	}
-	for (uint32_t i = 0; i < e->vms.n; i++)
-		for (uint32_t d = 0; d < e->vms.v[i].disks.n; d++) {
+	/* disks of the protected VMs: what replication carries */
+	for (uint32_t i = 0; e->replication && i < e->replication->protect.n; i++) {
+		const struct est_ref *r = &e->replication->protect.v[i];
+		for (uint32_t d = 0; est_resolved(r) && d < e->vms.v[r->i].disks.n; d++) {
 			ndisk++;
-			bytes += e->vms.v[i].disks.v[d].size;
+			bytes += e->vms.v[r->i].disks.v[d].size;
 		}
+	}
 	lib_buf_printf(&b, "estate %s (%s)\n", e->name, e->file);
 	if (e->description)
 		lib_buf_printf(&b, "  %s\n", e->description);

@@ -231,6 +231,46 @@ void rt_trace(const struct rt_net *n, const struct rt_endpoint *from, const stru
 const char *rt_verdict_name(int v); /* "delivered", "dropped", ... */
 const char *rt_hop_name(int kind);  /* "host", "router", ... */
 
+/* ---- reachability and differences -------------------------------------- */
+
+/* One pair of endpoints, traced both ways. */
+struct rt_cell {
+	uint32_t a, b;       /* endpoint indices */
+	int fwd, back;       /* enum rt_verdict of a -> b and b -> a */
+	uint32_t circuit;    /* circuit the a -> b path crosses, or EST_NONE */
+	bool symmetric;      /* same appliances both ways */
+	uint32_t redundancy; /* circuit links that could carry it (site pairs) */
+	char path[160];      /* "er-hk/primary, nva1" or the reason it fails */
+};
+
+struct rt_matrix {
+	struct rt_endpoint *eps; /* sites first, then VMs */
+	uint32_t neps;
+	struct rt_cell *cells;
+	uint32_t ncells;
+	uint32_t ndelivered; /* cells delivered both ways */
+};
+
+/* Every site with every VM, and every pair of VMs; only the endpoints named
+ * in select (sites or VMs) when nsel > 0. */
+int rt_reach(const struct rt_net *n, const char *const *select, size_t nsel, struct rt_matrix *m,
+             char *err, size_t errlen);
+void rt_matrix_free(struct rt_matrix *m);
+
+enum rt_change_kind { RT_LOST, RT_GAINED, RT_MOVED, RT_LOST_REDUNDANCY, RT_PATH_CHANGED };
+
+struct rt_change {
+	int kind;
+	char a[96], b[96];
+	char before[160], after[160];
+};
+
+/* Differences between two matrices, pairs matched by endpoint label (a VM
+ * keeps its name across a failover). heap array, free() it. */
+struct rt_change *rt_diff(const struct rt_matrix *before, const struct rt_matrix *after,
+                          uint32_t *count);
+const char *rt_change_name(int kind);
+
 const char *rt_src_name(int src); /* "Default", "User", "Virtual network gateway" */
 const char *rt_nh_name(int nh);   /* "VirtualNetwork", "VNetPeering", ... */
 

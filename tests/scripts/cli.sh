@@ -46,7 +46,7 @@ connections: [{gateway: ga, circuit: c}, {gateway: gb, circuit: c}]
 Y
 seed=examples/seed-two-circuits.yaml
 
-echo "1..27"
+echo "1..41"
 t "no arguments is a usage error" 2 "$STRAIT"
 t "help" 0 "$STRAIT" help
 has "help lists check" "$tmp/out" "strait check ESTATE"
@@ -78,4 +78,18 @@ t "schema is JSON" 0 sh -c "'$STRAIT' schema | $PY -c 'import json,sys; d=json.l
 t "summary" 0 "$STRAIT" summary "$seed"
 has "summary names the circuits" "$tmp/out" "circuit er-hk: hq at hong-kong"
 t "rules" 0 "$STRAIT" rules
+t "routes of a subnet" 0 "$STRAIT" routes "$seed" --subnet spoke1/app
+has "UDR beats the gateway route" "$tmp/out" "Virtual network gateway +Invalid +172.16.0.0/16"
+t "routes of a site" 0 "$STRAIT" routes "$seed" --site hq
+has "edge router table" "$tmp/out" "10.1.0.0/24 +er-hk +primary +200 +12076 65515 +best"
+t "routes of an unknown subnet" 2 "$STRAIT" routes "$seed" --subnet spoke1/nope
+t "routes -o json" 0 "$STRAIT" routes -o json "$seed" --gateway gw-ea
+t "trace both ways" 0 "$STRAIT" trace "$seed" hq app1
+has "trace crosses the NVA" "$tmp/out" "appliance +nva1"
+t "trace under a location failure" 1 "$STRAIT" trace "$seed" hq app1 --fail location:hong-kong
+t "trace of an unknown endpoint" 2 "$STRAIT" trace "$seed" hq nobody
+t "reach: everything reachable" 0 "$STRAIT" reach "$seed"
+t "whatif: a link keeps reachability" 0 "$STRAIT" whatif "$seed" --fail link:er-hk/primary
+has "whatif reports lost redundancy" "$tmp/out" "lost redundancy +hq +app1"
+t "whatif: a location loses the site" 1 "$STRAIT" whatif "$seed" --fail location:hong-kong
 exit $((fails > 0))
