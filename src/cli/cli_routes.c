@@ -197,16 +197,49 @@ gateway_routes(const struct estate *e, const struct rt_net *net, const char *nam
 	return CLI_GOOD;
 }
 
+static int
+replication_paths(const struct estate *e, const struct rt_net *net, bool json)
+{
+	uint32_t n;
+	struct rt_repl_path *p = rt_repl_paths(net, &n);
+	struct cli_table t;
+	cli_table_init(&t, "VM", "Replication path", "How", NULL);
+	json_t *arr = json_array();
+	for (uint32_t i = 0; i < n; i++) {
+		const char *vm = e->vms.v[p[i].vm].name, *cls = rt_repl_class_name(p[i].cls);
+		cli_table_row(&t, vm, cls, p[i].how, NULL);
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s, s:s}", "vm", vm, "path", cls, "how", p[i].how));
+	}
+	if (json) {
+		cli_print_json(json_pack("{s:o}", "replication", arr));
+	} else {
+		json_decref(arr);
+		if (!e->replication)
+			printf("the estate replicates nothing\n");
+		else
+			cli_table_print(&t, stdout);
+	}
+	cli_table_free(&t);
+	free(p);
+	return CLI_GOOD;
+}
+
 int
 cli_cmd_routes(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'}, {"subnet", required_argument, NULL, 's'},
-	    {"site", required_argument, NULL, 'S'},   {"gateway", required_argument, NULL, 'g'},
-	    {"fail", required_argument, NULL, 'f'},   {NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"subnet", required_argument, NULL, 's'},
+	    {"site", required_argument, NULL, 'S'},
+	    {"gateway", required_argument, NULL, 'g'},
+	    {"fail", required_argument, NULL, 'f'},
+	    {"replication", no_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *fmt = "table", *subnet = NULL, *site = NULL, *gw = NULL, *fails[32];
 	size_t nfails = 0;
+	bool repl = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (o) {
@@ -222,6 +255,9 @@ cli_cmd_routes(int argc, char **argv)
 		case 'g':
 			gw = optarg;
 			break;
+		case 'r':
+			repl = true;
+			break;
 		case 'f':
 			if (nfails < LIB_ARRAY_LEN(fails))
 				fails[nfails++] = optarg;
@@ -234,9 +270,9 @@ cli_cmd_routes(int argc, char **argv)
 		return cli_usage_error("unknown output '%s' (expected table or json)", fmt);
 	if (optind != argc - 1)
 		return cli_usage_error("expected one estate file");
-	if (!!subnet + !!site + !!gw != 1)
+	if (!!subnet + !!site + !!gw + repl != 1)
 		return cli_usage_error(
-		    "give one of --subnet VNET/SUBNET, --site SITE, --gateway GW");
+		    "give one of --subnet VNET/SUBNET, --site SITE, --gateway GW, --replication");
 	struct estate *e = cli_load(argv[optind]);
 	if (!e)
 		return CLI_UNUSABLE;
@@ -251,9 +287,10 @@ cli_cmd_routes(int argc, char **argv)
 	struct rt_net *net;
 	rt_build(e, f, nfails, &net);
 	bool json = strcmp(fmt, "json") == 0;
-	int rc = subnet ? subnet_routes(e, net, subnet, json)
-	         : site ? site_routes(e, net, site, json)
-	                : gateway_routes(e, net, gw, json);
+	int rc = repl     ? replication_paths(e, net, json)
+	         : subnet ? subnet_routes(e, net, subnet, json)
+	         : site   ? site_routes(e, net, site, json)
+	                  : gateway_routes(e, net, gw, json);
 	rt_free(net);
 	est_free(e);
 	return rc;

@@ -225,9 +225,11 @@ static const struct cli_cmd cmds[] = {
      cmd_fmt},
     {"summary", "ESTATE", "what the estate holds, in a few lines", cmd_summary},
     {"routes",
-     "ESTATE (--subnet VNET/SUBNET | --site SITE | --gateway GW) [--fail KIND:NAME]... "
+     "ESTATE (--subnet VNET/SUBNET | --site SITE | --gateway GW | --replication) "
+     "[--fail KIND:NAME]... "
      "[-o table|json]",
-     "effective routes of a subnet, an on-premises site's edge routers, or a gateway",
+     "effective routes of a subnet, an on-premises site's edge routers or a gateway; the "
+     "paths of replication traffic",
      cli_cmd_routes},
     {"trace", "ESTATE FROM TO [--fail KIND:NAME]... [-o table|json]",
      "hop by hop from a VM, IP or site to another and back; exit 1 unless delivered both ways "

@@ -271,6 +271,29 @@ struct rt_change *rt_diff(const struct rt_matrix *before, const struct rt_matrix
                           uint32_t *count);
 const char *rt_change_name(int kind);
 
+/* ---- replication paths -------------------------------------------------- */
+
+enum rt_repl_class {
+	RT_REPL_BACKBONE,             /* Azure backbone (service endpoint or the Internet route) */
+	RT_REPL_NVA,                  /* through an appliance: it carries all replication traffic */
+	RT_REPL_EXPRESSROUTE_PRIVATE, /* forced to on-premises, or over private peering */
+	RT_REPL_MICROSOFT_PEERING,
+	RT_REPL_INTERNET,
+	RT_REPL_BROKEN, /* dropped, no route, no filter */
+};
+
+struct rt_repl_path {
+	uint32_t vm;
+	int cls; /* enum rt_repl_class */
+	char how[256];
+};
+
+/* Where each protected VM's replication traffic goes on its way to the
+ * target region's storage (seeds: concepts-expressroute-with-site-recovery,
+ * azure-vm-disaster-recovery-with-expressroute; azure-facts 3.9). Heap array. */
+struct rt_repl_path *rt_repl_paths(const struct rt_net *n, uint32_t *count);
+const char *rt_repl_class_name(int cls);
+
 const char *rt_src_name(int src); /* "Default", "User", "Virtual network gateway" */
 const char *rt_nh_name(int nh);   /* "VirtualNetwork", "VNetPeering", ... */
 

@@ -427,6 +427,54 @@ summarization(void **state)
 	done(&c);
 }
 
+/* Replication paths (seeds; azure-facts 3.9): a service endpoint keeps the
+ * traffic on the backbone; a 0/0 UDR sends it through the NVA; a 0/0 from
+ * on-premises forces it over ExpressRoute; the system Internet route keeps
+ * it on the backbone. */
+static int
+repl_class(const char *yaml)
+{
+	struct ctx c = build(yaml, NULL, 0);
+	uint32_t n;
+	struct rt_repl_path *p = rt_repl_paths(c.n, &n);
+	assert_int_equal(n, 1);
+	int cls = p[0].cls;
+	free(p);
+	done(&c);
+	return cls;
+}
+
+#define REPL(prefixes, se, rt)                                                                     \
+	"estate: t\n"                                                                              \
+	"regions: [{name: ea, geo: asia}, {name: sea, geo: asia}]\nlocations: [{name: hk, geo: "   \
+	"asia}]\n"                                                                                 \
+	"sites: [{name: hq, asn: 65010, prefixes: [" prefixes "]}]\n"                              \
+	"circuits: [{name: c, site: hq, location: hk, bandwidth: 1Gbps,\n"                         \
+	"            private_peering: {peer_asn: 65010, subnet: 192.168.0.0/29, vlan: 1}}]\n"      \
+	"vnets: [{name: v, region: ea, address_space: [10.0.0.0/24],\n"                            \
+	"         subnets: [{name: s, prefix: 10.0.0.0/26" se rt "},\n"                            \
+	"                   {name: n, prefix: 10.0.0.64/26},\n"                                    \
+	"                   {name: GatewaySubnet, prefix: 10.0.0.224/27}],\n"                      \
+	"         gateways: [{name: gw, sku: ErGw1AZ}]}]\n"                                        \
+	"connections: [{gateway: gw, circuit: c}]\n"                                               \
+	"appliances: [{name: fw, subnet: v/n, ip: 10.0.0.68}]\n"                                   \
+	"route_tables: [{name: rt, routes: [{prefix: 0.0.0.0/0, next_hop: virtual_appliance, ip: " \
+	"10.0.0.68}]}]\n"                                                                          \
+	"vms: [{name: m, subnet: v/s, ip: 10.0.0.4}]\n"                                            \
+	"replication: {source: ea, target: sea, protect: [m]}\n"
+
+static void
+replication_paths(void **state)
+{
+	assert_int_equal(repl_class(REPL("172.16.0.0/16", "", "")), RT_REPL_BACKBONE);
+	assert_int_equal(repl_class(REPL("172.16.0.0/16", "", ", route_table: rt")), RT_REPL_NVA);
+	assert_int_equal(
+	    repl_class(REPL("172.16.0.0/16", ", service_endpoints: [Microsoft.Storage]",
+	                    ", route_table: rt")),
+	    RT_REPL_BACKBONE);
+	assert_int_equal(repl_class(REPL("0.0.0.0/0", "", "")), RT_REPL_EXPRESSROUTE_PRIVATE);
+}
+
 int
 main(void)
 {
@@ -436,7 +484,7 @@ main(void)
 	    cmocka_unit_test(precedence),       cmocka_unit_test(gateway_selection),
 	    cmocka_unit_test(onprem_selection), cmocka_unit_test(limits),
 	    cmocka_unit_test(failures),         cmocka_unit_test(global_reach),
-	    cmocka_unit_test(summarization),
+	    cmocka_unit_test(summarization),    cmocka_unit_test(replication_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
