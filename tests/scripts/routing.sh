@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Routing golden tests (TAP). Each tests/golden/routing/NAME.out starts with
+# the command on a line "$ strait ARGS" and the reasoning that derives the
+# expected answer by hand from the rules (lines starting with '#'); the rest
+# is the expected output, compared exactly. UPDATE=1 rewrites the outputs and
+# keeps the command and reasoning.
+set -u
+: "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
+cd "$SRCROOT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+files=(tests/golden/routing/*.out)
+echo "1..${#files[@]}"
+n=0 fails=0
+for f in "${files[@]}"; do
+  n=$((n + 1))
+  cmd=$(sed -n 's/^\$ strait //p' "$f" | head -n 1)
+  if [ -z "$cmd" ]; then
+    fails=$((fails + 1)); echo "not ok $n - $f: no '\$ strait' line"; continue
+  fi
+  # shellcheck disable=SC2086
+  "$STRAIT" $cmd >"$tmp/out" 2>&1
+  echo "exit $?" >>"$tmp/out"
+  grep -v -e '^#' -e '^\$ strait ' "$f" >"$tmp/want"
+  if [ "${UPDATE:-0}" = 1 ]; then
+    { grep -e '^#' -e '^\$ strait ' "$f"; cat "$tmp/out"; } >"$tmp/new" && cp "$tmp/new" "$f"
+    cp "$tmp/out" "$tmp/want"
+  fi
+  if diff -u "$tmp/want" "$tmp/out" >"$tmp/diff"; then
+    echo "ok $n - strait $cmd"
+  else
+    fails=$((fails + 1)); echo "not ok $n - strait $cmd"; sed 's/^/# /' "$tmp/diff" | head -40
+  fi
+done
+exit $((fails > 0))
