@@ -154,6 +154,7 @@ print_changes(const struct rt_matrix *a, const struct rt_matrix *b, bool json)
 	return lost ? CLI_BAD : CLI_GOOD;
 }
 
+/* The base network once; the failed one shares its untouched RIBs. */
 int
 cli_cmd_whatif(int argc, char **argv)
 {
@@ -166,16 +167,30 @@ cli_cmd_whatif(int argc, char **argv)
 	struct estate *e = cli_load(argv[optind]);
 	if (!e)
 		return CLI_UNUSABLE;
+	struct rt_fail f[32];
+	char err[256];
+	for (size_t i = 0; i < o.nfails; i++)
+		if (rt_fail_parse(e, o.fails[i], &f[i], err, sizeof(err))) {
+			fprintf(stderr, "strait: --fail: %s\n", err);
+			est_free(e);
+			return CLI_UNUSABLE;
+		}
+	struct rt_net *base, *failed;
+	rt_build(e, NULL, 0, &base);
+	rt_whatif(base, f, o.nfails, &failed);
 	struct rt_matrix before, after;
-	rc = matrix(e, &o, false, &before);
-	if (rc == CLI_GOOD) {
-		rc = matrix(e, &o, true, &after);
-		if (rc == CLI_GOOD) {
+	rc = CLI_UNUSABLE;
+	if (rt_reach(base, o.sel, o.nsel, &before, err, sizeof(err)) == 0) {
+		if (rt_reach(failed, o.sel, o.nsel, &after, err, sizeof(err)) == 0) {
 			rc = print_changes(&before, &after, o.json);
 			rt_matrix_free(&after);
 		}
 		rt_matrix_free(&before);
 	}
+	if (rc == CLI_UNUSABLE)
+		fprintf(stderr, "strait: --select: %s\n", err);
+	rt_free(failed);
+	rt_free(base);
 	est_free(e);
 	return rc;
 }

@@ -137,8 +137,8 @@ static const struct est_field router_f[] = {
          .doc = "Circuit links it terminates: CIRCUIT/primary or CIRCUIT/secondary."),
 };
 #undef S
-CLASS(est_class_router, "router", struct est_router, router_f, EST_K_ROUTER, 0, 0,
-      "A customer edge router.");
+CLASS(est_class_router, "router", struct est_router, router_f, EST_K_ROUTER, 0, EC_SCOPED,
+      "A customer edge router; named SITE/ROUTER elsewhere.");
 
 #define S struct est_site_policy
 static const struct est_field policy_f[] = {

@@ -127,11 +127,24 @@ struct rt_net {
 	bool *region_down;         /* per region */
 	struct rt_router *routers; /* every on-premises edge router */
 	uint32_t nrouters;
+	/* indexes: peerings by their from-vnet, connections by circuit (CSR:
+	 * the entries of x are list[first[x] .. first[x + 1])) */
+	uint32_t *peer_first, *peer_list;
+	uint32_t *conn_first, *conn_list;
+	uint32_t *gwconn_first, *gwconn_list; /* connections by gateway */
+	const struct rt_net *base;            /* a what-if shares untouched RIBs with its base */
+	uint32_t rebuilt;                     /* RIBs built (not shared) by this rt_build */
 };
 
 int rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails,
              struct rt_net **out);
+/* The same estate under failures, rebuilding only the RIBs the failures
+ * touch and sharing the rest with base (which must outlive the result). */
+int rt_whatif(const struct rt_net *base, const struct rt_fail *fails, size_t nfails,
+              struct rt_net **out);
 void rt_free(struct rt_net *n);
+/* The peering from -> to, or NULL. */
+const struct est_vnet_peering *rt_peering(const struct rt_net *n, uint32_t from, uint32_t to);
 
 /* Global gateway index of the estate's vnets.v[vi].gateways.v[gi]. */
 static inline uint32_t

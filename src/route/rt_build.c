@@ -146,16 +146,55 @@ er_gateway(const struct est_vnet *v)
 	return -1;
 }
 
-/* The peering to -> from, or NULL. */
-static const struct est_vnet_peering *
-reverse_peering(const struct estate *e, uint32_t from, uint32_t to)
+static uint32_t *
+csr(struct lib_arena *a, uint32_t nkeys, uint32_t nitems, const uint32_t *key, uint32_t **list)
 {
+	uint32_t *first = lib_arena_alloc(a, sizeof(*first) * (nkeys + 2));
+	*list = lib_arena_alloc(a, sizeof(**list) * (nitems + 1));
+	for (uint32_t i = 0; i < nitems; i++)
+		if (key[i] != EST_NONE)
+			first[key[i] + 2]++;
+	for (uint32_t k = 0; k < nkeys; k++)
+		first[k + 2] += first[k + 1];
+	for (uint32_t i = 0; i < nitems; i++)
+		if (key[i] != EST_NONE)
+			(*list)[first[key[i] + 1]++] = i;
+	return first; /* first[k] .. first[k + 1] after the shift above */
+}
+
+static void
+indexes(struct rt_net *n)
+{
+	const struct estate *e = n->e;
+	uint32_t *key = lib_xcalloc(e->peerings.n + e->connections.n + 1, sizeof(*key));
 	for (uint32_t k = 0; k < e->peerings.n; k++) {
 		const struct est_vnet_peering *p = &e->peerings.v[k];
-		if (est_resolved(&p->from) && est_resolved(&p->to) && p->from.i == to &&
-		    p->to.i == from)
-			return p;
+		key[k] = est_resolved(&p->from) && est_resolved(&p->to) ? p->from.i : EST_NONE;
 	}
+	n->peer_first = csr(&n->arena, e->vnets.n, e->peerings.n, key, &n->peer_list);
+	for (uint32_t k = 0; k < e->connections.n; k++) {
+		const struct est_connection *c = &e->connections.v[k];
+		key[k] = est_resolved(&c->circuit) && est_resolved(&c->gateway) ? c->circuit.i
+		                                                                : EST_NONE;
+	}
+	n->conn_first = csr(&n->arena, e->circuits.n, e->connections.n, key, &n->conn_list);
+	for (uint32_t k = 0; k < e->connections.n; k++) {
+		const struct est_connection *c = &e->connections.v[k];
+		key[k] = est_resolved(&c->circuit) && est_resolved(&c->gateway)
+		             ? rt_gw_index(n, c->gateway.i, c->gateway.j)
+		             : EST_NONE;
+	}
+	n->gwconn_first = csr(&n->arena, n->ngws, e->connections.n, key, &n->gwconn_list);
+	free(key);
+}
+
+const struct est_vnet_peering *
+rt_peering(const struct rt_net *n, uint32_t from, uint32_t to)
+{
+	const struct estate *e = n->e;
+	for (uint32_t k = n->peer_first[from]; k < n->peer_first[from + 1]; k++)
+		if (e->peerings.v[n->peer_list[k]].to.i == to)
+			return &e->peerings.v[n->peer_list[k]];
 	return NULL;
 }
 
@@ -183,7 +222,7 @@ gateways(struct rt_net *n, const struct fails *F)
 		uint32_t spoke = p->from.i, hub = p->to.i;
 		if (er_gateway(&e->vnets.v[spoke]) >= 0 || n->serving_gw[spoke] != EST_NONE)
 			continue; /* a VNet with its own gateway cannot use a remote one */
-		const struct est_vnet_peering *back = reverse_peering(e, spoke, hub);
+		const struct est_vnet_peering *back = rt_peering(n, hub, spoke);
 		int hg = er_gateway(&e->vnets.v[hub]);
 		if (back && back->allow_gateway_transit && hg >= 0)
 			n->serving_gw[spoke] = rt_gw_index(n, hub, (uint32_t)hg);
@@ -296,20 +335,19 @@ gw_pref(const struct rt_path *a, const struct rt_path *b)
 	return 0;
 }
 
-/* Step 6. */
+/* Step 6: the RIB of gateway g from its up connections. */
 static void
-gateway_ribs(struct rt_net *n)
+gateway_rib(struct rt_net *n, uint32_t g)
 {
 	const struct estate *e = n->e;
-	uint32_t ecmp = (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS);
-	struct lib_vec *cands = lib_xcalloc(n->ngws + 1, sizeof(*cands));
-	for (uint32_t g = 0; g < n->ngws; g++)
-		lib_vec_init(&cands[g], sizeof(struct rt_cand));
-	for (uint32_t k = 0; k < e->connections.n; k++) {
+	struct lib_vec cands;
+	lib_vec_init(&cands, sizeof(struct rt_cand));
+	for (uint32_t x = n->gwconn_first[g]; x < n->gwconn_first[g + 1]; x++) {
+		uint32_t k = n->gwconn_list[x];
 		if (!n->conns[k].up)
 			continue;
 		const struct est_connection *c = &e->connections.v[k];
-		uint32_t g = rt_gw_index(n, c->gateway.i, c->gateway.j), ci = c->circuit.i;
+		uint32_t ci = c->circuit.i;
 		const struct est_circuit *circ = &e->circuits.v[ci];
 		if (est_resolved(&circ->site)) {
 			const struct est_site *s = &e->sites.v[circ->site.i];
@@ -318,7 +356,7 @@ gateway_ribs(struct rt_net *n)
 				const struct ip_prefix *px = &s->prefixes.v[p];
 				if (px->a.af == IP_V6 && n->circuits[ci].v6_over_limit)
 					continue;
-				struct rt_cand *cd = lib_vec_push(&cands[g]);
+				struct rt_cand *cd = lib_vec_push(&cands);
 				cd->p = *px;
 				cd->path = (struct rt_path){
 				    .circuit = ci,
@@ -333,18 +371,18 @@ gateway_ribs(struct rt_net *n)
 			}
 		}
 		/* VNet-to-VNet over the circuit: both gateways must allow it (1.4). */
-		const struct est_gateway *eg = est_ref_gateway(e, &c->gateway);
-		if (!eg->allow_vnet_transit)
+		if (!est_ref_gateway(e, &c->gateway)->allow_vnet_transit)
 			continue;
-		for (uint32_t k2 = 0; k2 < e->connections.n; k2++) {
+		for (uint32_t y = n->conn_first[ci]; y < n->conn_first[ci + 1]; y++) {
+			uint32_t k2 = n->conn_list[y];
 			const struct est_connection *c2 = &e->connections.v[k2];
-			if (k2 == k || !n->conns[k2].up || c2->circuit.i != ci)
+			if (k2 == k || !n->conns[k2].up)
 				continue;
 			uint32_t g2 = rt_gw_index(n, c2->gateway.i, c2->gateway.j);
 			if (g2 == g || !est_ref_gateway(e, &c2->gateway)->allow_vnet_transit)
 				continue;
 			for (uint32_t p = 0; p < n->gws[g2].advertised.n; p++) {
-				struct rt_cand *cd = lib_vec_push(&cands[g]);
+				struct rt_cand *cd = lib_vec_push(&cands);
 				cd->p = n->gws[g2].advertised.v[p];
 				cd->path = (struct rt_path){
 				    .circuit = ci,
@@ -359,9 +397,9 @@ gateway_ribs(struct rt_net *n)
 			}
 		}
 	}
-	for (uint32_t g = 0; g < n->ngws; g++)
-		rt_rib_build(&n->arena, &cands[g], gw_pref, ecmp, &n->gws[g].learned);
-	free(cands);
+	rt_rib_build(&n->arena, &cands, gw_pref, (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS),
+	             &n->gws[g].learned);
+	n->rebuilt++;
 }
 
 /* azure-facts 1.10: on-premises picks by local preference, then AS path. */
@@ -411,9 +449,10 @@ router_learn(const struct rt_net *n, const struct est_site *site, uint32_t ci, u
 		return;
 	uint32_t lp;
 	site_prepend(site, ci, &lp);
-	for (uint32_t k = 0; k < e->connections.n; k++) {
+	for (uint32_t x = n->conn_first[ci]; x < n->conn_first[ci + 1]; x++) {
+		uint32_t k = n->conn_list[x];
 		const struct est_connection *c = &e->connections.v[k];
-		if (!n->conns[k].up || c->circuit.i != ci)
+		if (!n->conns[k].up)
 			continue;
 		const struct rt_gateway *gw = &n->gws[rt_gw_index(n, c->gateway.i, c->gateway.j)];
 		for (uint32_t p = 0; p < gw->advertised.n; p++) {
@@ -461,7 +500,34 @@ router_learn(const struct rt_net *n, const struct est_site *site, uint32_t ci, u
 	}
 }
 
-/* Step 7. */
+/* Step 7: the RIB of one edge router, one pass per circuit with the sides
+ * it terminates. */
+static void
+router_rib(struct rt_net *n, struct rt_router *rt)
+{
+	const struct estate *e = n->e;
+	const struct est_site *site = &e->sites.v[rt->site];
+	struct lib_vec cands;
+	lib_vec_init(&cands, sizeof(struct rt_cand));
+	for (uint32_t l = 0; l < rt->links.n; l++) {
+		uint32_t ci = rt->links.v[l].circuit;
+		uint8_t mask = 0;
+		bool seen = false;
+		for (uint32_t k = 0; k < rt->links.n; k++) {
+			if (rt->links.v[k].circuit != ci)
+				continue;
+			if (k < l)
+				seen = true;
+			mask |= (uint8_t)(1u << rt->links.v[k].side);
+		}
+		if (!seen)
+			router_learn(n, site, ci, mask, &cands);
+	}
+	rt_rib_build(&n->arena, &cands, ce_pref, (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS),
+	             &rt->learned);
+	n->rebuilt++;
+}
+
 static void
 routers(struct rt_net *n)
 {
@@ -470,37 +536,17 @@ routers(struct rt_net *n)
 	for (uint32_t s = 0; s < e->sites.n; s++)
 		total += e->sites.v[s].routers.n ? e->sites.v[s].routers.n : 1;
 	n->routers = lib_arena_alloc(&n->arena, sizeof(*n->routers) * (total + 1));
-	uint32_t ecmp = (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS);
 	for (uint32_t s = 0; s < e->sites.n; s++) {
 		const struct est_site *site = &e->sites.v[s];
 		uint32_t nr = site->routers.n ? site->routers.n : 1;
-		for (uint32_t r = 0; r < nr; r++) {
-			struct rt_router *rt = &n->routers[n->nrouters++];
-			router_links(n, s, site->routers.n ? &site->routers.v[r] : NULL, rt);
-			struct lib_vec cands;
-			lib_vec_init(&cands, sizeof(struct rt_cand));
-			/* one pass per circuit, with the sides this router terminates */
-			for (uint32_t l = 0; l < rt->links.n; l++) {
-				uint32_t ci = rt->links.v[l].circuit;
-				uint8_t mask = 0;
-				bool seen = false;
-				for (uint32_t k = 0; k < rt->links.n; k++) {
-					if (rt->links.v[k].circuit != ci)
-						continue;
-					if (k < l)
-						seen = true;
-					mask |= (uint8_t)(1u << rt->links.v[k].side);
-				}
-				if (!seen)
-					router_learn(n, site, ci, mask, &cands);
-			}
-			rt_rib_build(&n->arena, &cands, ce_pref, ecmp, &rt->learned);
-		}
+		for (uint32_t r = 0; r < nr; r++)
+			router_links(n, s, site->routers.n ? &site->routers.v[r] : NULL,
+			             &n->routers[n->nrouters++]);
 	}
 }
 
-int
-rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails, struct rt_net **out)
+static struct rt_net *
+net_alloc(const struct estate *e)
 {
 	struct rt_net *n = lib_xcalloc(1, sizeof(*n));
 	n->e = e;
@@ -508,12 +554,20 @@ rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails, str
 	n->circuits = lib_arena_alloc(&n->arena, sizeof(*n->circuits) * (e->circuits.n + 1));
 	n->conns = lib_arena_alloc(&n->arena, sizeof(*n->conns) * (e->connections.n + 1));
 	n->gw_base = lib_arena_alloc(&n->arena, sizeof(*n->gw_base) * (e->vnets.n + 1));
-	n->serving_gw = lib_arena_alloc(&n->arena, sizeof(*n->serving_gw) * (e->vnets.n + 1));
 	for (uint32_t v = 0; v < e->vnets.n; v++) {
 		n->gw_base[v] = n->ngws;
 		n->ngws += e->vnets.v[v].gateways.n;
 	}
 	n->gws = lib_arena_alloc(&n->arena, sizeof(*n->gws) * (n->ngws + 1));
+	return n;
+}
+
+int
+rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails, struct rt_net **out)
+{
+	struct rt_net *n = net_alloc(e);
+	n->serving_gw = lib_arena_alloc(&n->arena, sizeof(*n->serving_gw) * (e->vnets.n + 1));
+	indexes(n);
 	struct fails F;
 	apply_failures(n, fails, nfails, &F);
 	n->region_down = F.region;
@@ -521,8 +575,86 @@ rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails, str
 	gateways(n, &F);
 	advertisements(n);
 	connections(n, &F);
-	gateway_ribs(n);
+	for (uint32_t g = 0; g < n->ngws; g++)
+		gateway_rib(n, g);
 	routers(n);
+	for (uint32_t r = 0; r < n->nrouters; r++)
+		router_rib(n, &n->routers[r]);
+	*out = n;
+	return 0;
+}
+
+/*
+ * A what-if rebuilds only what the failures touch. A circuit is touched when
+ * its state or that of one of its connections differs from the base; a
+ * gateway when it went down or one of its connections is on a touched
+ * circuit; an edge router when one of its links, or a Global Reach partner of
+ * one, is on a touched circuit. Everything else (serving gateways,
+ * advertisements, indexes, untouched RIBs) is shared with the base.
+ */
+int
+rt_whatif(const struct rt_net *base, const struct rt_fail *fails, size_t nfails,
+          struct rt_net **out)
+{
+	const struct estate *e = base->e;
+	struct rt_net *n = net_alloc(e);
+	n->base = base;
+	n->serving_gw = base->serving_gw;
+	n->peer_first = base->peer_first;
+	n->peer_list = base->peer_list;
+	n->conn_first = base->conn_first;
+	n->conn_list = base->conn_list;
+	n->gwconn_first = base->gwconn_first;
+	n->gwconn_list = base->gwconn_list;
+	struct fails F;
+	apply_failures(n, fails, nfails, &F);
+	n->region_down = F.region;
+	circuits(n, &F);
+	for (uint32_t g = 0; g < n->ngws; g++) {
+		n->gws[g] = base->gws[g]; /* advertisements and RIB shared until rebuilt */
+		n->gws[g].up =
+		    !F.gateway[g] && !(est_resolved(&e->vnets.v[n->gws[g].vnet].region) &&
+		                       F.region[e->vnets.v[n->gws[g].vnet].region.i]);
+	}
+	connections(n, &F);
+	bool *tc = lib_xcalloc(e->circuits.n + 1, sizeof(*tc));
+	for (uint32_t c = 0; c < e->circuits.n; c++) {
+		const struct rt_circuit_state *a = &base->circuits[c], *b = &n->circuits[c];
+		tc[c] = a->usable != b->usable || a->link_up[0] != b->link_up[0] ||
+		        a->link_up[1] != b->link_up[1];
+	}
+	for (uint32_t k = 0; k < e->connections.n; k++)
+		if (base->conns[k].up != n->conns[k].up &&
+		    est_resolved(&e->connections.v[k].circuit))
+			tc[e->connections.v[k].circuit.i] = true;
+	for (uint32_t g = 0; g < n->ngws; g++) {
+		bool touched = base->gws[g].up != n->gws[g].up;
+		for (uint32_t x = n->gwconn_first[g]; x < n->gwconn_first[g + 1] && !touched; x++)
+			touched = tc[e->connections.v[n->gwconn_list[x]].circuit.i];
+		if (touched)
+			gateway_rib(n, g);
+	}
+	n->routers = lib_arena_alloc(&n->arena, sizeof(*n->routers) * (base->nrouters + 1));
+	n->nrouters = base->nrouters;
+	for (uint32_t r = 0; r < n->nrouters; r++) {
+		n->routers[r] = base->routers[r];
+		bool touched = false;
+		for (uint32_t l = 0; l < n->routers[r].links.n && !touched; l++) {
+			uint32_t ci = n->routers[r].links.v[l].circuit;
+			touched = tc[ci];
+			for (uint32_t gr = 0; gr < e->global_reach.n && !touched; gr++) {
+				const struct est_global_reach *x = &e->global_reach.v[gr];
+				if (x->circuits.n != 2 || !est_resolved(&x->circuits.v[0]) ||
+				    !est_resolved(&x->circuits.v[1]))
+					continue;
+				uint32_t a = x->circuits.v[0].i, b = x->circuits.v[1].i;
+				touched = (a == ci && tc[b]) || (b == ci && tc[a]);
+			}
+		}
+		if (touched)
+			router_rib(n, &n->routers[r]);
+	}
+	free(tc);
 	*out = n;
 	return 0;
 }

@@ -81,18 +81,6 @@ push(struct lib_vec *v, const struct ip_prefix *p, int src, int nh, const char *
 	return r;
 }
 
-static bool
-peering_connected(const struct estate *e, const struct est_vnet_peering *p)
-{
-	for (uint32_t k = 0; k < e->peerings.n; k++) {
-		const struct est_vnet_peering *b = &e->peerings.v[k];
-		if (est_resolved(&b->from) && est_resolved(&b->to) && b->from.i == p->to.i &&
-		    b->to.i == p->from.i)
-			return true;
-	}
-	return false;
-}
-
 static void
 system_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, struct lib_vec *v)
 {
@@ -104,10 +92,9 @@ system_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, s
 		v6 |= vn->address_space.v[k].a.af == IP_V6;
 	}
 	/* Peered VNets, one route per range, once the peering is connected (2.2, 2.6). */
-	for (uint32_t k = 0; k < e->peerings.n; k++) {
-		const struct est_vnet_peering *p = &e->peerings.v[k];
-		if (!est_resolved(&p->from) || !est_resolved(&p->to) || p->from.i != vi ||
-		    !peering_connected(e, p))
+	for (uint32_t x = n->peer_first[vi]; x < n->peer_first[vi + 1]; x++) {
+		const struct est_vnet_peering *p = &e->peerings.v[n->peer_list[x]];
+		if (!rt_peering(n, p->to.i, vi))
 			continue;
 		const struct est_vnet *peer = &e->vnets.v[p->to.i];
 		for (uint32_t a = 0; a < peer->address_space.n; a++)

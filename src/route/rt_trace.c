@@ -224,24 +224,12 @@ deliver(struct walk *w, uint32_t vi, const char *how)
 	end(w->t, RT_DELIVERED, "delivered in %s", lb);
 }
 
-static const struct est_vnet_peering *
-peering(const struct estate *e, uint32_t from, uint32_t to)
-{
-	for (uint32_t k = 0; k < e->peerings.n; k++) {
-		const struct est_vnet_peering *p = &e->peerings.v[k];
-		if (est_resolved(&p->from) && est_resolved(&p->to) && p->from.i == from &&
-		    p->to.i == to)
-			return p;
-	}
-	return NULL;
-}
-
 /* Can a packet with source src leave vnet a into peered vnet b? (2.6) */
 static bool
 cross(struct walk *w, uint32_t a, uint32_t b, bool gateway_transit)
 {
 	const struct estate *e = w->n->e;
-	const struct est_vnet_peering *ab = peering(e, a, b), *ba = peering(e, b, a);
+	const struct est_vnet_peering *ab = rt_peering(w->n, a, b), *ba = rt_peering(w->n, b, a);
 	if (!ab || !ba) {
 		end(w->t, RT_NO_ROUTE, "vnets '%s' and '%s' are not peered both ways",
 		    e->vnets.v[a].name, e->vnets.v[b].name);
@@ -455,9 +443,10 @@ from_onprem(struct walk *w)
 	const struct rt_gateway *gw = NULL;
 	const struct est_connection *conn = NULL;
 	int blen = -1;
-	for (uint32_t k = 0; k < e->connections.n; k++) {
+	for (uint32_t x = n->conn_first[bp->circuit]; x < n->conn_first[bp->circuit + 1]; x++) {
+		uint32_t k = n->conn_list[x];
 		const struct est_connection *cn = &e->connections.v[k];
-		if (!n->conns[k].up || cn->circuit.i != bp->circuit)
+		if (!n->conns[k].up)
 			continue;
 		const struct rt_gateway *g = &n->gws[rt_gw_index(n, cn->gateway.i, cn->gateway.j)];
 		for (uint32_t p = 0; p < g->advertised.n; p++)

@@ -475,16 +475,137 @@ replication_paths(void **state)
 	assert_int_equal(repl_class(REPL("0.0.0.0/0", "", "")), RT_REPL_EXPRESSROUTE_PRIVATE);
 }
 
+/* ---- what-if: sharing untouched RIBs gives the same answer ------------- */
+
+static void
+rib_equal(const struct rt_rib *a, const struct rt_rib *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->npaths, b->npaths);
+	for (uint32_t i = 0; i < a->n; i++) {
+		assert_int_equal(ip_prefix_cmp(&a->routes[i].p, &b->routes[i].p), 0);
+		assert_int_equal(a->routes[i].nbest, b->routes[i].nbest);
+	}
+	for (uint32_t i = 0; i < a->npaths; i++) {
+		const struct rt_path *x = &a->paths[i], *y = &b->paths[i];
+		assert_int_equal(x->circuit, y->circuit);
+		assert_int_equal(x->links, y->links);
+		assert_int_equal(x->best, y->best);
+		assert_int_equal(x->aspath_len, y->aspath_len);
+	}
+}
+
+/* sites s0..s3, circuits c0..c7 (two per site, at locations l0..l3), hubs
+ * h0..h7 each connected to two circuits, two spokes per hub. */
+static char *
+mesh(void)
+{
+	char *y = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&y, &n);
+	fprintf(f, "estate: mesh\nregions: [{name: r0, geo: g}, {name: r1, geo: g}]\n"
+	           "locations: [{name: l0, geo: g}, {name: l1, geo: g}, {name: l2, geo: g}, "
+	           "{name: l3, geo: g}]\nsites:\n");
+	for (int s = 0; s < 4; s++)
+		fprintf(
+		    f,
+		    "  - {name: s%d, asn: %d, prefixes: [172.%d.0.0/16, 172.%d.0.0/16],\n"
+		    "     routers: [{name: a, links: [c%d/primary, c%d/primary]}, {name: b, links: "
+		    "[c%d/secondary, c%d/secondary]}]}\n",
+		    s, 65001 + s, 16 + s, 24 + s, 2 * s, 2 * s + 1, 2 * s, 2 * s + 1);
+	fprintf(f, "circuits:\n");
+	for (int c = 0; c < 8; c++)
+		fprintf(
+		    f,
+		    "  - {name: c%d, site: s%d, location: l%d, bandwidth: 1Gbps, tier: premium,\n"
+		    "     private_peering: {peer_asn: %d, subnet: 192.168.%d.0/29, vlan: 1}}\n",
+		    c, c / 2, c % 4, 65001 + c / 2, c);
+	fprintf(f, "global_reach: [{circuits: [c0, c3]}, {circuits: [c4, c7]}]\nvnets:\n");
+	for (int h = 0; h < 8; h++) {
+		fprintf(f,
+		        "  - {name: h%d, region: r%d, address_space: [10.%d.0.0/24],\n"
+		        "     gateways: [{name: g%d, sku: ErGw2AZ}]}\n",
+		        h, h % 2, h * 3, h);
+		for (int k = 1; k <= 2; k++)
+			fprintf(f,
+			        "  - {name: h%ds%d, region: r%d, address_space: [10.%d.0.0/24]}\n",
+			        h, k, h % 2, h * 3 + k);
+	}
+	fprintf(f, "connections:\n");
+	for (int h = 0; h < 8; h++)
+		fprintf(f,
+		        "  - {gateway: g%d, circuit: c%d, weight: %d}\n  - {gateway: g%d, circuit: "
+		        "c%d}\n",
+		        h, h, h % 3, h, (h + 3) % 8);
+	fprintf(f, "peerings:\n");
+	for (int h = 0; h < 8; h++)
+		for (int k = 1; k <= 2; k++)
+			fprintf(f,
+			        "  - {from: h%ds%d, to: h%d, use_remote_gateways: true}\n"
+			        "  - {from: h%d, to: h%ds%d, allow_gateway_transit: true}\n",
+			        h, k, h, h, h, k);
+	fclose(f);
+	return y;
+}
+
+static void
+whatif_matches_rebuild(void **state)
+{
+	char *y = mesh();
+	struct estate *e = tu_load(y);
+	assert_non_null(e);
+	const char *fails[] = {"circuit:c0",      "circuit:c5",        "location:l1",
+	                       "link:c2/primary", "link:c7/secondary", "gateway:g3",
+	                       "region:r1",       "connection:g4-c4"};
+	struct rt_net *base;
+	rt_build(e, NULL, 0, &base);
+	uint32_t full = base->rebuilt;
+	assert_int_equal(full, 8 + 8); /* 8 gateways, 8 routers */
+	for (size_t i = 0; i < LIB_ARRAY_LEN(fails); i++) {
+		struct rt_fail f;
+		char err[128];
+		assert_int_equal(rt_fail_parse(e, fails[i], &f, err, sizeof(err)), 0);
+		struct rt_net *a, *b;
+		rt_build(e, &f, 1, &a);
+		rt_whatif(base, &f, 1, &b);
+		for (uint32_t g = 0; g < a->ngws; g++) {
+			assert_int_equal(a->gws[g].up, b->gws[g].up);
+			rib_equal(&a->gws[g].learned, &b->gws[g].learned);
+		}
+		for (uint32_t r = 0; r < a->nrouters; r++)
+			rib_equal(&a->routers[r].learned, &b->routers[r].learned);
+		for (uint32_t k = 0; k < e->connections.n; k++)
+			assert_int_equal(a->conns[k].up, b->conns[k].up);
+		/* only what the failure touched; a region here touches every circuit */
+		if (strncmp(fails[i], "region:", 7) == 0)
+			assert_true(b->rebuilt <= full);
+		else
+			assert_true(b->rebuilt < full);
+		rt_free(a);
+		rt_free(b);
+	}
+	rt_free(base);
+	est_free(e);
+	free(y);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(system_routes),    cmocka_unit_test(peering_routes),
-	    cmocka_unit_test(gateway_transit),  cmocka_unit_test(propagation_disabled),
-	    cmocka_unit_test(precedence),       cmocka_unit_test(gateway_selection),
-	    cmocka_unit_test(onprem_selection), cmocka_unit_test(limits),
-	    cmocka_unit_test(failures),         cmocka_unit_test(global_reach),
-	    cmocka_unit_test(summarization),    cmocka_unit_test(replication_paths),
+	    cmocka_unit_test(system_routes),
+	    cmocka_unit_test(peering_routes),
+	    cmocka_unit_test(gateway_transit),
+	    cmocka_unit_test(propagation_disabled),
+	    cmocka_unit_test(precedence),
+	    cmocka_unit_test(gateway_selection),
+	    cmocka_unit_test(onprem_selection),
+	    cmocka_unit_test(limits),
+	    cmocka_unit_test(failures),
+	    cmocka_unit_test(global_reach),
+	    cmocka_unit_test(summarization),
+	    cmocka_unit_test(replication_paths),
+	    cmocka_unit_test(whatif_matches_rebuild),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
