@@ -30,7 +30,7 @@
 #include <string.h>
 
 struct gen {
-	uint32_t hubs, spokes, circuits, sites, prefixes, vms, regions;
+	uint32_t hubs, spokes, circuits, sites, prefixes, vms, regions, subnets;
 	uint64_t seed, rng;
 	uint32_t block;     /* /24s per hub block (power of two) */
 	uint32_t block_len; /* its prefix length */
@@ -258,6 +258,11 @@ emit_vnets(const struct gen *g)
 			       "      - {name: app, prefix: %s/25, route_table: rt-hub-%u, "
 			       "service_endpoints: [Microsoft.Storage]}\n",
 			       h, k, region_name(rb, h % g->regions), ip4(b1, a), ip4(b2, a), h);
+			/* more subnets: /29s in the upper half of the /24 */
+			for (uint32_t n = 1; n < g->subnets; n++)
+				printf(
+				    "      - {name: s%u, prefix: %s/29, route_table: rt-hub-%u}\n",
+				    n, ip4(b2, a + 128 + 8 * (n - 1)), h);
 		}
 	}
 	/* the isolated drill network, in the recovery region */
@@ -297,10 +302,16 @@ emit_routing(const struct gen *g)
 	for (uint32_t h = 0; h < g->hubs; h++) {
 		uint32_t a = hub_base(g, h);
 		const char *r = region_name(rb, h % g->regions);
+		/* 0.0.0.0/0 alone loses to the system None routes of the private
+		 * ranges (azure-facts 2.1): route those to the NVA too */
 		printf("  - name: rt-hub-%u\n    region: %s\n    routes:\n"
 		       "      - {name: default-via-nva, prefix: 0.0.0.0/0, "
+		       "next_hop: virtual_appliance, ip: %s}\n"
+		       "      - {name: private10-via-nva, prefix: 10.0.0.0/8, "
+		       "next_hop: virtual_appliance, ip: %s}\n"
+		       "      - {name: private172-via-nva, prefix: 172.16.0.0/12, "
 		       "next_hop: virtual_appliance, ip: %s}\n",
-		       h, r, ip4(b1, a + 4));
+		       h, r, ip4(b1, a + 4), b1, b1);
 		printf("  - name: rt-gw-hub-%u\n    region: %s\n    routes:\n"
 		       "      - {name: spokes-via-nva, prefix: %s/%u, "
 		       "next_hop: virtual_appliance, ip: %s}\n",
@@ -421,6 +432,8 @@ plan_addresses(struct gen *g)
 		die("at most 8192 circuits (peering /29s from 192.168.0.0/16)");
 	if (g->vms > 120)
 		die("at most 120 VMs per spoke (a /25 subnet)");
+	if (g->subnets < 1 || g->subnets > 17)
+		die("1 to 17 subnets per spoke (a /25 and up to 16 /29s)");
 	uint64_t links = ((uint64_t)g->hubs * hub_ncircuits(g) + g->circuits - 1) / g->circuits;
 	if (links > 100)
 		fprintf(stderr,
@@ -446,7 +459,8 @@ num_arg(const char *opt, const char *s, uint32_t min)
 
 static const char usage[] =
     "usage: strait-gen [--hubs N] [--spokes-per-hub N] [--circuits N] [--sites N]\n"
-    "                  [--prefixes N] [--vms-per-spoke N] [--regions N] [--seed S]\n"
+    "                  [--prefixes N] [--vms-per-spoke N] [--subnets-per-spoke N]\n"
+    "                  [--regions N] [--seed S]\n"
     "Writes a synthetic valid estate (YAML) to stdout: hubs x (1 + spokes) VNets + 1.\n";
 
 static void
@@ -458,6 +472,7 @@ parse_args(struct gen *g, int argc, char **argv)
 	    {"circuits", required_argument, NULL, 'c'},
 	    {"sites", required_argument, NULL, 's'},
 	    {"prefixes", required_argument, NULL, 'p'},
+	    {"subnets-per-spoke", required_argument, NULL, 'n'},
 	    {"vms-per-spoke", required_argument, NULL, 'v'},
 	    {"regions", required_argument, NULL, 'r'},
 	    {"seed", required_argument, NULL, 'x'},
@@ -470,6 +485,7 @@ parse_args(struct gen *g, int argc, char **argv)
 	                  .circuits = 2,
 	                  .sites = 1,
 	                  .prefixes = 4,
+	                  .subnets = 1,
 	                  .vms = 1,
 	                  .regions = 2,
 	                  .seed = 1};
@@ -490,6 +506,9 @@ parse_args(struct gen *g, int argc, char **argv)
 			break;
 		case 'p':
 			g->prefixes = num_arg(name, optarg, 0);
+			break;
+		case 'n':
+			g->subnets = num_arg(name, optarg, 1);
 			break;
 		case 'v':
 			g->vms = num_arg(name, optarg, 0);

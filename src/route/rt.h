@@ -181,6 +181,25 @@ struct rt_route {
 	const struct est_route *udr;    /* user routes: the estate's route */
 };
 
+/*
+ * A subnet's effective routes in layers: its own routes (system, service
+ * endpoint and user routes: few) with their states, and the serving
+ * gateway's RIB shared by every subnet it serves, with the few gateway
+ * routes this subnet's own routes invalidate. Computing it costs the own
+ * routes times a binary search in the RIB, never the size of the RIB.
+ */
+struct rt_table {
+	struct rt_route *own;
+	uint32_t nown;
+	const struct rt_rib *gw; /* NULL when no gateway routes reach the subnet */
+	uint32_t *gw_invalid;    /* indices into gw->routes that show Invalid here */
+	const char **gw_why;     /* and why */
+	uint32_t ngw_invalid;
+};
+
+void rt_subnet_table(const struct rt_net *n, uint32_t vi, uint32_t si, struct rt_table *t);
+void rt_table_free(struct rt_table *t);
+
 /* All effective routes of vnets.v[vi].subnets.v[si], in Azure's order
  * (source, then prefix); heap array, free() it. */
 struct rt_route *rt_subnet_routes(const struct rt_net *n, uint32_t vi, uint32_t si,

@@ -160,18 +160,6 @@ gateway_rib_routes(const struct rt_net *n, const struct rt_rib *rib, struct lib_
 }
 
 static void
-gateway_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, struct lib_vec *v)
-{
-	uint32_t g = n->serving_gw[vi];
-	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
-	if (g == EST_NONE || !n->gws[g].up)
-		return;
-	if (rt && !rt->propagate_gateway_routes)
-		return; /* 2.5: propagation disabled on the subnet's table */
-	gateway_rib_routes(n, &n->gws[g].learned, v);
-}
-
-static void
 user_routes(const struct rt_net *n, const struct est_subnet *s, struct lib_vec *v)
 {
 	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
@@ -204,32 +192,77 @@ vnet_system(const struct rt_route *r)
 	       (r->nh == RT_NH_VNET_LOCAL || r->nh == RT_NH_VNET_PEERING);
 }
 
-/* Marks Invalid what Azure shows Invalid: equal prefixes lose to the higher
- * source, and gateway routes inside a VNet or peered range lose always. */
+/* The gateway routes inside [lo, hi] of a sorted RIB: those contained in p. */
 static void
-mark_invalid(struct rt_route *v, uint32_t n)
+rib_range(const struct rt_rib *rib, const struct ip_prefix *p, uint32_t *lo, uint32_t *hi)
 {
-	for (uint32_t i = 0; i < n; i++) {
+	uint32_t a = 0, b = rib->n;
+	while (a < b) { /* first route >= p */
+		uint32_t m = a + (b - a) / 2;
+		if (ip_prefix_cmp(&rib->routes[m].p, p) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	while (a < rib->n && ip_prefix_contains(p, &rib->routes[a].p))
+		a++;
+	*hi = a;
+}
+
+static void
+gw_invalidate(struct lib_vec *idx, struct lib_vec *why, uint32_t i, const char *reason)
+{
+	*(uint32_t *)lib_vec_push(idx) = i;
+	*(const char **)lib_vec_push(why) = reason;
+}
+
+/* What Azure shows Invalid (2.4): equal prefixes lose to the higher source,
+ * and gateway routes inside a VNet or peered range lose always. Own routes
+ * are compared with each other and with the gateway RIB by binary search. */
+static void
+resolve(struct rt_table *t)
+{
+	struct rt_route *v = t->own;
+	for (uint32_t i = 0; i < t->nown; i++)
+		for (uint32_t k = 0; k < t->nown && v[i].active && v[i].p.a.af; k++)
+			if (k != i && v[k].p.a.af && ip_prefix_cmp(&v[i].p, &v[k].p) == 0 &&
+			    src_rank(v[k].src) < src_rank(v[i].src)) {
+				v[i].active = false;
+				v[i].why = "overridden by a user route";
+			}
+	if (!t->gw)
+		return;
+	struct lib_vec idx, why;
+	lib_vec_init(&idx, sizeof(uint32_t));
+	lib_vec_init(&why, sizeof(const char *));
+	for (uint32_t i = 0; i < t->nown; i++) {
 		if (!v[i].p.a.af)
 			continue;
-		for (uint32_t k = 0; k < n && v[i].active; k++) {
-			if (k == i || !v[k].p.a.af)
-				continue;
-			if (v[i].src == RT_SRC_GATEWAY && vnet_system(&v[k]) &&
-			    ip_prefix_contains(&v[k].p, &v[i].p)) {
-				v[i].active = false;
-				v[i].why =
+		if (vnet_system(&v[i])) {
+			uint32_t lo, hi;
+			rib_range(t->gw, &v[i].p, &lo, &hi);
+			for (uint32_t g = lo; g < hi; g++)
+				gw_invalidate(
+				    &idx, &why, g,
 				    "VNet and peering system routes win over gateway routes, "
-				    "even more specific ones";
-			} else if (ip_prefix_cmp(&v[i].p, &v[k].p) == 0 &&
-			           src_rank(v[k].src) < src_rank(v[i].src)) {
-				v[i].active = false;
-				v[i].why = v[k].src == RT_SRC_USER
-				               ? "overridden by a user route"
-				               : "overridden by a gateway route";
-			}
+				    "even more specific ones");
+			continue;
+		}
+		const struct rt_bgp_route *b = rt_rib_find(t->gw, &v[i].p);
+		if (!b)
+			continue;
+		if (v[i].src == RT_SRC_USER)
+			gw_invalidate(&idx, &why, (uint32_t)(b - t->gw->routes),
+			              "overridden by a user route");
+		else if (v[i].active) {
+			v[i].active = false;
+			v[i].why = "overridden by a gateway route";
 		}
 	}
+	t->ngw_invalid = idx.n;
+	t->gw_invalid = idx.v;
+	t->gw_why = why.v;
 }
 
 static int
@@ -244,22 +277,59 @@ route_order(const void *pa, const void *pb)
 	return ip_prefix_cmp(&a->p, &b->p);
 }
 
-static void
-collect(const struct rt_net *n, uint32_t vi, uint32_t si, struct lib_vec *v)
+static bool
+propagates(const struct rt_net *n, uint32_t vi, const struct est_subnet *s)
+{
+	uint32_t g = n->serving_gw[vi];
+	const struct est_route_table *rt = s ? subnet_table(n->e, s) : NULL;
+	/* 2.5: propagation disabled on the subnet's table drops gateway routes */
+	return g != EST_NONE && n->gws[g].up && (!rt || rt->propagate_gateway_routes);
+}
+
+void
+rt_subnet_table(const struct rt_net *n, uint32_t vi, uint32_t si, struct rt_table *t)
 {
 	const struct est_subnet *s = &n->e->vnets.v[vi].subnets.v[si];
-	lib_vec_init(v, sizeof(struct rt_route));
-	system_routes(n, vi, s, v);
-	gateway_routes(n, vi, s, v);
-	user_routes(n, s, v);
+	struct lib_vec v;
+	memset(t, 0, sizeof(*t));
+	lib_vec_init(&v, sizeof(struct rt_route));
+	system_routes(n, vi, s, &v);
+	user_routes(n, s, &v);
+	t->own = v.v;
+	t->nown = v.n;
+	if (propagates(n, vi, s))
+		t->gw = &n->gws[n->serving_gw[vi]].learned;
+	resolve(t);
+}
+
+void
+rt_table_free(struct rt_table *t)
+{
+	free(t->own);
+	free(t->gw_invalid);
+	free(t->gw_why);
+	memset(t, 0, sizeof(*t));
 }
 
 struct rt_route *
 rt_subnet_routes(const struct rt_net *n, uint32_t vi, uint32_t si, uint32_t *count)
 {
+	struct rt_table t;
+	rt_subnet_table(n, vi, si, &t);
 	struct lib_vec v;
-	collect(n, vi, si, &v);
-	mark_invalid(v.v, v.n);
+	lib_vec_init(&v, sizeof(struct rt_route));
+	for (uint32_t i = 0; i < t.nown; i++)
+		*(struct rt_route *)lib_vec_push(&v) = t.own[i];
+	if (t.gw) {
+		uint32_t first = v.n;
+		gateway_rib_routes(n, t.gw, &v);
+		struct rt_route *r = v.v;
+		for (uint32_t k = 0; k < t.ngw_invalid; k++) {
+			r[first + t.gw_invalid[k]].active = false;
+			r[first + t.gw_invalid[k]].why = t.gw_why[k];
+		}
+	}
+	rt_table_free(&t);
 	if (v.n > 1)
 		qsort(v.v, v.n, sizeof(struct rt_route), route_order);
 	*count = v.n;
