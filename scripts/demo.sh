@@ -34,6 +34,11 @@ say "What if the primary link of er-hk fails? And the Hong Kong peering location
 "$strait" whatif "$seed" --fail link:er-hk/primary || true
 "$strait" whatif "$seed" --fail location:hong-kong || true
 
+say "Failed over, proven: the estate after the recovery plan, East Asia down, against the one before"
+"$strait" check examples/seed-after-failover.yaml
+"$strait" diff "$seed" examples/seed-after-failover.yaml --fail region:eastasia
+"$strait" trace examples/seed-after-failover.yaml hq app1 --fail region:eastasia
+
 say "The same check on a single circuit with the same IP space (the seeds warn about it)"
 "$strait" check examples/single-circuit-same-ip.yaml || true
 

@@ -1,7 +1,8 @@
 /*
  * cli_reach.c - strait reach (the reachability matrix), strait whatif
  * (differential reachability under failures) and strait diff (between two
- * estates, such as before and after a failover).
+ * estates, such as before and after a failover; --fail applies to the second,
+ * so the source region can be down after the failover).
  */
 #include "cli.h"
 
@@ -208,7 +209,7 @@ cli_cmd_diff(int argc, char **argv)
 		return CLI_UNUSABLE;
 	}
 	struct rt_matrix ma, mb;
-	rc = matrix(a, &o, true, &ma);
+	rc = matrix(a, &o, false, &ma); /* --fail describes the estate after */
 	if (rc == CLI_GOOD) {
 		rc = matrix(b, &o, true, &mb);
 		if (rc == CLI_GOOD) {

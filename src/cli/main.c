@@ -241,8 +241,10 @@ static const struct cli_cmd cmds[] = {
      "what a failure of a region, location, circuit, link, gateway or connection changes; "
      "exit 1 when a pair is lost",
      cli_cmd_whatif},
-    {"diff", "ESTATE_A ESTATE_B [--select SITE|VM]... [-o table|json]",
-     "differential reachability between two estates (before and after a failover)", cli_cmd_diff},
+    {"diff", "ESTATE_A ESTATE_B [--fail KIND:NAME]... [--select SITE|VM]... [-o table|json]",
+     "differential reachability between two estates (before and after a failover); failures "
+     "apply to ESTATE_B",
+     cli_cmd_diff},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},

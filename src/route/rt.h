@@ -143,6 +143,10 @@ int rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails,
 int rt_whatif(const struct rt_net *base, const struct rt_fail *fails, size_t nfails,
               struct rt_net **out);
 void rt_free(struct rt_net *n);
+/* The appliance a UDR next hop ip reaches from vnet vi: the one with that
+ * address in vi itself, else in a VNet peered with vi both ways (an address
+ * must be directly reachable, azure-facts 2.3); EST_NONE when none. */
+uint32_t rt_appliance_at(const struct rt_net *n, uint32_t vi, const struct ip_addr *ip);
 /* The peering from -> to, or NULL. */
 const struct est_vnet_peering *rt_peering(const struct rt_net *n, uint32_t from, uint32_t to);
 

@@ -188,6 +188,24 @@ indexes(struct rt_net *n)
 	free(key);
 }
 
+uint32_t
+rt_appliance_at(const struct rt_net *n, uint32_t vi, const struct ip_addr *ip)
+{
+	const struct estate *e = n->e;
+	uint32_t peered = EST_NONE;
+	for (uint32_t a = 0; a < e->appliances.n; a++) {
+		const struct est_appliance *x = &e->appliances.v[a];
+		if (!est_resolved(&x->subnet) || ip_addr_cmp(&x->ip, ip) != 0)
+			continue;
+		if (x->subnet.i == vi)
+			return a;
+		if (peered == EST_NONE && rt_peering(n, vi, x->subnet.i) &&
+		    rt_peering(n, x->subnet.i, vi))
+			peered = a;
+	}
+	return peered;
+}
+
 const struct est_vnet_peering *
 rt_peering(const struct rt_net *n, uint32_t from, uint32_t to)
 {

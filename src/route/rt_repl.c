@@ -97,10 +97,8 @@ azure_vm(const struct rt_net *n, const struct est_vm *vm, struct rt_repl_path *p
 		         pfx, tgt);
 		return;
 	case RT_NH_APPLIANCE: {
-		const char *name = "?";
-		for (uint32_t i = 0; i < e->appliances.n; i++)
-			if (r.nnh && ip_addr_cmp(&e->appliances.v[i].ip, &r.nh_ip[0]) == 0)
-				name = e->appliances.v[i].name;
+		uint32_t ai = r.nnh ? rt_appliance_at(n, vm->subnet.i, &r.nh_ip[0]) : EST_NONE;
+		const char *name = ai == EST_NONE ? "?" : e->appliances.v[ai].name;
 		p->cls = RT_REPL_NVA;
 		snprintf(p->how, sizeof(p->how),
 		         "user route %s -> appliance %s (%s): the NVA carries all replication "

@@ -310,13 +310,9 @@ from_subnet(struct walk *w, uint32_t vi, uint32_t si, bool gw_in)
 			return;
 		}
 		/* to the NVA with that IP, in this or a peered VNet */
-		uint32_t ai;
-		for (ai = 0; ai < e->appliances.n; ai++)
-			if (r.nnh && ip_addr_cmp(&e->appliances.v[ai].ip, &r.nh_ip[0]) == 0 &&
-			    est_resolved(&e->appliances.v[ai].subnet))
-				break;
+		uint32_t ai = r.nnh ? rt_appliance_at(w->n, vi, &r.nh_ip[0]) : EST_NONE;
 		char ip[IP_STRLEN];
-		if (ai == e->appliances.n) {
+		if (ai == EST_NONE) {
 			end(w->t, RT_DROPPED, "%s: no appliance has %s", how,
 			    r.nnh ? ip_addr_fmt(&r.nh_ip[0], ip) : "no IP");
 			return;
