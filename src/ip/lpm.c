@@ -1,7 +1,7 @@
 /*
  * lpm.c - the route table: the RIB (sorted prefixes), building, updates,
- * exact and longest match with the prefix, iteration. The lookup structure
- * itself is in lpm_pop.c.
+ * exact and longest match with the prefix, iteration, statistics. The
+ * lookup structure is built in lpm_pop.c and patched in lpm_upd.c.
  *
  * Build: routes become 128-bit keys, sorted by an LSD radix sort (11-bit
  * digits, skipping digits every key shares: IPv4 needs the length and four
@@ -10,15 +10,12 @@
  * of length <= s go to one sorted array, the longer ones stay in the sorted
  * array, sliced into one bucket per /s block (copied out on first update).
  *
- * Update cost, the what-if contract: a prefix longer than s costs a binary
- * search and an insertion in its bucket plus the rebuild of that block's
- * subtree (O(prefixes in the block) plus a search of at most s+1 lengths
- * for the inherited value). A prefix of length L <= s repaints the 2^(s-L)
- * direct entries under it, before and after the change, and rebuilds only
- * the blocks whose inherited value changed: a /8 under a full table costs
- * up to 1024 subtrees, a default route all of them. The table resizes
- * (new s, full rebuild) when its size crosses a threshold either way, and
- * rebuilds the FIB when garbage outweighs the live nodes.
+ * Update: the RIB edit comes first (a memmove in one bucket, or in the
+ * array of short prefixes), then the FIB: a long prefix goes to
+ * lpm_pop_update with its value before and after; a short one repaints the
+ * direct entries under it twice (before and after the edit, from the RIB)
+ * and rebuilds only the blocks whose painted value changed. A value of
+ * 0xffff or more in a family with 16-bit leaves rebuilds its FIB wide.
  */
 #include "ip/lpm.h"
 
@@ -212,7 +209,9 @@ fam_free(struct lpm_fam *f)
 	free(f->bulk);
 	free(f->shrt);
 	free(f->node);
+	free(f->lpool);
 	free(f->leaf);
+	free(f->lencnt);
 	if (f->dir != lpm_empty_dir)
 		free(f->dir);
 	uint8_t maxlen = f->maxlen;
@@ -233,6 +232,7 @@ fam_build(struct lpm_fam *f, struct lpm_ent *e, size_t n)
 	}
 	f->s = (uint8_t)s_for(f, n);
 	f->n = (uint32_t)n;
+	f->lencnt = lib_xcalloc((size_t)f->maxlen + 1, sizeof(*f->lencnt));
 	size_t ns = 0, nl = 0;
 	for (size_t i = 0; i < n; i++)
 		ns += e[i].len <= f->s;
@@ -344,7 +344,8 @@ paint(const struct lpm_fam *f, const struct lpm_ent *p, uint32_t *out)
 		lpm_mask(&m.hi, &m.lo, p->len);
 		if (m.hi != p->hi || m.lo != p->lo)
 			break;
-		size_t i = (e->len ? e->hi >> (64 - f->s) : 0) - a, n = (size_t)1 << (f->s - e->len);
+		size_t i = (e->len ? e->hi >> (64 - f->s) : 0) - a,
+		       n = (size_t)1 << (f->s - e->len);
 		for (size_t j = 0; j < n; j++)
 			out[i + j] = e->val;
 	}
@@ -367,11 +368,15 @@ bkt_reserve(struct lpm_bkt *b, uint32_t n)
 
 /* Applies a change to the sorted array of a short prefix, between paints. */
 static void
-short_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op)
+short_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op, bool fib)
 {
 	size_t span = (size_t)1 << (f->s - e->len), a = e->len ? e->hi >> (64 - f->s) : 0;
-	uint32_t *before = lib_xmalloc(2 * span * sizeof(*before)), *after = before + span;
-	paint(f, e, before);
+	uint32_t *before = NULL, *after = NULL;
+	if (fib) {
+		before = lib_xmalloc(2 * span * sizeof(*before));
+		after = before + span;
+		paint(f, e, before);
+	}
 	if (op > 0) {
 		if (f->nshrt == f->capshrt) {
 			f->capshrt = f->capshrt < 8 ? 8 : f->capshrt * 2;
@@ -386,6 +391,8 @@ short_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op)
 	} else {
 		f->shrt[pos].val = e->val;
 	}
+	if (!fib)
+		return;
 	paint(f, e, after);
 	for (size_t j = 0; j < span; j++) {
 		if (before[j] == after[j])
@@ -400,7 +407,7 @@ short_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op)
 
 /* Same for a long prefix: edit its bucket, fix the nodes on its path. */
 static void
-long_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op)
+long_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op, bool fib)
 {
 	uint32_t i = (uint32_t)(e->hi >> (64 - f->s));
 	struct lpm_bkt *b = &f->bkt[i];
@@ -420,6 +427,8 @@ long_update(struct lpm_fam *f, const struct lpm_ent *e, uint32_t pos, int op)
 	} else {
 		b->v[pos].val = e->val;
 	}
+	if (!fib)
+		return;
 	const struct lpm_ent *up = fam_longest(f, e->hi, e->lo, f->s);
 	uint32_t inh = up ? up->val : LPM_NONE;
 	if (b->n && !LPM_IS_VALUE(f->dir[i]))
@@ -436,6 +445,7 @@ fam_maintain(struct lpm *t, struct lpm_fam *f)
 		fam_rebuild(f);
 		t->nrebuild++;
 	} else if ((f->gnode > 4096 && f->gnode > f->nnode - f->gnode) ||
+	           (f->glpool > 65536 && f->glpool > f->nlpool - f->glpool) ||
 	           (f->gleaf > 16384 && f->gleaf > f->nleaf - f->gleaf)) {
 		lpm_pop_build(f);
 		t->nrebuild++;
@@ -517,10 +527,16 @@ lpm_insert(struct lpm *t, const struct ip_prefix *p, uint32_t val)
 			return 1;
 		op = 0;
 	}
+	/* A first value that needs 32-bit leaves: rebuild the FIB wide. */
+	bool fib = f->wide || val < 0xffff;
 	if (isshort)
-		short_update(f, &e, pos, op);
+		short_update(f, &e, pos, op, fib);
 	else
-		long_update(f, &e, pos, op);
+		long_update(f, &e, pos, op, fib);
+	if (!fib) {
+		lpm_pop_build(f);
+		t->nrebuild++;
+	}
 	if (op) {
 		f->n++;
 		f->lencnt[e.len]++;
@@ -541,10 +557,10 @@ lpm_delete(struct lpm *t, const struct ip_prefix *p)
 		return -ENOENT;
 	e.val = x->val;
 	if (e.len <= f->s) {
-		short_update(f, &e, (uint32_t)(x - f->shrt), -1);
+		short_update(f, &e, (uint32_t)(x - f->shrt), -1, true);
 	} else {
 		const struct lpm_bkt *b = &f->bkt[e.hi >> (64 - f->s)];
-		long_update(f, &e, (uint32_t)(x - b->v), -1);
+		long_update(f, &e, (uint32_t)(x - b->v), -1, true);
 	}
 	f->n--;
 	f->lencnt[e.len]--;
@@ -608,13 +624,13 @@ lpm_iter_next(struct lpm_iter *it, struct lpm_route *out)
 static void
 fam_stats(const struct lpm_fam *f, struct lpm_stats *st)
 {
-	size_t dir = f->dir == lpm_empty_dir ? 0 : ((size_t)4 << f->s);
-	st->fib_bytes += dir + (size_t)f->capnode * sizeof(*f->node) + (size_t)f->capleaf * 4;
-	st->fib_live += dir + (size_t)(f->nnode - f->gnode) * sizeof(*f->node) +
-	                (size_t)(f->nleaf - f->gleaf) * 4;
+	st->fib_bytes += lpm_pop_bytes(f, false);
+	st->fib_live += lpm_pop_bytes(f, true);
 	st->nodes += f->nnode - f->gnode;
+	st->lnodes += f->nlnode;
 	st->leaves += f->nleaf - f->gleaf;
-	size_t rib = ((size_t)f->capshrt + f->nbulk) * sizeof(struct lpm_ent);
+	size_t rib = ((size_t)f->capshrt + f->nbulk) * sizeof(struct lpm_ent) +
+	             (f->lencnt ? ((size_t)f->maxlen + 1) * sizeof(*f->lencnt) : 0);
 	if (f->bkt) {
 		size_t nb = (size_t)1 << f->s;
 		rib += nb * sizeof(*f->bkt);

@@ -4,32 +4,40 @@
  * tables of one subnet.
  *
  * A table maps prefixes to 31-bit values (0..LPM_VMAX; callers store an index
- * into their own route array). lpm_lookup answers the value of the longest
- * prefix that contains an address, or LPM_NONE. The table keeps two parts per
- * family:
+ * into their own route array or a next-hop id). lpm_lookup answers the value
+ * of the longest prefix that contains an address, or LPM_NONE. The table
+ * keeps two parts per family:
  *
  *   - the RIB, the prefixes themselves, sorted in prefix order (address, then
- *     length): the prefixes no longer than the direct-table width s in one
- *     sorted array, the longer ones in one sorted bucket per /s block. It
- *     answers lpm_get, lpm_match and iteration, and is what the FIB is
- *     (re)built from;
+ *     length): those no longer than the direct-table width s in one sorted
+ *     array, the longer ones in one sorted bucket per /s block. It answers
+ *     lpm_get, lpm_match and iteration, and is what the FIB is built from;
  *   - the FIB, a Poptrie (Asai and Ohara, SIGCOMM 2015): a direct table of
- *     2^s entries on the top s bits, each a value or a node; nodes of 6-bit
+ *     2^s entries on the top s bits, each a value or a root; nodes of 6-bit
  *     strides, each with a 64-bit bitmap of child nodes and a 64-bit bitmap
  *     of leaf runs, so that children and leaves are found by popcount in
- *     contiguous arrays. IPv6 uses the same structure over 128-bit keys (s
- *     up to 16, so up to 19 node levels): it is the simple choice that keeps
- *     one builder, one update path and one set of tests for both families.
+ *     contiguous arrays. Leaves are 16-bit while every value fits. IPv6
+ *     uses the same structure over 128-bit keys (s up to 16, so up to 19
+ *     node levels): the simple choice, one builder, one update path and one
+ *     set of tests for both families; it costs memory and speed on large
+ *     sparse IPv6 tables (see bench/bench_lpm.c), which estates do not have.
  *
  * s grows with the table: v4 6, 12 or 18 bits (strides end on /24, the most
- * common length), v6 8, 12 or 16. Updates (lpm_insert, lpm_delete) edit the
- * RIB and rebuild only what the prefix touches: a prefix longer than s
- * rebuilds the subtree of its one /s block, O(prefixes in that block); a
- * prefix of length L <= s repaints 2^(s-L) direct entries and rebuilds the
- * subtrees under them whose inherited value changed. Replaced subtrees are
- * garbage until it outweighs the live nodes, then the FIB is rebuilt
- * (amortised O(1) per replaced node). lpm_build replaces the whole table
- * from a route list in O(n) (radix sort) plus the FIB build.
+ * common length), v6 8, 12 or 16. lpm_build replaces the whole table in
+ * O(n) (radix sort, then one pass per level). lpm_insert and lpm_delete edit
+ * the RIB and redo only what the prefix touches (the what-if contract):
+ *
+ *   - a prefix longer than s: a binary search in its bucket, then the nodes
+ *     on its path, O(depth * (64 + log bucket)), plus rebuilding the subtrees
+ *     below it that inherit its value, O(prefixes below it): ~2 us each on
+ *     the 1M-prefix bench, 1/70,000 of a full build;
+ *   - a prefix of length L <= s: 2^(s-L) direct entries repainted and the
+ *     blocks under them whose inherited value changed rebuilt: a /16 under
+ *     s = 18 touches 4 blocks, a /8 1,024, a default route all of them.
+ *
+ * Replaced nodes are garbage until they outweigh the live ones, then the FIB
+ * is rebuilt from the RIB (amortised O(1) per replaced node); crossing a size
+ * threshold changes s and rebuilds the family.
  *
  * Not thread-safe for updates; any number of readers may share a table
  * that nobody updates. An iterator is invalidated by an update.
@@ -51,7 +59,7 @@ struct lpm_route {
 	uint32_t val;
 };
 
-/* ---- layout (shared by lpm.c and lpm_pop.c; callers use the functions) -- */
+/* ---- layout (shared by lpm*.c; callers use the functions) --------------- */
 
 /* A prefix as a 128-bit key: IPv4 in the top 32 bits of hi, the rest zero. */
 struct lpm_ent {
@@ -66,6 +74,7 @@ struct lpm_bkt {
 	uint32_t n, cap;
 };
 
+/* A Poptrie node: 64 slots, each a child node or a leaf. */
 struct lpm_node {
 	uint64_t vec;     /* bit i: slot i is a child node */
 	uint64_t leafvec; /* bit i: slot i starts a new run of leaf values */
@@ -74,23 +83,33 @@ struct lpm_node {
 };
 
 struct lpm_fam {
-	/* FIB: dir[i] is a value (<= LPM_VMAX or LPM_NONE) or LPM_DNODE | node. */
+	/*
+	 * FIB: dir[i] is a value (<= LPM_VMAX or LPM_NONE), LPM_DNODE | node
+	 * index, or LPM_DLNODE | lpool index of an lnode: a root without
+	 * children (most roots: a /s block holding prefixes no longer than
+	 * s+6), stored as its leafvec followed by its leaves, so that a lookup
+	 * ending there reads the direct table and one place, nothing else.
+	 */
 	uint32_t *dir;
 	struct lpm_node *node;
-	uint32_t *leaf;
-	uint32_t nnode, capnode, nleaf, capleaf;
-	uint32_t gnode, gleaf; /* garbage left by subtree rebuilds */
-	uint8_t s, maxlen;
+	void *leaf; /* uint16_t (LPM_NONE as 0xffff) while every value fits, else uint32_t */
+	uint64_t *lpool;
+	uint32_t nnode, capnode, nleaf, capleaf, nlpool, caplpool; /* lpool in 8-byte words */
+	uint32_t gnode, gleaf, glpool; /* garbage left by rebuilds of subtrees */
+	uint32_t nlnode;               /* live lnodes */
+	uint8_t s, maxlen, wide;
 	/* RIB */
 	struct lpm_ent *shrt; /* prefixes of length <= s, sorted */
 	uint32_t nshrt, capshrt;
-	struct lpm_bkt *bkt; /* 2^s buckets; NULL while the family is empty */
+	struct lpm_bkt *bkt;  /* 2^s buckets; NULL while the family is empty */
 	struct lpm_ent *bulk; /* backing store of the buckets lpm_build filled */
 	uint32_t nbulk, n;
-	uint32_t lencnt[129]; /* prefixes per length, for lpm_match */
+	uint32_t *lencnt; /* prefixes per length (maxlen + 1; NULL while empty) */
 };
 
-#define LPM_DNODE 0x80000000u
+#define LPM_DNODE  0x80000000u
+#define LPM_DLNODE 0xc0000000u
+#define LPM_DIDX   0x3fffffffu /* index part; all ones is LPM_NONE, never an index */
 
 struct lpm {
 	struct lpm_fam f4, f6;
@@ -137,10 +156,10 @@ bool lpm_iter_next(struct lpm_iter *it, struct lpm_route *out);
 
 struct lpm_stats {
 	size_t n4, n6;
-	size_t fib_bytes;     /* lookup structure, as allocated */
-	size_t fib_live;      /* lookup structure without garbage and spare capacity */
-	size_t rib_bytes;     /* prefix store */
-	uint32_t nodes, leaves; /* live */
+	size_t fib_bytes;               /* lookup structure, as allocated */
+	size_t fib_live;                /* lookup structure without garbage and spare capacity */
+	size_t rib_bytes;               /* prefix store */
+	uint32_t nodes, lnodes, leaves; /* live */
 	uint8_t s4, s6;
 	uint64_t nrebuild;
 };
@@ -162,13 +181,13 @@ struct lpm_ref {
 void lpm_ref_init(struct lpm_ref *r);
 void lpm_ref_free(struct lpm_ref *r);
 int lpm_ref_insert(struct lpm_ref *r, const struct ip_prefix *p, uint32_t val); /* 0 or 1 */
-int lpm_ref_delete(struct lpm_ref *r, const struct ip_prefix *p);              /* 0 or -ENOENT */
+int lpm_ref_delete(struct lpm_ref *r, const struct ip_prefix *p);               /* 0 or -ENOENT */
 uint32_t lpm_ref_get(const struct lpm_ref *r, const struct ip_prefix *p);
 uint32_t lpm_ref_lookup(const struct lpm_ref *r, const struct ip_addr *a);
 uint32_t lpm_ref_lookup4(const struct lpm_ref *r, uint32_t a);
 size_t lpm_ref_bytes(const struct lpm_ref *r);
 
-/* ---- internal, between lpm.c and lpm_pop.c ----------------------------- */
+/* ---- internal, between lpm.c, lpm_pop.c and lpm_upd.c ----------------- */
 
 /* The direct table of an empty family (s of 6 or 8, all LPM_NONE). */
 extern const uint32_t lpm_empty_dir[256];
@@ -176,17 +195,30 @@ extern const uint32_t lpm_empty_dir[256];
 /* A direct entry is a value when e+1 <= LPM_DNODE (values and LPM_NONE). */
 #define LPM_IS_VALUE(e) ((uint32_t)((e) + 1u) <= LPM_DNODE)
 
+/* lpm.c: keys and the sorted RIB */
 void lpm_mask(uint64_t *hi, uint64_t *lo, unsigned len);
 int lpm_ent_cmp(const struct lpm_ent *x, const struct lpm_ent *y);
 uint32_t lpm_lower_bound(const struct lpm_ent *v, uint32_t n, const struct lpm_ent *key);
 
-void lpm_pop_build(struct lpm_fam *f);                               /* whole FIB */
+/* lpm_pop.c: building blocks */
+unsigned lpm_slot6(const struct lpm_ent *e, unsigned d);
+uint32_t lpm_node_alloc(struct lpm_fam *f, uint32_t k);
+uint32_t lpm_leaf_alloc(struct lpm_fam *f, uint32_t k);
+uint32_t lpm_leaf_get(const struct lpm_fam *f, uint32_t i);
+void lpm_leaf_put(struct lpm_fam *f, uint32_t at, const uint32_t *v, uint32_t n);
+/* Node at (depth d) from the n prefixes e inside its block, inheriting inh. */
+void lpm_build_node(struct lpm_fam *f, const struct lpm_ent *e, uint32_t n, unsigned d,
+                    uint32_t inh, uint32_t at);
+/* Adds the nodes and array leaves of the subtree at to *nn and *nl. */
+void lpm_count_subtree(const struct lpm_fam *f, uint32_t at, uint32_t *nn, uint32_t *nl);
+
+void lpm_pop_build(struct lpm_fam *f); /* whole FIB */
+size_t lpm_pop_bytes(const struct lpm_fam *f, bool live);
 void lpm_pop_slot(struct lpm_fam *f, uint32_t i, uint32_t inherited); /* one /s block */
-/*
- * After long prefix p changed in bucket i (already edited; the subtree of
- * block i exists and the bucket is not empty): fix the nodes on p's path.
- * before and after are p's value (LPM_NONE: absent), inherited block i's.
- */
+
+/* lpm_upd.c: after long prefix p changed in bucket i (already edited, not
+ * empty), fixes the nodes on p's path. before and after are p's value
+ * (LPM_NONE: absent), inherited block i's. */
 void lpm_pop_update(struct lpm_fam *f, uint32_t i, const struct lpm_ent *p, uint32_t inherited,
                     uint32_t before, uint32_t after);
 

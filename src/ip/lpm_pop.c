@@ -11,31 +11,141 @@
  * leafvec has a bit where the value differs from the previous leaf slot.
  * The children of a node are allocated together before they are built, so
  * lookup finds child k at base1 + k, k = popcount of the bits up to the slot.
+ * A root without children is an lnode (lpm.h): leafvec and leaves in a row.
  *
  * Keys are 128 bits (hi, lo), IPv4 in the top of hi; bits past the key are
  * zero, so a 6-bit slot that runs past bit 32 (or 128) only ever sees zeros,
  * and a /32 covers the slots that agree on the real bits.
  *
- * Lookups need the popcnt instruction to reach 100M+/s; without
- * -mpopcnt gcc calls a library routine, so on x86-64 the lookup functions
- * are cloned for popcnt and chosen at load time (ifunc).
+ * Leaves are 16 bits while every value of the family is below 0xffff (next
+ * hops, small route tables), 32 bits otherwise: half the memory of the part
+ * that dominates it. Lookups need the popcnt instruction to reach 100M+/s;
+ * without -mpopcnt gcc calls a library routine, so on x86-64 the lookup
+ * functions are cloned for popcnt and chosen at load time (ifunc).
  */
 #include "ip/lpm.h"
 
 #include "lib/lib.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__POPCNT__)
+/* gcc only: clang 14 emits the clones without their resolver in a static
+ * library, and the clang build is the fuzzing build, where speed is moot. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__POPCNT__)
 #define LPM_HOT __attribute__((target_clones("popcnt", "default")))
 #else
 #define LPM_HOT
 #endif
 
+/* ---- memory ------------------------------------------------------------- */
+
+/*
+ * Arrays are cache-line aligned; those of 1 MiB and more are 2 MiB-aligned
+ * and asked for transparent huge pages: a lookup touches two or three
+ * random places of a structure of several MiB, and with 4 KiB pages each
+ * would also miss the TLB.
+ */
+static void *
+fib_resize(void *p, size_t old, size_t n)
+{
+	enum { HUGE = 2 << 20 };
+	void *q;
+	if (n < HUGE / 2) {
+		if (posix_memalign(&q, 64, n ? n : 64))
+			lib_oom();
+	} else {
+		n = (n + HUGE - 1) / HUGE * HUGE;
+		if (posix_memalign(&q, HUGE, n))
+			lib_oom();
+#ifdef MADV_HUGEPAGE
+		madvise(q, n, MADV_HUGEPAGE);
+#endif
+	}
+	if (p && old)
+		memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
+static size_t
+fib_size(size_t n)
+{
+	return n < (1 << 20) ? n : (n + (2 << 20) - 1) / (2 << 20) * (2 << 20);
+}
+
+static uint32_t
+grow(void **p, uint32_t *n, uint32_t *cap, uint32_t k, size_t esz)
+{
+	if ((uint64_t)*n + k >= LPM_DIDX)
+		lib_oom();
+	if (*n + k > *cap) {
+		uint32_t c = *cap ? *cap : 64;
+		while (c < *n + k)
+			c = c > LPM_DIDX / 2 ? LPM_DIDX : c * 2;
+		*p = fib_resize(*p, (size_t)*n * esz, (size_t)c * esz);
+		*cap = c;
+	}
+	uint32_t at = *n;
+	*n += k;
+	return at;
+}
+
+uint32_t
+lpm_node_alloc(struct lpm_fam *f, uint32_t k)
+{
+	return grow((void **)&f->node, &f->nnode, &f->capnode, k, sizeof(*f->node));
+}
+
+uint32_t
+lpm_leaf_alloc(struct lpm_fam *f, uint32_t k)
+{
+	return grow(&f->leaf, &f->nleaf, &f->capleaf, k, f->wide ? 4 : 2);
+}
+
+static uint32_t
+widen(uint32_t x)
+{
+	return x | (0u - ((x + 1) >> 16)); /* 0xffff is LPM_NONE */
+}
+
+uint32_t
+lpm_leaf_get(const struct lpm_fam *f, uint32_t i)
+{
+	if (f->wide)
+		return ((const uint32_t *)f->leaf)[i];
+	return widen(((const uint16_t *)f->leaf)[i]);
+}
+
+void
+lpm_leaf_put(struct lpm_fam *f, uint32_t at, const uint32_t *v, uint32_t n)
+{
+	if (f->wide) {
+		if (n)
+			memcpy((uint32_t *)f->leaf + at, v, n * sizeof(*v));
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		((uint16_t *)f->leaf)[at + i] = (uint16_t)v[i];
+}
+
+size_t
+lpm_pop_bytes(const struct lpm_fam *f, bool live)
+{
+	size_t dir = f->dir == lpm_empty_dir ? 0 : fib_size((size_t)4 << f->s);
+	size_t lw = f->wide ? 4 : 2;
+	if (live)
+		return dir + (size_t)(f->nnode - f->gnode) * sizeof(*f->node) +
+		       (size_t)(f->nlpool - f->glpool) * 8 + (size_t)(f->nleaf - f->gleaf) * lw;
+	return dir + fib_size((size_t)f->capnode * sizeof(*f->node)) +
+	       fib_size((size_t)f->caplpool * 8) + fib_size(f->capleaf * lw);
+}
+
 /* ---- building ----------------------------------------------------------- */
 
-static unsigned
-slot6(const struct lpm_ent *e, unsigned d)
+unsigned
+lpm_slot6(const struct lpm_ent *e, unsigned d)
 {
 	if (d <= 58)
 		return (unsigned)(e->hi >> (58 - d)) & 63;
@@ -46,102 +156,137 @@ slot6(const struct lpm_ent *e, unsigned d)
 	return (unsigned)(e->lo << (d - 122)) & 63;
 }
 
-static uint32_t
-grow(void **p, uint32_t *n, uint32_t *cap, uint32_t k, size_t esz)
-{
-	if ((uint64_t)*n + k > LPM_VMAX)
-		lib_oom();
-	if (*n + k > *cap) {
-		uint32_t c = *cap ? *cap : 64;
-		while (c < *n + k)
-			c = c > LPM_VMAX / 2 ? LPM_VMAX : c * 2;
-		*p = lib_xrealloc(*p, (size_t)c * esz);
-		*cap = c;
-	}
-	uint32_t at = *n;
-	*n += k;
-	return at;
-}
+/* One node's worth of a run: slot values, child slots and their runs. */
+struct scan {
+	uint32_t val[64], start[64], cnt[64], lv[64], nl;
+	uint64_t vec, leafvec;
+};
 
-static uint32_t
-node_alloc(struct lpm_fam *f, uint32_t k)
-{
-	return grow((void **)&f->node, &f->nnode, &f->capnode, k, sizeof(*f->node));
-}
-
-static uint32_t
-leaf_alloc(struct lpm_fam *f, uint32_t k)
-{
-	return grow((void **)&f->leaf, &f->nleaf, &f->capleaf, k, sizeof(*f->leaf));
-}
-
-/* Node `at` for the n prefixes e (all longer than d, inside one block). */
 static void
-build_node(struct lpm_fam *f, const struct lpm_ent *e, uint32_t n, unsigned d, uint32_t inh,
-           uint32_t at)
+scan(const struct lpm_ent *e, uint32_t n, unsigned d, uint32_t inh, struct scan *sc)
 {
-	uint32_t val[64], start[64], cnt[64], lv[64];
-	uint64_t vec = 0, leafvec = 0;
+	sc->vec = sc->leafvec = 0;
 	for (unsigned j = 0; j < 64; j++)
-		val[j] = inh;
+		sc->val[j] = inh;
 	for (uint32_t i = 0; i < n; i++) {
-		unsigned j = slot6(&e[i], d);
+		unsigned j = lpm_slot6(&e[i], d);
 		if (e[i].len <= d + 6) {
 			unsigned span = 1u << (d + 6 - e[i].len);
 			for (unsigned k = 0; k < span; k++)
-				val[j + k] = e[i].val;
-		} else if (vec >> j & 1) {
-			cnt[j]++;
+				sc->val[j + k] = e[i].val;
+		} else if (sc->vec >> j & 1) {
+			sc->cnt[j]++;
 		} else {
-			vec |= 1ull << j;
-			start[j] = i;
-			cnt[j] = 1;
+			sc->vec |= 1ull << j;
+			sc->start[j] = i;
+			sc->cnt[j] = 1;
 		}
 	}
-	uint32_t nl = 0;
+	sc->nl = 0;
 	for (unsigned j = 0; j < 64; j++) {
-		if (vec >> j & 1)
+		if (sc->vec >> j & 1)
 			continue;
-		if (!nl || val[j] != lv[nl - 1]) {
-			leafvec |= 1ull << j;
-			lv[nl++] = val[j];
+		if (!sc->nl || sc->val[j] != sc->lv[sc->nl - 1]) {
+			sc->leafvec |= 1ull << j;
+			sc->lv[sc->nl++] = sc->val[j];
 		}
 	}
-	uint32_t base0 = leaf_alloc(f, nl);
-	if (nl)
-		memcpy(f->leaf + base0, lv, nl * sizeof(*lv));
-	uint32_t base1 = node_alloc(f, (uint32_t)__builtin_popcountll(vec));
-	f->node[at] = (struct lpm_node){.vec = vec, .leafvec = leafvec, .base1 = base1, .base0 = base0};
-	uint32_t k = base1;
-	for (unsigned j = 0; j < 64; j++)
-		if (vec >> j & 1)
-			build_node(f, e + start[j], cnt[j], d + 6, val[j], k++);
 }
 
 static void
-count_subtree(const struct lpm_fam *f, uint32_t at, uint32_t *nn, uint32_t *nl)
+build_scanned(struct lpm_fam *f, const struct lpm_ent *e, const struct scan *sc, unsigned d,
+              uint32_t at)
+{
+	uint32_t base0 = lpm_leaf_alloc(f, sc->nl);
+	lpm_leaf_put(f, base0, sc->lv, sc->nl);
+	uint32_t base1 = lpm_node_alloc(f, (uint32_t)__builtin_popcountll(sc->vec));
+	f->node[at] = (struct lpm_node){
+	    .vec = sc->vec, .leafvec = sc->leafvec, .base1 = base1, .base0 = base0};
+	uint32_t k = base1;
+	for (unsigned j = 0; j < 64; j++)
+		if (sc->vec >> j & 1)
+			lpm_build_node(f, e + sc->start[j], sc->cnt[j], d + 6, sc->val[j], k++);
+}
+
+void
+lpm_build_node(struct lpm_fam *f, const struct lpm_ent *e, uint32_t n, unsigned d, uint32_t inh,
+               uint32_t at)
+{
+	struct scan sc;
+	scan(e, n, d, inh, &sc);
+	build_scanned(f, e, &sc, d, at);
+}
+
+void
+lpm_count_subtree(const struct lpm_fam *f, uint32_t at, uint32_t *nn, uint32_t *nl)
 {
 	const struct lpm_node *x = &f->node[at];
 	uint32_t nc = (uint32_t)__builtin_popcountll(x->vec);
 	*nn += 1;
 	*nl += (uint32_t)__builtin_popcountll(x->leafvec);
 	for (uint32_t k = 0; k < nc; k++)
-		count_subtree(f, x->base1 + k, nn, nl);
+		lpm_count_subtree(f, x->base1 + k, nn, nl);
+}
+
+/* 8-byte words of an lnode with nl leaves. */
+static uint32_t
+lnode_words(const struct lpm_fam *f, uint32_t nl)
+{
+	return 1 + (nl * (f->wide ? 4 : 2) + 7) / 8;
+}
+
+static uint32_t
+lnode_make(struct lpm_fam *f, const struct scan *sc)
+{
+	uint32_t n = lnode_words(f, sc->nl);
+	uint32_t at = grow((void **)&f->lpool, &f->nlpool, &f->caplpool, n, 8);
+	uint64_t *w = f->lpool + at;
+	w[0] = sc->leafvec;
+	w[n - 1] = 0;
+	if (f->wide) {
+		memcpy(w + 1, sc->lv, sc->nl * sizeof(*sc->lv));
+	} else {
+		uint16_t v[64];
+		for (uint32_t i = 0; i < sc->nl; i++)
+			v[i] = (uint16_t)sc->lv[i];
+		memcpy(w + 1, v, sc->nl * sizeof(*v));
+	}
+	f->nlnode++;
+	return at;
+}
+
+/* Marks what dir[i] points to as garbage. */
+static void
+drop_root(struct lpm_fam *f, uint32_t i)
+{
+	uint32_t e = f->dir[i];
+	if (LPM_IS_VALUE(e))
+		return;
+	if ((e & LPM_DLNODE) == LPM_DLNODE) {
+		f->glpool += lnode_words(f, (uint32_t)__builtin_popcountll(f->lpool[e & LPM_DIDX]));
+		f->nlnode--;
+	} else {
+		lpm_count_subtree(f, e & LPM_DIDX, &f->gnode, &f->gleaf);
+	}
 }
 
 void
 lpm_pop_slot(struct lpm_fam *f, uint32_t i, uint32_t inherited)
 {
-	uint32_t old = f->dir[i];
-	if (old != LPM_NONE && (old & LPM_DNODE))
-		count_subtree(f, old & ~LPM_DNODE, &f->gnode, &f->gleaf);
+	drop_root(f, i);
 	const struct lpm_bkt *b = &f->bkt[i];
 	if (!b->n) {
 		f->dir[i] = inherited;
 		return;
 	}
-	uint32_t at = node_alloc(f, 1);
-	build_node(f, b->v, b->n, f->s, inherited, at);
+	struct scan sc;
+	scan(b->v, b->n, f->s, inherited, &sc);
+	if (!sc.vec) { /* one value for the whole block needs no node at all */
+		f->dir[i] = sc.nl == 1 ? sc.lv[0] : LPM_DLNODE | lnode_make(f, &sc);
+		return;
+	}
+	uint32_t at = lpm_node_alloc(f, 1);
+	build_scanned(f, b->v, &sc, f->s, at);
 	f->dir[i] = LPM_DNODE | at;
 }
 
@@ -149,9 +294,21 @@ void
 lpm_pop_build(struct lpm_fam *f)
 {
 	size_t nd = (size_t)1 << f->s;
-	if (f->dir == lpm_empty_dir)
-		f->dir = NULL;
-	f->dir = lib_xrealloc(f->dir, nd * sizeof(*f->dir));
+	if (f->dir != lpm_empty_dir)
+		free(f->dir);
+	f->dir = fib_resize(NULL, 0, nd * sizeof(*f->dir));
+	bool wide = false;
+	for (uint32_t k = 0; k < f->nshrt; k++)
+		wide |= f->shrt[k].val >= 0xffff;
+	for (size_t i = 0; i < nd; i++)
+		for (uint32_t k = 0; k < f->bkt[i].n; k++)
+			wide |= f->bkt[i].v[k].val >= 0xffff;
+	if (wide != f->wide) {
+		free(f->leaf);
+		f->leaf = NULL;
+		f->capleaf = 0;
+		f->wide = wide;
+	}
 	for (size_t i = 0; i < nd; i++)
 		f->dir[i] = LPM_NONE;
 	for (uint32_t k = 0; k < f->nshrt; k++) {
@@ -160,7 +317,7 @@ lpm_pop_build(struct lpm_fam *f)
 		for (size_t j = 0; j < span; j++)
 			f->dir[i + j] = e->val;
 	}
-	f->nnode = f->nleaf = f->gnode = f->gleaf = 0;
+	f->nnode = f->nleaf = f->nlpool = f->gnode = f->gleaf = f->glpool = f->nlnode = 0;
 	for (size_t i = 0; i < nd; i++)
 		if (f->bkt[i].n)
 			lpm_pop_slot(f, (uint32_t)i, f->dir[i]);
@@ -169,21 +326,49 @@ lpm_pop_build(struct lpm_fam *f)
 /* ---- lookup ------------------------------------------------------------- */
 
 static inline uint32_t
-walk4(const struct lpm_fam *f, uint32_t e, uint64_t k)
+leaf_load(const struct lpm_fam *f, uintptr_t p)
 {
-	const struct lpm_node *x = &f->node[e & ~LPM_DNODE];
-	for (;;) {
-		unsigned v = (unsigned)(k >> 58);
-		if (x->vec >> v & 1) {
-			x = &f->node[x->base1 + (uint32_t)__builtin_popcountll(x->vec << (63 - v)) - 1];
-			k <<= 6;
-		} else {
-			return f->leaf[x->base0 +
-			               (uint32_t)__builtin_popcountll(x->leafvec << (63 - v)) - 1];
-		}
+	if (f->wide) {
+		uint32_t x;
+		memcpy(&x, (const void *)p, sizeof(x));
+		return x;
 	}
+	uint16_t y;
+	memcpy(&y, (const void *)p, sizeof(y));
+	return widen(y);
 }
 
+/* Where the leaf for slot v of the lnode at lpool[o] is. */
+static inline uintptr_t
+lnode_leaf(const struct lpm_fam *f, uint32_t o, unsigned v)
+{
+	const uint64_t *w = f->lpool + o;
+	uintptr_t i = (uintptr_t)__builtin_popcountll(w[0] << (63 - v)) - 1;
+	return (uintptr_t)(w + 1) + (f->wide ? 4 : 2) * i;
+}
+
+static inline uintptr_t
+node_leaf(const struct lpm_fam *f, const struct lpm_node *x, unsigned v)
+{
+	uintptr_t i = (uintptr_t)__builtin_popcountll(x->leafvec << (63 - v)) - 1;
+	return (uintptr_t)f->leaf + (f->wide ? 4 : 2) * ((uintptr_t)x->base0 + i);
+}
+
+/* The leaf under root e for the key bits k (next bits at the top). */
+static inline uintptr_t
+walk(const struct lpm_fam *f, uint32_t e, uint64_t k)
+{
+	if ((e & LPM_DLNODE) == LPM_DLNODE)
+		return lnode_leaf(f, e & LPM_DIDX, (unsigned)(k >> 58));
+	const struct lpm_node *x = &f->node[e & LPM_DIDX];
+	for (;;) {
+		unsigned v = (unsigned)(k >> 58);
+		if (!(x->vec >> v & 1))
+			return node_leaf(f, x, v);
+		x = &f->node[x->base1 + (uint32_t)__builtin_popcountll(x->vec << (63 - v)) - 1];
+		k <<= 6;
+	}
+}
 
 LPM_HOT uint32_t
 lpm_lookup4(const struct lpm *t, uint32_t a)
@@ -192,18 +377,74 @@ lpm_lookup4(const struct lpm *t, uint32_t a)
 	uint32_t e = f->dir[a >> (32 - f->s)];
 	if (LPM_IS_VALUE(e))
 		return e;
-	return walk4(f, e, (uint64_t)a << (32 + f->s));
+	return leaf_load(f, walk(f, e, (uint64_t)a << (32 + f->s)));
 }
 
+/*
+ * Batches run 64 lookups side by side, one level at a time, so that their
+ * cache misses overlap instead of waiting for each other: every load of a
+ * level is issued (as a prefetch) before any of its results is used. (16
+ * lanes gave 75-80 M/s on the 1M-prefix bench, 32 gave 110, 64 gave 130.)
+ */
 LPM_HOT void
 lpm_lookup4_batch(const struct lpm *t, const uint32_t *a, uint32_t *out, size_t n)
 {
+	enum { G = 64 };
 	const struct lpm_fam *f = &t->f4;
 	const uint32_t *dir = f->dir;
+	const struct lpm_node *node = f->node;
 	unsigned sh = 32 - f->s, s = f->s;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t e = dir[a[i] >> sh];
-		out[i] = LPM_IS_VALUE(e) ? e : walk4(f, e, (uint64_t)a[i] << (32 + s));
+	for (size_t i = 0; i < n; i += G) {
+		unsigned m = n - i < G ? (unsigned)(n - i) : G;
+		uint32_t e[G], cur[G];
+		uint64_t active = 0, done = 0;
+		uint64_t k[G];
+		uintptr_t at[G];
+		for (unsigned l = 0; l < m; l++)
+			e[l] = dir[a[i + l] >> sh];
+		for (unsigned l = 0; l < m; l++) {
+			if (LPM_IS_VALUE(e[l])) {
+				out[i + l] = e[l];
+				continue;
+			}
+			k[l] = (uint64_t)a[i + l] << (32 + s);
+			cur[l] = e[l] & LPM_DIDX;
+			if ((e[l] & LPM_DLNODE) == LPM_DLNODE) {
+				__builtin_prefetch(f->lpool + cur[l]);
+				done |= 1ull << l;
+			} else {
+				__builtin_prefetch(&node[cur[l]]);
+				active |= 1ull << l;
+			}
+		}
+		for (uint64_t w = done; w; w &= w - 1) {
+			unsigned l = (unsigned)__builtin_ctzll(w);
+			at[l] = lnode_leaf(f, cur[l], (unsigned)(k[l] >> 58));
+			__builtin_prefetch((const void *)at[l]);
+		}
+		while (active) {
+			for (uint64_t w = active; w; w &= w - 1) {
+				unsigned l = (unsigned)__builtin_ctzll(w),
+				         v = (unsigned)(k[l] >> 58);
+				const struct lpm_node *x = &node[cur[l]];
+				if (x->vec >> v & 1) {
+					cur[l] =
+					    x->base1 +
+					    (uint32_t)__builtin_popcountll(x->vec << (63 - v)) - 1;
+					k[l] <<= 6;
+					__builtin_prefetch(&node[cur[l]]);
+				} else {
+					at[l] = node_leaf(f, x, v);
+					__builtin_prefetch((const void *)at[l]);
+					active &= ~(1ull << l);
+					done |= 1ull << l;
+				}
+			}
+		}
+		for (uint64_t w = done; w; w &= w - 1) {
+			unsigned l = (unsigned)__builtin_ctzll(w);
+			out[i + l] = leaf_load(f, at[l]);
+		}
 	}
 }
 
@@ -219,19 +460,18 @@ lpm_lookup6(const struct lpm *t, const uint8_t b[16])
 	uint32_t e = f->dir[hi >> (64 - f->s)];
 	if (LPM_IS_VALUE(e))
 		return e;
-	const struct lpm_node *x = &f->node[e & ~LPM_DNODE];
 	hi = hi << f->s | lo >> (64 - f->s);
 	lo <<= f->s;
+	if ((e & LPM_DLNODE) == LPM_DLNODE)
+		return leaf_load(f, lnode_leaf(f, e & LPM_DIDX, (unsigned)(hi >> 58)));
+	const struct lpm_node *x = &f->node[e & LPM_DIDX];
 	for (;;) {
 		unsigned v = (unsigned)(hi >> 58);
-		if (x->vec >> v & 1) {
-			x = &f->node[x->base1 + (uint32_t)__builtin_popcountll(x->vec << (63 - v)) - 1];
-			hi = hi << 6 | lo >> 58;
-			lo <<= 6;
-		} else {
-			return f->leaf[x->base0 +
-			               (uint32_t)__builtin_popcountll(x->leafvec << (63 - v)) - 1];
-		}
+		if (!(x->vec >> v & 1))
+			return leaf_load(f, node_leaf(f, x, v));
+		x = &f->node[x->base1 + (uint32_t)__builtin_popcountll(x->vec << (63 - v)) - 1];
+		hi = hi << 6 | lo >> 58;
+		lo <<= 6;
 	}
 }
 
@@ -244,204 +484,4 @@ lpm_lookup(const struct lpm *t, const struct ip_addr *a)
 	if (a->af == IP_V6)
 		return lpm_lookup6(t, a->b);
 	return LPM_NONE;
-}
-
-/* ---- incremental update ------------------------------------------------- */
-
-static uint32_t
-rank(uint64_t vec, unsigned j)
-{
-	return (uint32_t)__builtin_popcountll(vec << (63 - j)) - 1;
-}
-
-/* e lies in the block of k's first d bits. */
-static bool
-inside(const struct lpm_ent *e, const struct lpm_ent *k, unsigned d)
-{
-	uint64_t hi = e->hi ^ k->hi, lo = e->lo ^ k->lo;
-	lpm_mask(&hi, &lo, d);
-	return !hi && !lo;
-}
-
-/* k's first d bits, then slot j as the next 6 (bits past 128 dropped). */
-static struct lpm_ent
-block_of(const struct lpm_ent *k, unsigned d, unsigned j)
-{
-	struct lpm_ent c = {.hi = k->hi, .lo = k->lo, .len = (uint8_t)(d + 6)};
-	lpm_mask(&c.hi, &c.lo, d);
-	int sh = 122 - (int)d;
-	if (sh >= 64)
-		c.hi |= (uint64_t)j << (sh - 64);
-	else if (sh > 58) {
-		c.hi |= (uint64_t)j >> (64 - sh);
-		c.lo |= (uint64_t)j << sh;
-	} else if (sh >= 0)
-		c.lo |= (uint64_t)j << sh;
-	else
-		c.lo |= (uint64_t)j >> -sh;
-	return c;
-}
-
-/* The longest prefix in b containing k with a length in (lo, hi], or NULL. */
-static const struct lpm_ent *
-bkt_longest(const struct lpm_fam *f, const struct lpm_bkt *b, const struct lpm_ent *k,
-            unsigned lo, unsigned hi)
-{
-	for (unsigned l = hi; l > lo; l--) {
-		if (!f->lencnt[l])
-			continue;
-		struct lpm_ent q = {.hi = k->hi, .lo = k->lo, .len = (uint8_t)l};
-		lpm_mask(&q.hi, &q.lo, l);
-		uint32_t i = lpm_lower_bound(b->v, b->n, &q);
-		if (i < b->n && lpm_ent_cmp(&b->v[i], &q) == 0)
-			return &b->v[i];
-	}
-	return NULL;
-}
-
-/* Start of the run of prefixes longer than d in the block of k's first d bits. */
-static uint32_t
-run_start(const struct lpm_bkt *b, const struct lpm_ent *k, unsigned d)
-{
-	struct lpm_ent q = {.hi = k->hi, .lo = k->lo, .len = (uint8_t)(d + 1)};
-	lpm_mask(&q.hi, &q.lo, d);
-	return lpm_lower_bound(b->v, b->n, &q);
-}
-
-static void
-expand(const struct lpm_fam *f, const struct lpm_node *x, uint32_t val[64])
-{
-	for (unsigned j = 0; j < 64; j++)
-		if (!(x->vec >> j & 1))
-			val[j] = f->leaf[x->base0 + rank(x->leafvec, j)];
-}
-
-/* Rewrites the leaves of node at from val (its vec already final). */
-static void
-compress(struct lpm_fam *f, uint32_t at, const uint32_t val[64], uint32_t oldnl)
-{
-	uint32_t lv[64], nl = 0;
-	uint64_t leafvec = 0, vec = f->node[at].vec;
-	for (unsigned j = 0; j < 64; j++) {
-		if (vec >> j & 1)
-			continue;
-		if (!nl || val[j] != lv[nl - 1]) {
-			leafvec |= 1ull << j;
-			lv[nl++] = val[j];
-		}
-	}
-	uint32_t base0 = f->node[at].base0;
-	if (nl != oldnl) {
-		f->gleaf += oldnl;
-		base0 = leaf_alloc(f, nl);
-	}
-	if (nl)
-		memcpy(f->leaf + base0, lv, nl * sizeof(*lv));
-	f->node[at].leafvec = leafvec;
-	f->node[at].base0 = base0;
-}
-
-/* Builds node `at` for block k (depth d) from the run of b in it. */
-static void
-build_block(struct lpm_fam *f, const struct lpm_bkt *b, uint32_t at, const struct lpm_ent *k,
-            unsigned d, uint32_t inh)
-{
-	uint32_t st = run_start(b, k, d), n = 0;
-	while (st + n < b->n && inside(&b->v[st + n], k, d))
-		n++;
-	build_node(f, b->v + st, n, d, inh, at);
-}
-
-/* p (length in (d, d+6]) changed from before to after under node at. */
-static void
-land(struct lpm_fam *f, const struct lpm_bkt *b, uint32_t at, unsigned d, uint32_t inh,
-     const struct lpm_ent *p, uint32_t before, uint32_t after)
-{
-	const struct lpm_ent *up = bkt_longest(f, b, p, d, p->len - 1u);
-	uint32_t base = up ? up->val : inh;
-	before = before == LPM_NONE ? base : before;
-	after = after == LPM_NONE ? base : after;
-	if (before == after)
-		return;
-	/* Slots under a more specific prefix of this level keep their value. */
-	uint64_t covered = 0;
-	for (uint32_t k = run_start(b, p, p->len); k < b->n && inside(&b->v[k], p, p->len); k++) {
-		const struct lpm_ent *e = &b->v[k];
-		if (e->len <= d + 6)
-			covered |= (~0ull >> (64 - (1u << (d + 6 - e->len)))) << slot6(e, d);
-	}
-	uint32_t val[64];
-	expand(f, &f->node[at], val);
-	unsigned j = slot6(p, d), span = 1u << (d + 6 - p->len);
-	for (unsigned k = j; k < j + span; k++) {
-		if (covered >> k & 1)
-			continue;
-		struct lpm_node x = f->node[at];
-		if (!(x.vec >> k & 1)) {
-			val[k] = after;
-			continue;
-		}
-		uint32_t c = x.base1 + rank(x.vec, k), nn = 0, nl = 0;
-		count_subtree(f, c, &nn, &nl);
-		f->gnode += nn - 1; /* the root's slot is reused */
-		f->gleaf += nl;
-		struct lpm_ent blk = block_of(p, d, k);
-		build_block(f, b, c, &blk, d + 6, after);
-	}
-	compress(f, at, val, (uint32_t)__builtin_popcountll(f->node[at].leafvec));
-}
-
-/* p (longer than d) changed under node at (depth d, inherited value inh). */
-static void
-upd_node(struct lpm_fam *f, const struct lpm_bkt *b, uint32_t at, unsigned d, uint32_t inh,
-         const struct lpm_ent *p, uint32_t before, uint32_t after)
-{
-	if (p->len <= d + 6) {
-		land(f, b, at, d, inh, p, before, after);
-		return;
-	}
-	unsigned j = slot6(p, d);
-	struct lpm_node x = f->node[at];
-	uint32_t nc = (uint32_t)__builtin_popcountll(x.vec), r = rank(x.vec | 1ull << j, j);
-	struct lpm_ent blk = block_of(p, d, j);
-	uint32_t st = run_start(b, &blk, d + 6);
-	bool deeper = st < b->n && inside(&b->v[st], &blk, d + 6);
-	if ((x.vec >> j & 1) && deeper) {
-		const struct lpm_ent *up = bkt_longest(f, b, &blk, d, d + 6);
-		upd_node(f, b, x.base1 + r, d + 6, up ? up->val : inh, p, before, after);
-		return;
-	}
-	if (!(x.vec >> j & 1) && !deeper)
-		return; /* nothing below this slot before or after */
-	/* Slot j turns from leaf to child or back: new child array and leaves. */
-	uint32_t val[64], oldnl = (uint32_t)__builtin_popcountll(x.leafvec);
-	expand(f, &x, val);
-	if (deeper) {
-		uint32_t base1 = node_alloc(f, nc + 1);
-		memcpy(f->node + base1, f->node + x.base1, r * sizeof(*f->node));
-		memcpy(f->node + base1 + r + 1, f->node + x.base1 + r, (nc - r) * sizeof(*f->node));
-		f->gnode += nc;
-		f->node[at].vec = x.vec | 1ull << j;
-		f->node[at].base1 = base1;
-		build_block(f, b, base1 + r, &blk, d + 6, val[j]);
-	} else {
-		const struct lpm_ent *up = bkt_longest(f, b, &blk, d, d + 6);
-		val[j] = up ? up->val : inh;
-		uint32_t nn = 0, nl = 0, base1 = nc > 1 ? node_alloc(f, nc - 1) : 0;
-		count_subtree(f, x.base1 + r, &nn, &nl);
-		f->gnode += nn + nc - 1;
-		f->gleaf += nl;
-		memcpy(f->node + base1, f->node + x.base1, r * sizeof(*f->node));
-		memcpy(f->node + base1 + r, f->node + x.base1 + r + 1, (nc - r - 1) * sizeof(*f->node));
-		f->node[at].vec = x.vec & ~(1ull << j);
-		f->node[at].base1 = base1;
-	}
-	compress(f, at, val, oldnl);
-}
-
-void
-lpm_pop_update(struct lpm_fam *f, uint32_t i, const struct lpm_ent *p, uint32_t inherited,
-               uint32_t before, uint32_t after)
-{
-	upd_node(f, &f->bkt[i], f->dir[i] & ~LPM_DNODE, f->s, inherited, p, before, after);
 }
