@@ -113,3 +113,7 @@ awk -F'[= ]' '
 		printf "all effective routes %.0f ms (goal < 1000): %s\n", a + b, (a + b < 1000) ? "goal met" : "goal MISSED"
 		printf "what-if %.2f ms vs full recompute %.1f ms: %.1fx cheaper (goal >= 10x): %s\n", w, f, f / w, (f / w >= 10) ? "goal met" : "goal MISSED"
 	}' "$tmp/route.out"
+
+# ---- longest-prefix match: 1,000,000 prefixes against a reference trie
+echo
+"$bd/bench/bench_lpm" | grep -v '^lpm '

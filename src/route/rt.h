@@ -67,12 +67,16 @@ struct rt_bgp_route {
 	uint32_t nbest;
 };
 
-/* Routes sorted by prefix; each with its candidate paths, best first. */
+struct lpm;
+
+/* Routes sorted by prefix; each with its candidate paths, best first. Large
+ * RIBs also carry a Poptrie (src/ip/lpm.h) mapping addresses to routes. */
 struct rt_rib {
 	struct rt_bgp_route *routes;
 	uint32_t n;
 	struct rt_path *paths;
 	uint32_t npaths;
+	struct lpm *fib; /* NULL for small RIBs: binary search is enough */
 };
 
 const struct rt_bgp_route *rt_rib_find(const struct rt_rib *rib, const struct ip_prefix *p);
@@ -133,6 +137,7 @@ struct rt_net {
 	uint32_t *conn_first, *conn_list;
 	uint32_t *gwconn_first, *gwconn_list; /* connections by gateway */
 	const struct rt_net *base;            /* a what-if shares untouched RIBs with its base */
+	struct lib_vec fibs;                  /* struct lpm * this net built and frees */
 	uint32_t rebuilt;                     /* RIBs built (not shared) by this rt_build */
 };
 

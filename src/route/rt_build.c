@@ -31,6 +31,8 @@
  */
 #include "rt_internal.h"
 
+#include "ip/lpm.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,7 +418,7 @@ gateway_rib(struct rt_net *n, uint32_t g)
 		}
 	}
 	rt_rib_build(&n->arena, &cands, gw_pref, (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS),
-	             &n->gws[g].learned);
+	             &n->gws[g].learned, &n->fibs);
 	n->rebuilt++;
 }
 
@@ -542,7 +544,7 @@ router_rib(struct rt_net *n, struct rt_router *rt)
 			router_learn(n, site, ci, mask, &cands);
 	}
 	rt_rib_build(&n->arena, &cands, ce_pref, (uint32_t)est_limit(e, EST_LIM_ECMP_CIRCUITS),
-	             &rt->learned);
+	             &rt->learned, &n->fibs);
 	n->rebuilt++;
 }
 
@@ -569,6 +571,7 @@ net_alloc(const struct estate *e)
 	struct rt_net *n = lib_xcalloc(1, sizeof(*n));
 	n->e = e;
 	lib_arena_init(&n->arena);
+	lib_vec_init(&n->fibs, sizeof(struct lpm *));
 	n->circuits = lib_arena_alloc(&n->arena, sizeof(*n->circuits) * (e->circuits.n + 1));
 	n->conns = lib_arena_alloc(&n->arena, sizeof(*n->conns) * (e->connections.n + 1));
 	n->gw_base = lib_arena_alloc(&n->arena, sizeof(*n->gw_base) * (e->vnets.n + 1));
@@ -682,6 +685,12 @@ rt_free(struct rt_net *n)
 {
 	if (!n)
 		return;
+	struct lpm **f = n->fibs.v;
+	for (uint32_t i = 0; i < n->fibs.n; i++) {
+		lpm_free(f[i]);
+		free(f[i]);
+	}
+	lib_vec_free(&n->fibs);
 	lib_arena_free(&n->arena);
 	free(n);
 }

@@ -13,9 +13,11 @@ struct rt_cand {
 };
 
 /* Builds rib from cands (consumed), best paths by cmp (< 0: a preferred),
- * at most ecmp of them when equal. Memory from a. */
+ * at most ecmp of them when equal. Memory from a; a large RIB's Poptrie is
+ * pushed on fibs for its owner to free. */
+#define RT_FIB_MIN 64
 void rt_rib_build(struct lib_arena *a, struct lib_vec *cands,
                   int (*cmp)(const struct rt_path *, const struct rt_path *), uint32_t ecmp,
-                  struct rt_rib *rib);
+                  struct rt_rib *rib, struct lib_vec *fibs);
 
 #endif

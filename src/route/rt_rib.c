@@ -7,11 +7,12 @@
  * preference order is the caller's: an ExpressRoute gateway prefers the
  * higher connection weight, then the shorter AS path (azure-facts 1.10); an
  * on-premises router the higher local preference, then the shorter AS path.
- * Lookups are binary searches over the sorted routes, trying each prefix
- * length from the longest down: O(L log n), enough for traces; bulk
- * questions use the LPM table.
+ * Lookups in a large RIB go through its Poptrie (src/ip/lpm.h); a small one
+ * is searched for each prefix length from the longest down, O(L log n).
  */
 #include "rt_internal.h"
+
+#include "ip/lpm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ cand_cmp(const void *pa, const void *pb, void *arg)
 void
 rt_rib_build(struct lib_arena *a, struct lib_vec *cands,
              int (*cmp)(const struct rt_path *, const struct rt_path *), uint32_t ecmp,
-             struct rt_rib *rib)
+             struct rt_rib *rib, struct lib_vec *fibs)
 {
 	struct rt_cand *c = cands->v;
 	uint32_t n = cands->n;
@@ -74,6 +75,21 @@ rt_rib_build(struct lib_arena *a, struct lib_vec *cands,
 		}
 	}
 	lib_vec_free(cands);
+	if (rib->n >= RT_FIB_MIN) {
+		struct lpm_route *lr = lib_xcalloc(rib->n, sizeof(*lr));
+		for (uint32_t i = 0; i < rib->n; i++)
+			lr[i] = (struct lpm_route){rib->routes[i].p, i};
+		struct lpm *f = lib_xmalloc(sizeof(*f));
+		lpm_init(f);
+		if (lpm_build(f, lr, rib->n) == 0) {
+			rib->fib = f;
+			*(struct lpm **)lib_vec_push(fibs) = f;
+		} else {
+			lpm_free(f);
+			free(f);
+		}
+		free(lr);
+	}
 }
 
 const struct rt_bgp_route *
@@ -98,6 +114,10 @@ rt_rib_lookup(const struct rt_rib *rib, const struct ip_addr *a)
 {
 	if (!rib->n)
 		return NULL;
+	if (rib->fib) {
+		uint32_t i = lpm_lookup(rib->fib, a);
+		return i == LPM_NONE ? NULL : &rib->routes[i];
+	}
 	for (int len = (int)ip_maxlen(a->af); len >= 0; len--) {
 		struct ip_prefix p = {*a, (uint8_t)len};
 		ip_prefix_mask(&p);

@@ -140,23 +140,35 @@ system_routes(const struct rt_net *n, uint32_t vi, const struct est_subnet *s, s
 
 /* Gateway routes of a RIB as effective routes, next hops the MSEE addresses
  * of the best paths' circuits. */
+/* A gateway route as an effective route: next hops the MSEE addresses of the
+ * best paths' circuits. */
+static void
+gateway_route(const struct rt_net *n, const struct rt_rib *rib, const struct rt_bgp_route *b,
+              struct rt_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->p = b->p;
+	r->src = RT_SRC_GATEWAY;
+	r->nh = RT_NH_GATEWAY;
+	r->active = true;
+	r->peer_vnet = EST_NONE;
+	r->bgp = b;
+	for (uint32_t k = 0; k < b->n && r->nnh < LIB_ARRAY_LEN(r->nh_ip); k++) {
+		const struct rt_path *p = &rib->paths[b->first + k];
+		if (!p->best)
+			continue;
+		const struct est_circuit *c = &n->e->circuits.v[p->circuit];
+		int side = (p->links & 1) ? 0 : 1;
+		if (rt_msee_addr(c, side, &r->nh_ip[r->nnh]))
+			r->nnh++;
+	}
+}
+
 static void
 gateway_rib_routes(const struct rt_net *n, const struct rt_rib *rib, struct lib_vec *v)
 {
-	for (uint32_t i = 0; i < rib->n; i++) {
-		const struct rt_bgp_route *b = &rib->routes[i];
-		struct rt_route *r = push(v, &b->p, RT_SRC_GATEWAY, RT_NH_GATEWAY, NULL);
-		r->bgp = b;
-		for (uint32_t k = 0; k < b->n && r->nnh < LIB_ARRAY_LEN(r->nh_ip); k++) {
-			const struct rt_path *p = &rib->paths[b->first + k];
-			if (!p->best)
-				continue;
-			const struct est_circuit *c = &n->e->circuits.v[p->circuit];
-			int side = (p->links & 1) ? 0 : 1;
-			if (rt_msee_addr(c, side, &r->nh_ip[r->nnh]))
-				r->nnh++;
-		}
-	}
+	for (uint32_t i = 0; i < rib->n; i++)
+		gateway_route(n, rib, &rib->routes[i], lib_vec_push(v));
 }
 
 static void
@@ -367,13 +379,7 @@ rt_subnet_lookup(const struct rt_net *n, uint32_t vi, uint32_t si, const struct 
 		if (b &&
 		    (!best || b->p.len > best->p.len ||
 		     (b->p.len == best->p.len && src_rank(best->src) > src_rank(RT_SRC_GATEWAY)))) {
-			struct lib_vec one;
-			lib_vec_init(&one, sizeof(struct rt_route));
-			struct rt_rib single = {(struct rt_bgp_route *)b, 1,
-			                        n->gws[g].learned.paths, n->gws[g].learned.npaths};
-			gateway_rib_routes(n, &single, &one);
-			gw = *(struct rt_route *)one.v;
-			lib_vec_free(&one);
+			gateway_route(n, &n->gws[g].learned, b, &gw);
 			best = &gw;
 		}
 	}

@@ -589,6 +589,48 @@ whatif_matches_rebuild(void **state)
 	free(y);
 }
 
+/* A large RIB answers through its Poptrie; the answers equal the binary
+ * search over the sorted routes. */
+static void
+large_rib(void **state)
+{
+	char *y = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&y, &len);
+	fprintf(f, "estate: t\nregions: [{name: r, geo: g}]\nlocations: [{name: l, geo: g}]\n"
+	           "sites: [{name: hq, asn: 65010, prefixes: [");
+	for (int i = 0; i < 300; i++) /* nested: /16s with /24s inside some of them */
+		fprintf(f, "%s172.%d.%d.0/%d", i ? ", " : "", 16 + i % 16, i / 16 * 8,
+		        i % 3 ? 24 : 21);
+	fprintf(f, "]}]\ncircuits: [{name: c, site: hq, location: l, bandwidth: 1Gbps, tier: "
+	           "premium,\n  private_peering: {peer_asn: 65010, subnet: 192.168.0.0/29, vlan: "
+	           "1}}]\n"
+	           "vnets: [{name: v, region: r, address_space: [10.0.0.0/24], gateways: [{name: "
+	           "gw, sku: ErGw1AZ}]}]\n"
+	           "connections: [{gateway: gw, circuit: c}]\n");
+	fclose(f);
+	struct ctx c = build(y, NULL, 0);
+	free(y);
+	const struct rt_rib *rib = &c.n->gws[0].learned;
+	assert_int_equal(rib->n, 300);
+	assert_non_null(rib->fib);
+	struct rt_rib plain = *rib;
+	plain.fib = NULL;
+	uint64_t x = 12345;
+	for (int i = 0; i < 20000; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		struct ip_addr a = {.af = IP_V4};
+		uint32_t v = (uint32_t)(x >> 32);
+		v = (v & 0x000fffffu) | 0xac000000u; /* 172.0.0.0/12-ish: many hits */
+		a.b[0] = (uint8_t)(v >> 24);
+		a.b[1] = (uint8_t)(v >> 16);
+		a.b[2] = (uint8_t)(v >> 8);
+		a.b[3] = (uint8_t)v;
+		assert_ptr_equal(rt_rib_lookup(rib, &a), rt_rib_lookup(&plain, &a));
+	}
+	done(&c);
+}
+
 int
 main(void)
 {
@@ -606,6 +648,7 @@ main(void)
 	    cmocka_unit_test(summarization),
 	    cmocka_unit_test(replication_paths),
 	    cmocka_unit_test(whatif_matches_rebuild),
+	    cmocka_unit_test(large_rib),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
