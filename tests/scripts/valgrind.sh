@@ -10,6 +10,11 @@ cases=()
 for f in examples/*.yaml; do cases+=("check $f" "fmt -o json $f"); done
 for f in tests/golden/errors/*.yaml; do cases+=("check $f"); done
 cases+=("schema" "schema --markdown" "rules")
+seed=examples/seed-two-circuits.yaml
+cases+=("routes $seed --subnet spoke1/app" "routes $seed --site hq" "routes $seed --gateway gw-ea"
+        "routes $seed --replication" "trace $seed hq app1" "reach $seed"
+        "whatif $seed --fail location:hong-kong --fail link:er-sg/primary"
+        "diff $seed examples/seed-after-failover.yaml --fail region:eastasia")
 echo "1..${#cases[@]}"
 n=0 fails=0
 log=$(mktemp)
