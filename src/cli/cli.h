@@ -36,5 +36,10 @@ int cli_cmd_trace(int argc, char **argv);
 int cli_cmd_reach(int argc, char **argv);
 int cli_cmd_whatif(int argc, char **argv);
 int cli_cmd_diff(int argc, char **argv);
+int cli_cmd_drill(int argc, char **argv);
+int cli_cmd_failover(int argc, char **argv);
+int cli_cmd_commit(int argc, char **argv);
+int cli_cmd_reprotect(int argc, char **argv);
+int cli_cmd_failback(int argc, char **argv);
 
 #endif

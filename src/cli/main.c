@@ -245,6 +245,21 @@ static const struct cli_cmd cmds[] = {
      "differential reachability between two estates (before and after a failover); failures "
      "apply to ESTATE_B",
      cli_cmd_diff},
+    {"drill", "ESTATE [--plan P] [--out FILE] [--cleanup] [-o table|json]",
+     "test failover into the isolated test network; production untouched", cli_cmd_drill},
+    {"failover",
+     "ESTATE [--plan P] [--planned|--unplanned] [--point latest|latest-processed|"
+     "latest-app-consistent|AGE] [--down region:R] [--duration KEY=DUR]... [--out FILE] "
+     "[-o table|json]",
+     "run a recovery plan on the model: timeline, RTO, RPO, the estate after, reachability "
+     "verdict",
+     cli_cmd_failover},
+    {"commit", "ESTATE [--out FILE]", "commit a failover (recovery points deleted)",
+     cli_cmd_commit},
+    {"reprotect", "ESTATE [--out FILE]",
+     "replicate back: source and target swapped, network mapping reversed", cli_cmd_reprotect},
+    {"failback", "ESTATE [--plan P] [--planned|--unplanned] [--out FILE] [-o table|json]",
+     "fail back to the primary with the plan's failback steps", cli_cmd_failback},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},

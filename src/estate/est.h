@@ -582,6 +582,13 @@ void est_free(struct estate *e);
 /* Canonical form: keys in schema order, defaults omitted, units spelled out. */
 char *est_emit(const struct estate *e, enum est_fmt fmt); /* heap string */
 
+/* The canonical form as a jansson tree (json_decref it), and a tree printed
+ * the same way: engines that transform an estate (recover/) edit the tree
+ * and load the result, so every produced estate passes the loader. */
+typedef struct json_t json_t;
+json_t *est_to_json(const struct estate *e);
+char *est_json_emit(json_t *root, enum est_fmt fmt);
+
 /* The format as JSON Schema and as a Markdown reference (heap strings). */
 char *est_json_schema(void);
 char *est_markdown_reference(void);

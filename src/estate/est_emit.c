@@ -298,10 +298,15 @@ put_node(struct lib_buf *b, json_t *v, int indent)
 	}
 }
 
-char *
-est_emit(const struct estate *e, enum est_fmt fmt)
+json_t *
+est_to_json(const struct estate *e)
 {
-	json_t *root = emit_object(&est_class_estate, e);
+	return emit_object(&est_class_estate, e);
+}
+
+char *
+est_json_emit(json_t *root, enum est_fmt fmt)
+{
 	char *out;
 	if (fmt == EST_FMT_JSON) {
 		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -316,6 +321,14 @@ est_emit(const struct estate *e, enum est_fmt fmt)
 		put_map(&b, root, 0, false, true);
 		out = b.s ? b.s : lib_xstrdup("");
 	}
+	return out;
+}
+
+char *
+est_emit(const struct estate *e, enum est_fmt fmt)
+{
+	json_t *root = est_to_json(e);
+	char *out = est_json_emit(root, fmt);
 	json_decref(root);
 	return out;
 }

@@ -1,0 +1,324 @@
+/*
+ * cli_recover.c - strait drill, failover, commit, reprotect and failback.
+ *
+ * Each runs the operation on the model (src/recover), writes the estate
+ * after it as an estate file (--out, default ESTATE-<op>.yaml beside the
+ * current directory), prints the timeline with each step's share of the RTO
+ * and the RPO of the recovery point, then proves the result with the
+ * routing engine: differential reachability before and after (with the down
+ * region failed in the after estate) and a verdict: does every on-premises
+ * site reach every VM of the plan, both ways, and over which circuit.
+ * Exit 0 when the run finished and the verdict is good, 1 otherwise.
+ */
+#include "cli.h"
+#include "recover/rec.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+hm(int64_t s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60));
+}
+
+static void
+print_timeline(const struct rec_result *r, const char *op)
+{
+	struct cli_table t;
+	cli_table_init(&t, "Start", "End", "Share", "Step", "State", "Note", NULL);
+	for (uint32_t i = 0; i < r->nsteps; i++) {
+		const struct rec_step *s = &r->steps[i];
+		char a[48], b[48], share[16];
+		hm(s->start, a, sizeof(a));
+		hm(s->end, b, sizeof(b));
+		snprintf(share, sizeof(share), "%.0f%%",
+		         r->rto ? 100.0 * (double)(s->end - s->start) / (double)r->rto : 0.0);
+		cli_table_row(&t, a, b, share, s->what, rec_state_name(s->state), s->note, NULL);
+	}
+	printf("Timeline of the %s (simulated clock, h:mm)\n", op);
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+/* Site x plan-VM verdict on the after estate: every pair delivered both ways. */
+static bool
+verdict(const struct estate *after, const struct rt_net *n, const struct est_plan *p, json_t *out,
+        bool print)
+{
+	bool good = true;
+	struct rt_matrix m;
+	char err[128];
+	if (rt_reach(n, NULL, 0, &m, err, sizeof(err)))
+		return false;
+	if (print)
+		printf("\nVerdict: on-premises sites to the recovered VMs\n");
+	for (uint32_t i = 0; i < m.ncells; i++) {
+		const struct rt_cell *c = &m.cells[i];
+		const struct rt_endpoint *a = &m.eps[c->a], *b = &m.eps[c->b];
+		if (!a->onprem || b->onprem)
+			continue;
+		bool in_plan = !p;
+		for (uint32_t g = 0; p && g < p->groups.n; g++)
+			for (uint32_t k = 0; k < p->groups.v[g].vms.n; k++)
+				in_plan |= strcmp(p->groups.v[g].vms.v[k].name, b->label) == 0;
+		if (!in_plan)
+			continue;
+		bool ok = c->fwd == RT_DELIVERED && c->back == RT_DELIVERED;
+		good &= ok;
+		const char *circ =
+		    c->circuit != EST_NONE ? after->circuits.v[c->circuit].name : "-";
+		if (print)
+			printf("  %-12s %-12s %-12s %s\n", a->label, b->label,
+			       ok ? "reachable" : "UNREACHABLE", c->path);
+		json_array_append_new(out, json_pack("{s:s, s:s, s:b, s:s, s:s}", "site", a->label,
+		                                     "vm", b->label, "reachable", ok, "circuit",
+		                                     circ, "path", c->path));
+	}
+	rt_matrix_free(&m);
+	return good;
+}
+
+static int
+run(int argc, char **argv, enum rec_op op)
+{
+	static const struct option opts[] = {
+	    {"plan", required_argument, NULL, 'p'},     {"planned", no_argument, NULL, 'P'},
+	    {"unplanned", no_argument, NULL, 'U'},      {"point", required_argument, NULL, 't'},
+	    {"down", required_argument, NULL, 'd'},     {"out", required_argument, NULL, 'O'},
+	    {"duration", required_argument, NULL, 'D'}, {"output", required_argument, NULL, 'o'},
+	    {"cleanup", no_argument, NULL, 'c'},        {NULL, 0, NULL, 0},
+	};
+	struct rec_opts o;
+	rec_opts_init(&o);
+	o.op = op;
+	const char *down = NULL, *out = NULL, *durs[16];
+	size_t ndurs = 0;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o.plan = optarg;
+			break;
+		case 'P':
+			o.fo_type = EST_FO_PLANNED;
+			break;
+		case 'U':
+			o.fo_type = EST_FO_UNPLANNED;
+			break;
+		case 't':
+			if (strcmp(optarg, "latest") == 0)
+				o.point = REC_PT_LATEST;
+			else if (strcmp(optarg, "latest-processed") == 0)
+				o.point = REC_PT_LATEST_PROCESSED;
+			else if (strcmp(optarg, "latest-app-consistent") == 0)
+				o.point = REC_PT_LATEST_APP;
+			else if (lib_parse_duration(optarg, &o.point_age) == 0)
+				o.point = REC_PT_TIME;
+			else
+				return cli_usage_error(
+				    "--point: expected latest, latest-processed, "
+				    "latest-app-consistent or an age such as 30m");
+			break;
+		case 'd':
+			down = optarg;
+			break;
+		case 'O':
+			out = optarg;
+			break;
+		case 'D':
+			if (ndurs < LIB_ARRAY_LEN(durs))
+				durs[ndurs++] = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+				return cli_usage_error("unknown output '%s'", optarg);
+			json = strcmp(optarg, "json") == 0;
+			break;
+		case 'c':
+			if (op != REC_DRILL)
+				return cli_usage_error("--cleanup is for drills");
+			o.op = REC_CLEANUP;
+			break;
+		default:
+			return cli_usage_error("bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("expected one estate file");
+	const char *path = argv[optind];
+	struct estate *e = cli_load(path);
+	if (!e)
+		return CLI_UNUSABLE;
+	char err[512];
+	int rc = CLI_UNUSABLE;
+	for (size_t i = 0; i < ndurs; i++)
+		if (rec_dur_parse(durs[i], o.dur, err, sizeof(err))) {
+			fprintf(stderr, "strait: --duration: %s\n", err);
+			goto out_e;
+		}
+	if (down) {
+		if (strncmp(down, "region:", 7) != 0 ||
+		    (o.down_region = est_find(e, EST_K_REGION, down + 7)) == EST_NONE) {
+			fprintf(stderr,
+			        "strait: --down: expected region:NAME of the estate, got '%s'\n",
+			        down);
+			goto out_e;
+		}
+	}
+	struct lib_diags d;
+	lib_diags_init(&d);
+	struct rec_result r;
+	if (rec_run(e, &o, &r, &d)) {
+		lib_diags_print(&d, stderr);
+		lib_diags_free(&d);
+		rec_result_free(&r);
+		goto out_e;
+	}
+	lib_diags_free(&d);
+	char def[512];
+	if (!out && r.estate) {
+		char *copy = lib_xstrdup(path), *base = basename(copy), *dot = strrchr(base, '.');
+		if (dot)
+			*dot = '\0';
+		snprintf(def, sizeof(def), "%s-%s.yaml", base, rec_op_name(o.op));
+		free(copy);
+		out = def;
+	}
+	if (r.estate && lib_write_atomic(out, r.estate, strlen(r.estate))) {
+		fprintf(stderr, "strait: cannot write %s\n", out);
+		rec_result_free(&r);
+		goto out_e;
+	}
+	json_t *jv = json_array();
+	bool good = !r.stopped;
+	if (!json) {
+		print_timeline(&r, rec_op_name(o.op));
+		char a[48];
+		hm(r.rto, a, sizeof(a));
+		printf("\nRTO %s (the timeline's end: its steps run one after another, a group's "
+		       "VMs in parallel)\n",
+		       a);
+		if (o.op == REC_FAILOVER || o.op == REC_FAILBACK) {
+			char rp[32];
+			lib_fmt_duration(r.rpo, rp, sizeof(rp));
+			printf("RPO %s: %s\n", r.rpo ? rp : "0", r.rpo_note);
+		}
+		char **w = r.warnings.v;
+		for (uint32_t i = 0; i < r.warnings.n; i++)
+			printf("warning: %s\n", w[i]);
+		if (r.stopped)
+			printf("\nstopped: the %s did not finish\n", rec_op_name(o.op));
+	}
+	if (r.estate) {
+		struct estate *after = NULL;
+		lib_diags_init(&d);
+		est_load_string(out, r.estate, strlen(r.estate), &d, &after);
+		lib_diags_free(&d);
+		struct rt_fail f = {RT_FAIL_REGION, EST_NONE, 0};
+		size_t nf = 0;
+		if (o.down_region != EST_NONE && after &&
+		    (f.i = est_find(after, EST_K_REGION, e->regions.v[o.down_region].name)) !=
+		        EST_NONE)
+			nf = 1;
+		struct rt_net *before, *net;
+		rt_build(e, NULL, 0, &before);
+		rt_build(after, &f, nf, &net);
+		struct rt_matrix mb, ma;
+		rt_reach(before, NULL, 0, &mb, err, sizeof(err));
+		rt_reach(net, NULL, 0, &ma, err, sizeof(err));
+		uint32_t nch;
+		struct rt_change *ch = rt_diff(&mb, &ma, &nch);
+		if (!json && nch) {
+			printf("\nReachability before -> after%s\n",
+			       nf ? " (with the region down)" : "");
+			for (uint32_t i = 0; i < nch; i++)
+				printf("  %-15s %s - %s: %s -> %s\n", rt_change_name(ch[i].kind),
+				       ch[i].a, ch[i].b, ch[i].before, ch[i].after);
+		}
+		const struct est_plan *p = NULL;
+		for (uint32_t i = 0; o.plan && i < after->recovery_plans.n; i++)
+			if (strcmp(after->recovery_plans.v[i].name, o.plan) == 0)
+				p = &after->recovery_plans.v[i];
+		if (!p && after->recovery_plans.n == 1)
+			p = &after->recovery_plans.v[0];
+		if (o.op == REC_FAILOVER || o.op == REC_FAILBACK)
+			good &= verdict(after, net, p, jv, !json);
+		if (o.op == REC_DRILL) {
+			/* production untouched: only the test copies may change */
+			for (uint32_t i = 0; i < nch; i++)
+				if (ch[i].kind != RT_GAINED ||
+				    (!strstr(ch[i].a, "-test") && !strstr(ch[i].b, "-test"))) {
+					good = false;
+					if (!json)
+						printf("production changed: %s - %s\n", ch[i].a,
+						       ch[i].b);
+				}
+			if (!json && good)
+				printf("\nproduction untouched: no path between production "
+				       "endpoints changed\n");
+		}
+		free(ch);
+		rt_matrix_free(&mb);
+		rt_matrix_free(&ma);
+		rt_free(net);
+		rt_free(before);
+		est_free(after);
+		if (!json)
+			printf("\nestate after the %s written to %s\nverdict: %s\n",
+			       rec_op_name(o.op), out, good ? "good" : "BAD");
+	}
+	if (json) {
+		json_t *steps = json_array();
+		for (uint32_t i = 0; i < r.nsteps; i++)
+			json_array_append_new(
+			    steps, json_pack("{s:s, s:s, s:s, s:I, s:I}", "step", r.steps[i].what,
+			                     "state", rec_state_name(r.steps[i].state), "note",
+			                     r.steps[i].note, "start", (json_int_t)r.steps[i].start,
+			                     "end", (json_int_t)r.steps[i].end));
+		cli_print_json(json_pack(
+		    "{s:s, s:o, s:I, s:I, s:b, s:o, s:s?, s:b}", "operation", rec_op_name(o.op),
+		    "steps", steps, "rto", (json_int_t)r.rto, "rpo", (json_int_t)r.rpo, "stopped",
+		    r.stopped, "verdict", jv, "estate", r.estate ? out : NULL, "good", good));
+	} else {
+		json_decref(jv);
+	}
+	rc = good ? CLI_GOOD : CLI_BAD;
+	rec_result_free(&r);
+out_e:
+	est_free(e);
+	return rc;
+}
+
+int
+cli_cmd_drill(int argc, char **argv)
+{
+	return run(argc, argv, REC_DRILL);
+}
+
+int
+cli_cmd_failover(int argc, char **argv)
+{
+	return run(argc, argv, REC_FAILOVER);
+}
+
+int
+cli_cmd_commit(int argc, char **argv)
+{
+	return run(argc, argv, REC_COMMIT);
+}
+
+int
+cli_cmd_reprotect(int argc, char **argv)
+{
+	return run(argc, argv, REC_REPROTECT);
+}
+
+int
+cli_cmd_failback(int argc, char **argv)
+{
+	return run(argc, argv, REC_FAILBACK);
+}
