@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void
 hm(int64_t s, char *buf, size_t n)
@@ -187,6 +188,12 @@ run(int argc, char **argv, enum rec_op op)
 		snprintf(def, sizeof(def), "%s-%s.yaml", base, rec_op_name(o.op));
 		free(copy);
 		out = def;
+	}
+	struct stat st;
+	if (r.estate && stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "strait: %s is not a regular file: not replacing it\n", out);
+		rec_result_free(&r);
+		goto out_e;
 	}
 	if (r.estate && lib_write_atomic(out, r.estate, strlen(r.estate))) {
 		fprintf(stderr, "strait: cannot write %s\n", out);

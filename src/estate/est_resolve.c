@@ -217,6 +217,15 @@ resolve_one(struct ld *l, struct ld_ref *q)
 	if (lookup(l, q, q->kind, r->name))
 		return;
 	r->state = EST_REF_DANGLING;
+	/* Removing what is gone is harmless: a plan's disconnect of a connection
+	 * that no longer exists (a failover already removed it) is a warning. */
+	const char *suffix = ".disconnect.connection";
+	size_t pl = strlen(q->path), sl = strlen(suffix);
+	if (q->kind == EST_K_CONNECTION && pl > sl && strcmp(q->path + pl - sl, suffix) == 0) {
+		lib_diag_add(l->diags, LIB_SEV_WARNING, l->file, r->pos.line, r->pos.col, q->path,
+		             "the step will be skipped", "connection '%s' does not exist", r->name);
+		return;
+	}
 	ref_error(l, q, r->name, q->kind,
 	          q->kind == EST_K_SUBNET && !strchr(r->name, '/') ? "subnets are named VNET/SUBNET"
 	                                                           : NULL);

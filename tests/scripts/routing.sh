@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Routing golden tests (TAP). Each tests/golden/routing/NAME.out starts with
+# Routing and recovery golden tests (TAP). Each tests/golden/{routing,recovery}/NAME.out starts with
 # the command on a line "$ strait ARGS" and the reasoning that derives the
 # expected answer by hand from the rules (lines starting with '#'); the rest
 # is the expected output, compared exactly. UPDATE=1 rewrites the outputs and
-# keeps the command and reasoning.
+# keeps the command and reasoning. @TMP@ in a command is a fresh temporary
+# directory; in the output it stands for that directory again.
 set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 cd "$SRCROOT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-files=(tests/golden/routing/*.out)
+files=(tests/golden/routing/*.out tests/golden/recovery/*.out)
 echo "1..${#files[@]}"
 n=0 fails=0
 for f in "${files[@]}"; do
@@ -18,9 +19,12 @@ for f in "${files[@]}"; do
   if [ -z "$cmd" ]; then
     fails=$((fails + 1)); echo "not ok $n - $f: no '\$ strait' line"; continue
   fi
+  work=$(mktemp -d)
   # shellcheck disable=SC2086
-  "$STRAIT" $cmd >"$tmp/out" 2>&1
-  echo "exit $?" >>"$tmp/out"
+  "$STRAIT" ${cmd//@TMP@/$work} >"$tmp/raw" 2>&1
+  echo "exit $?" >>"$tmp/raw"
+  sed "s|$work|@TMP@|g" "$tmp/raw" >"$tmp/out"
+  rm -rf "$work"
   grep -v -e '^#' -e '^\$ strait ' "$f" >"$tmp/want"
   if [ "${UPDATE:-0}" = 1 ]; then
     { grep -e '^#' -e '^\$ strait ' "$f"; cat "$tmp/out"; } >"$tmp/new" && cp "$tmp/new" "$f"
