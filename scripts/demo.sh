@@ -34,10 +34,20 @@ say "What if the primary link of er-hk fails? And the Hong Kong peering location
 "$strait" whatif "$seed" --fail link:er-hk/primary || true
 "$strait" whatif "$seed" --fail location:hong-kong || true
 
-say "Failed over, proven: the estate after the recovery plan, East Asia down, against the one before"
-"$strait" check examples/seed-after-failover.yaml
-"$strait" diff "$seed" examples/seed-after-failover.yaml --fail region:eastasia
-"$strait" trace examples/seed-after-failover.yaml hq app1 --fail region:eastasia
+out=${TMPDIR:-/tmp}/strait-demo.$$
+mkdir -p "$out"
+trap 'rm -rf "$out"' EXIT
+
+say "Drilled: a test failover into the isolated drill network, production untouched"
+"$strait" drill "$seed" --out "$out/drill.yaml"
+
+say "Failed over: the recovery plan with East Asia down (unplanned), on a simulated clock"
+"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml"
+
+say "Proven: the estate after the failover against the one before, East Asia down"
+"$strait" check "$out/after.yaml"
+"$strait" diff "$seed" "$out/after.yaml" --fail region:eastasia
+"$strait" trace "$out/after.yaml" hq app1 --fail region:eastasia
 
 say "The same check on a single circuit with the same IP space (the seeds warn about it)"
 "$strait" check examples/single-circuit-same-ip.yaml || true
@@ -47,4 +57,4 @@ sed 's/circuit: er-hk}/circuit: er-hkk}/' "$seed" >"${TMPDIR:-/tmp}/strait-demo-
 "$strait" check "${TMPDIR:-/tmp}/strait-demo-typo.yaml" || true
 rm -f "${TMPDIR:-/tmp}/strait-demo-typo.yaml"
 
-say "Next: recovery plans run on a simulated clock (issue 4), replication (issue 5), BGP (issue 6)"
+say "Next: real replication of the disks (issue 5), a real BGP provider edge (issue 6)"
