@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config meson ninja-build
-            libfyaml-dev libjansson-dev libxxhash-dev)
+            libfyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind clang-format
            python3 python3-yaml python3-jsonschema)
 

@@ -29,7 +29,7 @@ static bool
 fail(struct rec_job *j, int64_t secs, const char *what, const char *why)
 {
 	struct rec_step *s = job_step(j, j->unplanned ? REC_WARNED : REC_FAILED, secs, "%s", what);
-	snprintf(s->note, sizeof(s->note), "%s%s", why,
+	snprintf(s->note, sizeof(s->note), "%.190s%s", why,
 	         j->unplanned ? "; unplanned failover goes on" : "; planned failover stops");
 	if (!j->unplanned) {
 		s->stop = true;
