@@ -31,6 +31,8 @@
 
 struct gen {
 	uint32_t hubs, spokes, circuits, sites, prefixes, vms, regions, subnets;
+	uint32_t plans;      /* recovery plans; more than one: 50 VMs each, groups of 10 */
+	uint32_t group_size; /* VMs per replication group and plan group */
 	uint64_t seed, rng;
 	uint32_t block;     /* /24s per hub block (power of two) */
 	uint32_t block_len; /* its prefix length */
@@ -363,9 +365,9 @@ emit_replication(const struct gen *g)
 		printf("%s%s", i ? ", " : "", vm);
 	}
 	puts("]\n  groups:");
-	for (uint32_t i = 0; i < g->nprotect; i += MAX_REPL_GROUP) {
-		printf("    - {name: rg-%u, vms: [", i / MAX_REPL_GROUP);
-		for (uint32_t j = i; j < g->nprotect && j < i + MAX_REPL_GROUP; j++) {
+	for (uint32_t i = 0; i < g->nprotect; i += g->group_size) {
+		printf("    - {name: rg-%u, vms: [", i / g->group_size);
+		for (uint32_t j = i; j < g->nprotect && j < i + g->group_size; j++) {
 			protected_name(g, j, vm, sizeof(vm));
 			printf("%s%s", j > i ? ", " : "", vm);
 		}
@@ -387,20 +389,28 @@ emit_plan(const struct gen *g)
 {
 	char vm[48];
 	uint32_t c1 = g->hubs >= 2 ? hub_circuit(g, 1, 0) : 0;
-	puts("recovery_plans:\n  - name: dr-plan\n    before:\n"
-	     "      - manual: Confirm the recovery region is reachable from on-premises\n"
-	     "    groups:");
-	for (uint32_t i = 0; i < g->nprotect; i += MAX_REPL_GROUP) {
-		printf("      - name: tier-%u\n        vms: [", i / MAX_REPL_GROUP);
-		for (uint32_t j = i; j < g->nprotect && j < i + MAX_REPL_GROUP; j++) {
-			protected_name(g, j, vm, sizeof(vm));
-			printf("%s%s", j > i ? ", " : "", vm);
+	puts("recovery_plans:");
+	uint32_t per = g->plans > 1 ? 50 : g->nprotect;
+	for (uint32_t p = 0; p * per < g->nprotect; p++) {
+		if (g->plans > 1)
+			printf("  - name: dr-plan-%u\n    before:\n", p);
+		else
+			puts("  - name: dr-plan\n    before:");
+		puts("      - manual: Confirm the recovery region is reachable from on-premises\n"
+		     "    groups:");
+		uint32_t end = (p + 1) * per < g->nprotect ? (p + 1) * per : g->nprotect;
+		for (uint32_t i = p * per; i < end; i += g->group_size) {
+			printf("      - name: tier-%u\n        vms: [", i / g->group_size);
+			for (uint32_t j = i; j < end && j < i + g->group_size; j++) {
+				protected_name(g, j, vm, sizeof(vm));
+				printf("%s%s", j > i ? ", " : "", vm);
+			}
+			puts("]");
 		}
-		puts("]");
+		printf("    after:\n      - set_preference: {site: site-%u, circuit: er-%u, "
+		       "local_pref: 300}\n",
+		       c1 % g->sites, c1);
 	}
-	printf("    after:\n      - set_preference: {site: site-%u, circuit: er-%u, "
-	       "local_pref: 300}\n",
-	       c1 % g->sites, c1);
 }
 
 static uint32_t
@@ -444,7 +454,9 @@ plan_addresses(struct gen *g)
 		fprintf(stderr, "strait-gen: note: %u peerings per hub exceed the limit of 500\n",
 		        g->spokes);
 	uint64_t np = (uint64_t)g->spokes * g->vms;
-	g->nprotect = np < MAX_PLAN_VMS ? (uint32_t)np : MAX_PLAN_VMS;
+	uint64_t cap = g->plans > 1 ? (uint64_t)g->plans * 50 : MAX_PLAN_VMS;
+	g->group_size = g->plans > 1 ? 10 : MAX_REPL_GROUP;
+	g->nprotect = (uint32_t)(np < cap ? np : cap);
 }
 
 static uint32_t
@@ -460,7 +472,7 @@ num_arg(const char *opt, const char *s, uint32_t min)
 static const char usage[] =
     "usage: strait-gen [--hubs N] [--spokes-per-hub N] [--circuits N] [--sites N]\n"
     "                  [--prefixes N] [--vms-per-spoke N] [--subnets-per-spoke N]\n"
-    "                  [--regions N] [--seed S]\n"
+    "                  [--regions N] [--plans N] [--seed S]\n"
     "Writes a synthetic valid estate (YAML) to stdout: hubs x (1 + spokes) VNets + 1.\n";
 
 static void
@@ -473,6 +485,7 @@ parse_args(struct gen *g, int argc, char **argv)
 	    {"sites", required_argument, NULL, 's'},
 	    {"prefixes", required_argument, NULL, 'p'},
 	    {"subnets-per-spoke", required_argument, NULL, 'n'},
+	    {"plans", required_argument, NULL, 'P'},
 	    {"vms-per-spoke", required_argument, NULL, 'v'},
 	    {"regions", required_argument, NULL, 'r'},
 	    {"seed", required_argument, NULL, 'x'},
@@ -486,6 +499,7 @@ parse_args(struct gen *g, int argc, char **argv)
 	                  .sites = 1,
 	                  .prefixes = 4,
 	                  .subnets = 1,
+	                  .plans = 1,
 	                  .vms = 1,
 	                  .regions = 2,
 	                  .seed = 1};
@@ -509,6 +523,9 @@ parse_args(struct gen *g, int argc, char **argv)
 			break;
 		case 'n':
 			g->subnets = num_arg(name, optarg, 1);
+			break;
+		case 'P':
+			g->plans = num_arg(name, optarg, 1);
 			break;
 		case 'v':
 			g->vms = num_arg(name, optarg, 0);

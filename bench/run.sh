@@ -117,3 +117,10 @@ awk -F'[= ]' '
 # ---- longest-prefix match: 1,000,000 prefixes against a reference trie
 echo
 "$bd/bench/bench_lpm" | grep -v '^lpm '
+
+# ---- recovery (issue 4): 1,000 protected VMs in 20 plans, each simulated
+echo
+echo "recovery: strait-gen --hubs 2 --spokes-per-hub 91 --vms-per-spoke 11 --circuits 4 --sites 2 --plans 20"
+"$gen" --hubs 2 --spokes-per-hub 91 --vms-per-spoke 11 --circuits 4 --sites 2 --plans 20 >"$tmp/rec.yaml"
+"$bd/bench/bench_recover" "$tmp/rec.yaml" --runs 3 | tee "$tmp/rec.out"
+awk -F'[= ]' '/^simulate_with_estate_after_ms/ { printf "20 plans simulated with their estates after in %.0f ms (goal < 1000): %s\n", $2, ($2 < 1000) ? "goal met" : "goal MISSED" }' "$tmp/rec.out"

@@ -46,19 +46,15 @@ print_timeline(const struct rec_result *r, const char *op)
 
 /* Site x plan-VM verdict on the after estate: every pair delivered both ways. */
 static bool
-verdict(const struct estate *after, const struct rt_net *n, const struct est_plan *p, json_t *out,
-        bool print)
+verdict(const struct estate *after, const struct rt_matrix *m, const struct est_plan *p,
+        json_t *out, bool print)
 {
 	bool good = true;
-	struct rt_matrix m;
-	char err[128];
-	if (rt_reach(n, NULL, 0, &m, err, sizeof(err)))
-		return false;
 	if (print)
 		printf("\nVerdict: on-premises sites to the recovered VMs\n");
-	for (uint32_t i = 0; i < m.ncells; i++) {
-		const struct rt_cell *c = &m.cells[i];
-		const struct rt_endpoint *a = &m.eps[c->a], *b = &m.eps[c->b];
+	for (uint32_t i = 0; i < m->ncells; i++) {
+		const struct rt_cell *c = &m->cells[i];
+		const struct rt_endpoint *a = &m->eps[c->a], *b = &m->eps[c->b];
 		if (!a->onprem || b->onprem)
 			continue;
 		bool in_plan = !p;
@@ -78,7 +74,6 @@ verdict(const struct estate *after, const struct rt_net *n, const struct est_pla
 		                                     "vm", b->label, "reachable", ok, "circuit",
 		                                     circ, "path", c->path));
 	}
-	rt_matrix_free(&m);
 	return good;
 }
 
@@ -231,12 +226,51 @@ run(int argc, char **argv, enum rec_op op)
 		    (f.i = est_find(after, EST_K_REGION, e->regions.v[o.down_region].name)) !=
 		        EST_NONE)
 			nf = 1;
+		const struct est_plan *p = NULL;
+		for (uint32_t i = 0; o.plan && i < after->recovery_plans.n; i++)
+			if (strcmp(after->recovery_plans.v[i].name, o.plan) == 0)
+				p = &after->recovery_plans.v[i];
+		if (!p && after->recovery_plans.n == 1)
+			p = &after->recovery_plans.v[0];
+		/* the endpoints that matter: every site and the plan's VMs (and drill copies) */
+		struct lib_vec sel;
+		struct lib_arena sa;
+		lib_vec_init(&sel, sizeof(const char *));
+		lib_arena_init(&sa);
+		for (uint32_t i = 0; i < e->sites.n; i++)
+			*(const char **)lib_vec_push(&sel) = e->sites.v[i].name;
+		for (uint32_t g = 0; p && g < p->groups.n; g++)
+			for (uint32_t k = 0; k < p->groups.v[g].vms.n; k++) {
+				const char *vm = p->groups.v[g].vms.v[k].name;
+				*(const char **)lib_vec_push(&sel) = vm;
+				if (o.op == REC_DRILL)
+					*(const char **)lib_vec_push(&sel) =
+					    lib_arena_printf(&sa, "%s-test", vm);
+			}
 		struct rt_net *before, *net;
 		rt_build(e, NULL, 0, &before);
 		rt_build(after, &f, nf, &net);
 		struct rt_matrix mb, ma;
-		rt_reach(before, NULL, 0, &mb, err, sizeof(err));
-		rt_reach(net, NULL, 0, &ma, err, sizeof(err));
+		/* names absent from one side (drill copies before the drill) are skipped */
+		struct lib_vec sb, saf;
+		lib_vec_init(&sb, sizeof(const char *));
+		lib_vec_init(&saf, sizeof(const char *));
+		const char **sv = sel.v;
+		for (uint32_t i = 0; i < sel.n; i++) {
+			if (est_find(e, EST_K_SITE, sv[i]) != EST_NONE ||
+			    est_find(e, EST_K_VM, sv[i]) != EST_NONE)
+				*(const char **)lib_vec_push(&sb) = sv[i];
+			if (est_find(after, EST_K_SITE, sv[i]) != EST_NONE ||
+			    est_find(after, EST_K_VM, sv[i]) != EST_NONE)
+				*(const char **)lib_vec_push(&saf) = sv[i];
+		}
+		bool all = !p; /* commit, reprotect: every site and VM */
+		rt_reach(before, all ? NULL : sb.v, all ? 0 : sb.n, &mb, err, sizeof(err));
+		rt_reach(net, all ? NULL : saf.v, all ? 0 : saf.n, &ma, err, sizeof(err));
+		lib_vec_free(&sb);
+		lib_vec_free(&saf);
+		lib_vec_free(&sel);
+		lib_arena_free(&sa);
 		uint32_t nch;
 		struct rt_change *ch = rt_diff(&mb, &ma, &nch);
 		if (!json && nch) {
@@ -246,14 +280,8 @@ run(int argc, char **argv, enum rec_op op)
 				printf("  %-15s %s - %s: %s -> %s\n", rt_change_name(ch[i].kind),
 				       ch[i].a, ch[i].b, ch[i].before, ch[i].after);
 		}
-		const struct est_plan *p = NULL;
-		for (uint32_t i = 0; o.plan && i < after->recovery_plans.n; i++)
-			if (strcmp(after->recovery_plans.v[i].name, o.plan) == 0)
-				p = &after->recovery_plans.v[i];
-		if (!p && after->recovery_plans.n == 1)
-			p = &after->recovery_plans.v[0];
 		if (o.op == REC_FAILOVER || o.op == REC_FAILBACK)
-			good &= verdict(after, net, p, jv, !json);
+			good &= verdict(after, &ma, p, jv, !json);
 		if (o.op == REC_DRILL) {
 			/* production untouched: only the test copies may change */
 			for (uint32_t i = 0; i < nch; i++)

@@ -60,6 +60,8 @@ struct rec_opts {
 	int64_t point_age;    /* REC_PT_TIME: how old the chosen point is, seconds */
 	uint32_t down_region; /* EST_NONE, or a region that is down */
 	int64_t dur[REC_D__COUNT];
+	bool no_estate;    /* skip writing the estate after: timeline only */
+	bool check_estate; /* load the estate after to check it (the CLI loads it anyway) */
 };
 
 void rec_opts_init(struct rec_opts *o);

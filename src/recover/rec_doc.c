@@ -161,31 +161,3 @@ doc_vnets_overlap(json_t *a, json_t *b)
 				return true;
 	return false;
 }
-
-bool
-doc_addr_used(json_t *doc, const char *subnet_path, const struct ip_addr *a)
-{
-	char ip[IP_STRLEN];
-	ip_addr_fmt(a, ip);
-	static const char *const lists[] = {"vms", "appliances"};
-	for (size_t l = 0; l < LIB_ARRAY_LEN(lists); l++) {
-		size_t i;
-		json_t *x;
-		json_array_foreach(json_object_get(doc, lists[l]), i, x)
-		{
-			const char *s = doc_str(x, "subnet"), *xip = doc_str(x, "ip");
-			if (s && xip && strcmp(s, subnet_path) == 0 && strcmp(xip, ip) == 0)
-				return true;
-		}
-	}
-	json_t *sn = doc_subnet(doc, subnet_path, NULL);
-	size_t i;
-	json_t *pe;
-	json_array_foreach(json_object_get(sn, "private_endpoints"), i, pe)
-	{
-		const char *xip = doc_str(pe, "ip");
-		if (xip && strcmp(xip, ip) == 0)
-			return true;
-	}
-	return false;
-}

@@ -21,7 +21,6 @@ void doc_conn_name(json_t *c, char *buf, size_t n);
 json_t *doc_peering(json_t *doc, const char *from, const char *to);
 const char *doc_vnet_region(json_t *doc, const char *vnet);
 bool doc_vnets_overlap(json_t *a, json_t *b);
-bool doc_addr_used(json_t *doc, const char *subnet_path, const struct ip_addr *a);
 
 /* ---- the job ------------------------------------------------------------- */
 

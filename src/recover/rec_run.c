@@ -410,11 +410,11 @@ rec_run(const struct estate *e, const struct rec_opts *o, struct rec_result *res
 	res->rto = j.now;
 	res->stopped = !ok;
 	int rc = 0;
-	if (ok) {
+	if (ok && !o->no_estate) {
 		res->estate = est_json_emit(j.doc, EST_FMT_YAML);
 		struct estate *check = NULL;
-		if (est_load_string("(the estate after)", res->estate, strlen(res->estate), d,
-		                    &check))
+		if (o->check_estate && est_load_string("(the estate after)", res->estate,
+		                                       strlen(res->estate), d, &check))
 			rc = -EINVAL; /* a bug of the engine: the diagnostics say where */
 		est_free(check);
 	}

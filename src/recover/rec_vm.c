@@ -92,9 +92,42 @@ target_subnet(json_t *tv, const char *name)
 	return best;
 }
 
+/* The addresses taken in a subnet: VMs, appliances, private endpoints. */
+static void
+used_addrs(json_t *doc, const char *path, struct lib_vec *out)
+{
+	static const char *const lists[] = {"vms", "appliances"};
+	lib_vec_init(out, sizeof(struct ip_addr));
+	for (size_t l = 0; l < LIB_ARRAY_LEN(lists); l++) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(doc, lists[l]), i, x)
+		{
+			const char *s = doc_str(x, "subnet"), *ip = doc_str(x, "ip");
+			if (s && ip && strcmp(s, path) == 0)
+				ip_addr_parse(ip, lib_vec_push(out));
+		}
+	}
+	size_t i;
+	json_t *pe;
+	json_array_foreach(json_object_get(doc_subnet(doc, path, NULL), "private_endpoints"), i,
+	                   pe) if (doc_str(pe, "ip"))
+	    ip_addr_parse(doc_str(pe, "ip"), lib_vec_push(out));
+}
+
+static bool
+taken(const struct lib_vec *used, const struct ip_addr *a)
+{
+	const struct ip_addr *u = used->v;
+	for (uint32_t i = 0; i < used->n; i++)
+		if (ip_addr_cmp(&u[i], a) == 0)
+			return true;
+	return false;
+}
+
 /* A free, unreserved address of p for the VM: keep ip when allowed. */
 static bool
-pick_ip(json_t *doc, const char *path, const struct ip_prefix *p, const struct ip_addr *keep,
+pick_ip(const struct lib_vec *used, const struct ip_prefix *p, const struct ip_addr *keep,
         bool from_end, struct ip_addr *out)
 {
 	uint64_t size = ip_prefix_size(p);
@@ -102,7 +135,7 @@ pick_ip(json_t *doc, const char *path, const struct ip_prefix *p, const struct i
 		return false;
 	if (keep && keep->af && ip_prefix_contains_addr(p, keep)) {
 		uint64_t off = ip_prefix_offset(p, keep);
-		if (off >= 4 && off < size - 1 && !doc_addr_used(doc, path, keep)) {
+		if (off >= 4 && off < size - 1 && !taken(used, keep)) {
 			*out = *keep;
 			return true;
 		}
@@ -110,7 +143,7 @@ pick_ip(json_t *doc, const char *path, const struct ip_prefix *p, const struct i
 	for (uint64_t k = 0; k < size - 5; k++) {
 		uint64_t off = from_end ? size - 2 - k : 4 + k;
 		ip_prefix_nth(p, off, out);
-		if (!doc_addr_used(doc, path, out))
+		if (!taken(used, out))
 			return true;
 	}
 	return false;
@@ -156,7 +189,11 @@ rec_move_vm(struct rec_job *j, const char *name, bool drill, char *where, size_t
 	struct ip_addr keep = {0}, ip;
 	if (doc_str(vm, "ip"))
 		ip_addr_parse(doc_str(vm, "ip"), &keep);
-	if (!pick_ip(j->doc, path, &tp, &keep, drill, &ip)) {
+	struct lib_vec used;
+	used_addrs(j->doc, path, &used);
+	bool got = pick_ip(&used, &tp, &keep, drill, &ip);
+	lib_vec_free(&used);
+	if (!got) {
 		snprintf(where, n, "subnet %s is full", path);
 		return false;
 	}

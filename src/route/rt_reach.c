@@ -144,16 +144,25 @@ rt_matrix_free(struct rt_matrix *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static const struct rt_cell *
-find_cell(const struct rt_matrix *m, const char *a, const char *b)
+/* Cells of m by their endpoints' labels, both orders: "a\nb" -> index. */
+static void
+index_cells(const struct rt_matrix *m, struct lib_map *idx, struct lib_arena *a)
 {
+	lib_map_init(idx);
 	for (uint32_t i = 0; i < m->ncells; i++) {
 		const char *x = m->eps[m->cells[i].a].label, *y = m->eps[m->cells[i].b].label;
-		if ((strcmp(x, a) == 0 && strcmp(y, b) == 0) ||
-		    (strcmp(x, b) == 0 && strcmp(y, a) == 0))
-			return &m->cells[i];
+		lib_map_put(idx, lib_arena_printf(a, "%s\n%s", x, y), i);
+		lib_map_put(idx, lib_arena_printf(a, "%s\n%s", y, x), i);
 	}
-	return NULL;
+}
+
+static const struct rt_cell *
+find_cell(const struct rt_matrix *m, const struct lib_map *idx, const char *a, const char *b)
+{
+	char key[512];
+	uint64_t i;
+	snprintf(key, sizeof(key), "%s\n%s", a, b);
+	return lib_map_get(idx, key, &i) ? &m->cells[i] : NULL;
 }
 
 static bool
@@ -167,12 +176,18 @@ rt_diff(const struct rt_matrix *before, const struct rt_matrix *after, uint32_t 
 {
 	struct lib_vec v;
 	lib_vec_init(&v, sizeof(struct rt_change));
+	struct lib_arena ar;
+	struct lib_map ib, ia;
+	lib_arena_init(&ar);
+	index_cells(before, &ib, &ar);
+	index_cells(after, &ia, &ar);
 	for (int pass = 0; pass < 2; pass++) {
 		const struct rt_matrix *x = pass ? after : before, *y = pass ? before : after;
+		const struct lib_map *yi = pass ? &ib : &ia;
 		for (uint32_t i = 0; i < x->ncells; i++) {
 			const struct rt_cell *c = &x->cells[i];
 			const char *a = x->eps[c->a].label, *b = x->eps[c->b].label;
-			const struct rt_cell *d = find_cell(y, a, b);
+			const struct rt_cell *d = find_cell(y, yi, a, b);
 			const struct rt_cell *old = pass ? d : c, *new = pass ? c : d;
 			if (pass && d)
 				continue; /* pairs in both were compared on the first pass */
@@ -207,6 +222,9 @@ rt_diff(const struct rt_matrix *before, const struct rt_matrix *after, uint32_t 
 			}
 		}
 	}
+	lib_map_free(&ib);
+	lib_map_free(&ia);
+	lib_arena_free(&ar);
 	*count = v.n;
 	return v.v ? v.v : lib_xcalloc(1, sizeof(struct rt_change));
 }

@@ -38,6 +38,7 @@ run(const struct estate *e, struct rec_opts *o, struct rec_result *r, struct est
 {
 	struct lib_diags d;
 	lib_diags_init(&d);
+	o->check_estate = true;
 	int rc = rec_run(e, o, r, &d);
 	lib_diags_print(&d, stderr);
 	lib_diags_free(&d);
