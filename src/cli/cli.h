@@ -41,5 +41,6 @@ int cli_cmd_failover(int argc, char **argv);
 int cli_cmd_commit(int argc, char **argv);
 int cli_cmd_reprotect(int argc, char **argv);
 int cli_cmd_failback(int argc, char **argv);
+int cli_cmd_plan(int argc, char **argv);
 
 #endif

@@ -245,6 +245,12 @@ static const struct cli_cmd cmds[] = {
      "differential reachability between two estates (before and after a failover); failures "
      "apply to ESTATE_B",
      cli_cmd_diff},
+    {"plan",
+     "ESTATE [--generate [--preprovision] [--name N]] [--emit az [--plan P] [--failback] "
+     "[--type test|planned|unplanned]]",
+     "recovery plans and what the target still lacks; a plan generated for the topology; "
+     "az CLI runbook",
+     cli_cmd_plan},
     {"drill", "ESTATE [--plan P] [--out FILE] [--cleanup] [-o table|json]",
      "test failover into the isolated test network; production untouched", cli_cmd_drill},
     {"failover",

@@ -46,7 +46,7 @@ connections: [{gateway: ga, circuit: c}, {gateway: gb, circuit: c}]
 Y
 seed=examples/seed-two-circuits.yaml
 
-echo "1..41"
+echo "1..58"
 t "no arguments is a usage error" 2 "$STRAIT"
 t "help" 0 "$STRAIT" help
 has "help lists check" "$tmp/out" "strait check ESTATE"
@@ -92,4 +92,23 @@ t "reach: everything reachable" 0 "$STRAIT" reach "$seed"
 t "whatif: a link keeps reachability" 0 "$STRAIT" whatif "$seed" --fail link:er-hk/primary
 has "whatif reports lost redundancy" "$tmp/out" "lost redundancy +hq +app1"
 t "whatif: a location loses the site" 1 "$STRAIT" whatif "$seed" --fail location:hong-kong
+t "plan: readiness and RTO" 0 "$STRAIT" plan "$seed"
+has "plan lists the gateway step" "$tmp/out" "create gateway gw-sea in hub-sea"
+t "plan --generate" 0 "$STRAIT" plan "$seed" --generate
+cp "$tmp/out" "$tmp/gen.yaml"
+t "generated plan is YAML" 0 $PY -c "import yaml,sys; d=yaml.safe_load(open('$tmp/gen.yaml')); sys.exit(0 if d['recovery_plans'][0]['name']=='contoso-failover' else 1)"
+t "plan --emit az" 0 "$STRAIT" plan "$seed" --emit az
+cp "$tmp/out" "$tmp/runbook.sh"
+has "runbook creates the gateway" "$tmp/runbook.sh" "az network vnet-gateway create"
+t "az runbook parses" 0 bash -n "$tmp/runbook.sh"
+t "failover with the source down" 0 "$STRAIT" failover "$seed" --down region:eastasia --out "$tmp/after.yaml"
+has "failover verdict" "$tmp/out" "verdict: good"
+t "estate after failover checks" 0 "$STRAIT" check "$tmp/after.yaml"
+t "planned failover stops with the source down" 1 "$STRAIT" failover "$seed" --planned --down region:eastasia --out "$tmp/x.yaml"
+t "commit" 0 "$STRAIT" commit "$tmp/after.yaml" --out "$tmp/committed.yaml"
+t "reprotect" 0 "$STRAIT" reprotect "$tmp/committed.yaml" --out "$tmp/reprotected.yaml"
+t "failback" 0 "$STRAIT" failback "$tmp/reprotected.yaml" --planned --out "$tmp/back.yaml"
+t "drill leaves production untouched" 0 "$STRAIT" drill "$seed" --out "$tmp/drill.yaml"
+t "drill cleanup" 0 "$STRAIT" drill "$tmp/drill.yaml" --cleanup --out "$tmp/clean.yaml"
+t "refuses to replace a device" 2 "$STRAIT" failover "$seed" --out /dev/null
 exit $((fails > 0))
