@@ -12,8 +12,12 @@
  */
 #include "cli.h"
 #include "recover/rec.h"
+#include "state/st.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +41,10 @@ print_timeline(const struct rec_result *r, const char *op)
 		hm(s->end, b, sizeof(b));
 		snprintf(share, sizeof(share), "%.0f%%",
 		         r->rto ? 100.0 * (double)(s->end - s->start) / (double)r->rto : 0.0);
-		cli_table_row(&t, a, b, share, s->what, rec_state_name(s->state), s->note, NULL);
+		char st[48];
+		snprintf(st, sizeof(st), "%s%s", rec_state_name(s->state),
+		         s->resumed ? " (before restart)" : "");
+		cli_table_row(&t, a, b, share, s->what, st, s->note, NULL);
 	}
 	printf("Timeline of the %s (simulated clock, h:mm)\n", op);
 	cli_table_print(&t, stdout);
@@ -77,22 +84,155 @@ verdict(const struct estate *after, const struct rt_matrix *m, const struct est_
 	return good;
 }
 
+/* ---- the job in SQLite: resume where an interrupted run stopped ---------- */
+
+struct job {
+	struct st_db *db;
+	int64_t id;
+	long kill_after; /* tests: SIGKILL after recording this step (1-based) */
+};
+
+static int
+step_done(void *ctx, uint32_t idx, const struct rec_step *s, const char *doc)
+{
+	struct job *jb = ctx;
+	if (st_step_begin(jb->db, jb->id, idx, s->what, "step", s->start))
+		return -1;
+	char blob[32];
+	snprintf(blob, sizeof(blob), "after-%u", idx);
+	struct st_step_end end = {
+	    .state = s->state == REC_FAILED    ? ST_STEP_FAILED
+	             : s->state == REC_SKIPPED ? ST_STEP_SKIPPED
+	                                       : ST_STEP_DONE,
+	    .msg = s->note[0] ? s->note : rec_state_name(s->state),
+	    .sim_time = s->end,
+	    .blob_name = blob,
+	    .blob = doc,
+	    .blob_len = strlen(doc),
+	};
+	if (st_step_finish(jb->db, jb->id, idx, &end))
+		return -1;
+	if (jb->kill_after > 0 && (long)idx + 1 == jb->kill_after)
+		raise(SIGKILL);
+	return 0;
+}
+
+static const char *
+state_path(char *buf, size_t n)
+{
+	const char *env = getenv("STRAIT_STATE");
+	if (env && *env)
+		return env;
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char dir[400];
+	if (xdg && *xdg)
+		snprintf(dir, sizeof(dir), "%s/strait", xdg);
+	else if (home && *home)
+		snprintf(dir, sizeof(dir), "%s/.local/state/strait", home);
+	else
+		return NULL;
+	/* mkdir -p */
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(dir, 0700);
+			*p = '/';
+		}
+	mkdir(dir, 0700);
+	snprintf(buf, n, "%s/state.db", dir);
+	return buf;
+}
+
+/* Opens the state and finds the job to resume, or creates one. Fills h. */
+static int
+job_start(struct job *jb, const char *dbpath, const char *estate_path, const char *kind,
+          const char *plan, bool restart, struct rec_hooks *h, struct lib_arena *a, bool quiet)
+{
+	char err[512], hash[ST_HASH_LEN];
+	if (st_open(dbpath, &jb->db, err, sizeof(err))) {
+		fprintf(stderr, "strait: state %s: %s\n", dbpath, err);
+		return -1;
+	}
+	if (st_hash_file(estate_path, hash)) {
+		fprintf(stderr, "strait: cannot read %s\n", estate_path);
+		return -1;
+	}
+	int rc = st_job_find_open(jb->db, hash, plan, kind, &jb->id);
+	if (rc == -ESTALE || (rc == 0 && restart)) {
+		if (!restart) {
+			fprintf(
+			    stderr,
+			    "strait: an unfinished %s of plan %s was started on another version "
+			    "of the estate: %s\n(--restart cancels it and starts again)\n",
+			    kind, plan, st_errmsg(jb->db));
+			return -1;
+		}
+		struct st_job *jobs;
+		size_t n;
+		st_job_list(jb->db, a, &jobs, &n);
+		for (size_t i = 0; i < n; i++)
+			if (st_job_open(jobs[i].state) && strcmp(jobs[i].kind, kind) == 0 &&
+			    strcmp(jobs[i].plan, plan) == 0)
+				st_job_set_state(jb->db, jobs[i].id, ST_JOB_CANCELLED, "restarted",
+				                 jobs[i].sim_time);
+		rc = -ENOENT;
+	}
+	if (rc == 0) {
+		struct st_step *steps;
+		size_t n;
+		if (st_steps_get(jb->db, jb->id, true, a, &steps, &n))
+			return -1;
+		h->resume_from = (uint32_t)n;
+		if (n) {
+			char name[32], *doc;
+			size_t len;
+			snprintf(name, sizeof(name), "after-%zu", n - 1);
+			if (st_get_blob(jb->db, jb->id, name, &doc, &len))
+				return -1;
+			h->resume_doc = lib_arena_strdup(a, doc);
+			free(doc);
+		}
+		if (!quiet)
+			printf("resuming job %lld: %zu step%s finished before the interruption\n\n",
+			       (long long)jb->id, n, n == 1 ? "" : "s");
+		return 0;
+	}
+	if (rc != -ENOENT) {
+		fprintf(stderr, "strait: state: %s\n", st_errmsg(jb->db));
+		return -1;
+	}
+	struct st_job_spec spec = {kind, plan, estate_path, hash, NULL, 0};
+	if (st_job_create(jb->db, &spec, &jb->id)) {
+		fprintf(stderr, "strait: state: %s\n", st_errmsg(jb->db));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 run(int argc, char **argv, enum rec_op op)
 {
 	static const struct option opts[] = {
-	    {"plan", required_argument, NULL, 'p'},     {"planned", no_argument, NULL, 'P'},
-	    {"unplanned", no_argument, NULL, 'U'},      {"point", required_argument, NULL, 't'},
-	    {"down", required_argument, NULL, 'd'},     {"out", required_argument, NULL, 'O'},
-	    {"duration", required_argument, NULL, 'D'}, {"output", required_argument, NULL, 'o'},
-	    {"cleanup", no_argument, NULL, 'c'},        {NULL, 0, NULL, 0},
+	    {"plan", required_argument, NULL, 'p'},
+	    {"planned", no_argument, NULL, 'P'},
+	    {"unplanned", no_argument, NULL, 'U'},
+	    {"point", required_argument, NULL, 't'},
+	    {"down", required_argument, NULL, 'd'},
+	    {"out", required_argument, NULL, 'O'},
+	    {"duration", required_argument, NULL, 'D'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"cleanup", no_argument, NULL, 'c'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"no-state", no_argument, NULL, 'N'},
+	    {"restart", no_argument, NULL, 'R'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct rec_opts o;
 	rec_opts_init(&o);
 	o.op = op;
-	const char *down = NULL, *out = NULL, *durs[16];
+	const char *down = NULL, *out = NULL, *durs[16], *statefile = NULL;
 	size_t ndurs = 0;
-	bool json = false;
+	bool json = false, nostate = false, restart = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
@@ -134,6 +274,15 @@ run(int argc, char **argv, enum rec_op op)
 				return cli_usage_error("unknown output '%s'", optarg);
 			json = strcmp(optarg, "json") == 0;
 			break;
+		case 'S':
+			statefile = optarg;
+			break;
+		case 'N':
+			nostate = true;
+			break;
+		case 'R':
+			restart = true;
+			break;
 		case 'c':
 			if (op != REC_DRILL)
 				return cli_usage_error("--cleanup is for drills");
@@ -165,10 +314,42 @@ run(int argc, char **argv, enum rec_op op)
 			goto out_e;
 		}
 	}
+	/* progress in SQLite, so an interrupted run resumes (issue 4) */
+	struct job jb = {0};
+	struct rec_hooks hooks = {0};
+	struct lib_arena ja;
+	lib_arena_init(&ja);
+	char sp[512];
+	const char *dbpath = nostate ? NULL : statefile ? statefile : state_path(sp, sizeof(sp));
+	const char *kill_env = getenv("STRAIT_TEST_KILL_AFTER_STEP");
+	jb.kill_after = kill_env ? strtol(kill_env, NULL, 10) : 0;
+	if (dbpath) {
+		const char *pn = o.plan                     ? o.plan
+		                 : e->recovery_plans.n == 1 ? e->recovery_plans.v[0].name
+		                                            : "-";
+		if (job_start(&jb, dbpath, path, rec_op_name(o.op), pn, restart, &hooks, &ja,
+		              json)) {
+			st_close(jb.db);
+			lib_arena_free(&ja);
+			goto out_e;
+		}
+		hooks.step_done = step_done;
+		hooks.ctx = &jb;
+		o.hooks = &hooks;
+	}
 	struct lib_diags d;
 	lib_diags_init(&d);
 	struct rec_result r;
-	if (rec_run(e, &o, &r, &d)) {
+	int rrc = rec_run(e, &o, &r, &d);
+	if (jb.db) {
+		enum st_job_state fin = rrc || r.stopped ? ST_JOB_FAILED : ST_JOB_SUCCEEDED;
+		st_job_set_state(jb.db, jb.id, fin, r.abort[0] ? r.abort : NULL, r.rto);
+		st_close(jb.db);
+	}
+	lib_arena_free(&ja);
+	if (r.abort[0])
+		fprintf(stderr, "strait: %s\n", r.abort);
+	if (rrc) {
 		lib_diags_print(&d, stderr);
 		lib_diags_free(&d);
 		rec_result_free(&r);

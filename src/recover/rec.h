@@ -52,6 +52,19 @@ int rec_dur_parse(const char *spec, int64_t dur[REC_D__COUNT], char *err, size_t
 
 enum rec_point { REC_PT_LATEST, REC_PT_LATEST_PROCESSED, REC_PT_LATEST_APP, REC_PT_TIME };
 
+struct rec_step;
+
+/* A job that records its progress (strait failover --state): after each step
+ * the engine reports the step and the estate as compact JSON; a resumed job
+ * names how many steps finished before and the estate after the last of
+ * them, which the engine checks before it goes on. */
+struct rec_hooks {
+	int (*step_done)(void *ctx, uint32_t idx, const struct rec_step *s, const char *doc);
+	void *ctx;
+	uint32_t resume_from;   /* steps [0, resume_from) finished in an earlier run */
+	const char *resume_doc; /* the estate after step resume_from - 1 (JSON) */
+};
+
 struct rec_opts {
 	enum rec_op op;
 	int fo_type;          /* enum est_fo_type: planned or unplanned (failover, failback) */
@@ -62,6 +75,7 @@ struct rec_opts {
 	int64_t dur[REC_D__COUNT];
 	bool no_estate;    /* skip writing the estate after: timeline only */
 	bool check_estate; /* load the estate after to check it (the CLI loads it anyway) */
+	const struct rec_hooks *hooks;
 };
 
 void rec_opts_init(struct rec_opts *o);
@@ -75,6 +89,7 @@ struct rec_step {
 	int64_t start, end; /* seconds from the start of the job */
 	int group;          /* plan group, or -1 */
 	bool stop;          /* the failure stopped the job */
+	bool resumed;       /* finished before a restart: not done again */
 };
 
 struct rec_result {
@@ -84,6 +99,7 @@ struct rec_result {
 	int64_t rpo; /* of the recovery point used, seconds */
 	char rpo_note[160];
 	bool stopped;            /* a planned operation stopped on a failure */
+	char abort[256];         /* why the job could not go on (recording or resuming) */
 	char *estate;            /* the estate after, YAML (heap); NULL when stopped */
 	struct lib_vec warnings; /* char * (heap) */
 };

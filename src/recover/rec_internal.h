@@ -33,6 +33,8 @@ struct rec_job {
 	const char *down; /* name of the region that is down, or NULL */
 	bool unplanned;
 	int group;
+	bool aborted;      /* a hook failed or a resumed estate differs: stop */
+	uint32_t recorded; /* steps reported to the hooks so far */
 };
 
 /* Adds a step of duration secs at the current time and advances the clock;

@@ -90,6 +90,53 @@ rec_state_name(int st)
 	return st >= 0 && st < (int)LIB_ARRAY_LEN(n) ? n[st] : "?";
 }
 
+/* Reports a finished step to the hooks, or for a resumed job checks that the
+ * replay reached the recorded estate. Called once the step's effect is in
+ * the tree (the step's note is filled in afterwards by some callers, so the
+ * record is made when the next step starts or the job ends). */
+static void
+flush(struct rec_job *j)
+{
+	const struct rec_hooks *h = j->o->hooks;
+	uint32_t idx = j->recorded;
+	if (!h || j->aborted || idx >= j->res->nsteps)
+		return;
+	struct rec_step *s = &j->res->steps[idx];
+	j->recorded++;
+	if (idx < h->resume_from) {
+		s->resumed = true;
+		if (idx + 1 == h->resume_from && h->resume_doc) {
+			json_t *was = json_loads(h->resume_doc, 0, NULL);
+			bool same = was && json_equal(was, j->doc);
+			json_decref(was);
+			if (!same) {
+				snprintf(
+				    j->res->abort, sizeof(j->res->abort),
+				    "the estate after step %u differs from the one recorded: "
+				    "the estate or the options changed since the interrupted run",
+				    idx + 1);
+				j->aborted = true;
+			}
+		}
+		return;
+	}
+	char *doc = json_dumps(j->doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (h->step_done(h->ctx, idx, s, doc)) {
+		snprintf(j->res->abort, sizeof(j->res->abort), "recording step %u failed", idx + 1);
+		j->aborted = true;
+	}
+	free(doc);
+}
+
+static void
+job_record(struct rec_job *j, struct rec_step *s)
+{
+	(void)s;
+	/* the step before this one is complete now */
+	if (j->res->nsteps >= 2)
+		flush(j);
+}
+
 struct rec_step *
 job_step(struct rec_job *j, int state, int64_t secs, const char *fmt, ...)
 {
@@ -106,6 +153,7 @@ job_step(struct rec_job *j, int state, int64_t secs, const char *fmt, ...)
 	s->start = j->now;
 	s->end = j->now + secs;
 	j->now = s->end;
+	job_record(j, s);
 	return s;
 }
 
@@ -136,10 +184,13 @@ runs(const struct est_action *a, int direction, int type)
 static bool
 steps(struct rec_job *j, const struct est_action *v, uint32_t n, int direction, int type)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		if (j->aborted)
+			return false;
 		if (runs(&v[i], direction, type) && !rec_apply(j, &v[i]))
 			return false;
-	return true;
+	}
+	return !j->aborted;
 }
 
 static const struct est_plan *
@@ -407,6 +458,9 @@ rec_run(const struct estate *e, const struct rec_opts *o, struct rec_result *res
 		ok = reprotect(&j);
 		break;
 	}
+	flush(&j); /* the last step */
+	if (j.aborted)
+		ok = false;
 	res->rto = j.now;
 	res->stopped = !ok;
 	int rc = 0;

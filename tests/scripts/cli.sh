@@ -5,6 +5,7 @@ set -u
 cd "$SRCROOT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export STRAIT_STATE="$tmp/state.db" # recovery jobs: this test's own state
 n=0 fails=0
 PY=/usr/bin/python3
 

@@ -10,6 +10,7 @@ set -u
 cd "$SRCROOT"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export STRAIT_STATE="$tmp/state.db" # recovery jobs: this test's own state
 files=(tests/golden/routing/*.out tests/golden/recovery/*.out)
 echo "1..${#files[@]}"
 n=0 fails=0

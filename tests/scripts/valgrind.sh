@@ -18,7 +18,8 @@ cases+=("routes $seed --subnet spoke1/app" "routes $seed --site hq" "routes $see
 echo "1..${#cases[@]}"
 n=0 fails=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+export STRAIT_STATE="$log.state.db"
+trap 'rm -f "$log" "$log".state.db*' EXIT
 for c in "${cases[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086
