@@ -42,7 +42,11 @@ say "Drilled: a test failover into the isolated drill network, production untouc
 "$strait" drill "$seed" --out "$out/drill.yaml"
 
 say "Failed over: the recovery plan with East Asia down (unplanned), on a simulated clock"
-"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml"
+export STRAIT_STATE="$out/state.db" # the job's progress, so it can pause and resume
+"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml" || true
+
+say "The plan waits at its manual step; confirmed, the job resumes where it stopped"
+"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml" --confirm
 
 say "Proven: the estate after the failover against the one before, East Asia down"
 "$strait" check "$out/after.yaml"

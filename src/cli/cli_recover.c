@@ -180,7 +180,12 @@ job_start(struct job *jb, const char *dbpath, const char *estate_path, const cha
 	if (rc == 0) {
 		struct st_step *steps;
 		size_t n;
-		if (st_steps_get(jb->db, jb->id, true, a, &steps, &n))
+		struct st_job job;
+		if (st_job_get(jb->db, jb->id, a, &job) ||
+		    st_steps_get(jb->db, jb->id, true, a, &steps, &n))
+			return -1;
+		if (job.state == ST_JOB_PAUSED &&
+		    st_job_set_state(jb->db, jb->id, ST_JOB_RUNNING, NULL, job.sim_time))
 			return -1;
 		h->resume_from = (uint32_t)n;
 		if (n) {
@@ -224,6 +229,8 @@ run(int argc, char **argv, enum rec_op op)
 	    {"cleanup", no_argument, NULL, 'c'},
 	    {"state", required_argument, NULL, 'S'},
 	    {"no-state", no_argument, NULL, 'N'},
+	    {"confirm", no_argument, NULL, 'C'},
+	    {"run-scripts", no_argument, NULL, 'X'},
 	    {"restart", no_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -232,7 +239,7 @@ run(int argc, char **argv, enum rec_op op)
 	o.op = op;
 	const char *down = NULL, *out = NULL, *durs[16], *statefile = NULL;
 	size_t ndurs = 0;
-	bool json = false, nostate = false, restart = false;
+	bool json = false, nostate = false, restart = false, confirm = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
@@ -282,6 +289,12 @@ run(int argc, char **argv, enum rec_op op)
 			break;
 		case 'R':
 			restart = true;
+			break;
+		case 'C':
+			confirm = true;
+			break;
+		case 'X':
+			o.run_scripts = true;
 			break;
 		case 'c':
 			if (op != REC_DRILL)
@@ -336,15 +349,36 @@ run(int argc, char **argv, enum rec_op op)
 		hooks.step_done = step_done;
 		hooks.ctx = &jb;
 		o.hooks = &hooks;
+		/* manual steps pause the job; --confirm confirms the one it waits at */
+		o.pause_manual = true;
+		if (confirm)
+			o.confirm_step = hooks.resume_from + 1;
 	}
 	struct lib_diags d;
 	lib_diags_init(&d);
 	struct rec_result r;
 	int rrc = rec_run(e, &o, &r, &d);
 	if (jb.db) {
-		enum st_job_state fin = rrc || r.stopped ? ST_JOB_FAILED : ST_JOB_SUCCEEDED;
-		st_job_set_state(jb.db, jb.id, fin, r.abort[0] ? r.abort : NULL, r.rto);
+		enum st_job_state fin = r.paused           ? ST_JOB_PAUSED
+		                        : rrc || r.stopped ? ST_JOB_FAILED
+		                                           : ST_JOB_SUCCEEDED;
+		st_job_set_state(jb.db, jb.id, fin,
+		                 r.paused     ? r.paused_at
+		                 : r.abort[0] ? r.abort
+		                              : NULL,
+		                 r.rto);
 		st_close(jb.db);
+	}
+	if (r.paused) {
+		print_timeline(&r, rec_op_name(o.op));
+		printf("\npaused at step %u, a manual step: %s\nconfirm it and go on with: strait "
+		       "%s %s --confirm (and the same options)\n",
+		       r.paused_step, r.paused_at, rec_op_name(o.op), path);
+		lib_arena_free(&ja);
+		lib_diags_free(&d);
+		rec_result_free(&r);
+		rc = CLI_BAD;
+		goto out_e;
 	}
 	lib_arena_free(&ja);
 	if (r.abort[0])

@@ -256,7 +256,7 @@ static const struct cli_cmd cmds[] = {
     {"failover",
      "ESTATE [--plan P] [--planned|--unplanned] [--point latest|latest-processed|"
      "latest-app-consistent|AGE] [--down region:R] [--duration KEY=DUR]... [--out FILE] "
-     "[-o table|json]",
+     "[--state DB|--no-state] [--restart] [--confirm] [--run-scripts] [-o table|json]",
      "run a recovery plan on the model: timeline, RTO, RPO, the estate after, reachability "
      "verdict",
      cli_cmd_failover},

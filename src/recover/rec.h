@@ -76,6 +76,9 @@ struct rec_opts {
 	bool no_estate;    /* skip writing the estate after: timeline only */
 	bool check_estate; /* load the estate after to check it (the CLI loads it anyway) */
 	const struct rec_hooks *hooks;
+	bool pause_manual;     /* stop at a manual step until it is confirmed */
+	uint32_t confirm_step; /* the index of the manual step confirmed (1-based; 0 none) */
+	bool run_scripts;      /* run script steps for real (/bin/sh -c, with their timeout) */
 };
 
 void rec_opts_init(struct rec_opts *o);
@@ -98,8 +101,11 @@ struct rec_result {
 	int64_t rto; /* end of the timeline, seconds */
 	int64_t rpo; /* of the recovery point used, seconds */
 	char rpo_note[160];
-	bool stopped;            /* a planned operation stopped on a failure */
-	char abort[256];         /* why the job could not go on (recording or resuming) */
+	bool stopped;         /* a planned operation stopped on a failure */
+	char abort[256];      /* why the job could not go on (recording or resuming) */
+	bool paused;          /* waiting at a manual step (see paused_at) */
+	uint32_t paused_step; /* its index, 1-based */
+	char paused_at[200];
 	char *estate;            /* the estate after, YAML (heap); NULL when stopped */
 	struct lib_vec warnings; /* char * (heap) */
 };

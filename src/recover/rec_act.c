@@ -17,7 +17,12 @@
  */
 #include "rec_internal.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static bool
 region_down(struct rec_job *j, const char *region)
@@ -333,6 +338,95 @@ set_preference(struct rec_job *j, const struct est_act_preference *p)
 	return true;
 }
 
+/* Was the step about to be made done in an earlier run (a resumed job)? */
+static bool
+replayed(struct rec_job *j)
+{
+	return j->o->hooks && j->res->nsteps < j->o->hooks->resume_from;
+}
+
+/* A manual step pauses the job until it is confirmed (azure-facts 3.6). */
+static bool
+manual(struct rec_job *j, const char *text)
+{
+	uint32_t idx = j->res->nsteps + 1;
+	if (j->o->pause_manual && !replayed(j) && j->o->confirm_step != idx) {
+		j->res->paused = true;
+		j->res->paused_step = idx;
+		snprintf(j->res->paused_at, sizeof(j->res->paused_at), "%s", text);
+		j->aborted = true;
+		return false;
+	}
+	struct rec_step *s = job_step(j, REC_DONE, j->o->dur[REC_D_MANUAL], "manual: %s", text);
+	snprintf(s->note, sizeof(s->note), "%s",
+	         j->o->pause_manual ? "confirmed" : "the plan pauses until confirmed");
+	return true;
+}
+
+/* Runs cmd with /bin/sh under a time limit; 0 or why it failed. */
+static int
+run_command(const char *cmd, int64_t limit, int64_t *took, char *why, size_t n)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(why, n, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	for (;;) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec >= limit) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			snprintf(why, n, "killed after its time limit of %llds", (long long)limit);
+			*took = limit;
+			return -1;
+		}
+		struct timespec pause = {0, 10 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*took = t1.tv_sec - t0.tv_sec + (t1.tv_nsec > t0.tv_nsec ? 1 : 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	snprintf(why, n, "exit status %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return -1;
+}
+
+/* A script step: simulated, or run for real (never again when resumed).
+ * A failing script stops a planned failover; an unplanned one goes on
+ * (azure-facts 3.6). */
+static bool
+script(struct rec_job *j, const struct est_act_script *sc)
+{
+	char what[160];
+	snprintf(what, sizeof(what), "script: %s", sc->run);
+	if (!j->o->run_scripts || replayed(j)) {
+		int64_t d =
+		    j->o->dur[REC_D_SCRIPT] < sc->timeout ? j->o->dur[REC_D_SCRIPT] : sc->timeout;
+		bool before = replayed(j);
+		struct rec_step *s = job_step(j, REC_DONE, d, "%s", what);
+		snprintf(s->note, sizeof(s->note), "%s (time limit %llds)",
+		         before ? "ran before the restart" : "simulated", (long long)sc->timeout);
+		return true;
+	}
+	int64_t took = 0;
+	char why[160];
+	if (run_command(sc->run, sc->timeout, &took, why, sizeof(why)))
+		return fail(j, took, what, why);
+	struct rec_step *s = job_step(j, REC_DONE, took, "%s", what);
+	snprintf(s->note, sizeof(s->note), "ran (%llds)", (long long)took);
+	return true;
+}
+
 bool
 rec_apply(struct rec_job *j, const struct est_action *a)
 {
@@ -351,21 +445,10 @@ rec_apply(struct rec_job *j, const struct est_action *a)
 		return attach(j, a->attach_route_table);
 	case EST_ACT_SET_PREFERENCE:
 		return set_preference(j, a->set_preference);
-	case EST_ACT_MANUAL: {
-		struct rec_step *s =
-		    job_step(j, REC_DONE, j->o->dur[REC_D_MANUAL], "manual: %s", a->manual);
-		snprintf(s->note, sizeof(s->note), "the plan pauses until confirmed");
-		return true;
-	}
-	case EST_ACT_SCRIPT: {
-		int64_t d = j->o->dur[REC_D_SCRIPT];
-		if (d > a->script->timeout)
-			d = a->script->timeout;
-		struct rec_step *s = job_step(j, REC_DONE, d, "script: %s", a->script->run);
-		snprintf(s->note, sizeof(s->note), "simulated (time limit %llds)",
-		         (long long)a->script->timeout);
-		return true;
-	}
+	case EST_ACT_MANUAL:
+		return manual(j, a->manual);
+	case EST_ACT_SCRIPT:
+		return script(j, a->script);
 	}
 	return true;
 }

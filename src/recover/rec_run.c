@@ -99,7 +99,7 @@ flush(struct rec_job *j)
 {
 	const struct rec_hooks *h = j->o->hooks;
 	uint32_t idx = j->recorded;
-	if (!h || j->aborted || idx >= j->res->nsteps)
+	if (!h || (j->aborted && !j->res->paused) || idx >= j->res->nsteps)
 		return;
 	struct rec_step *s = &j->res->steps[idx];
 	j->recorded++;

@@ -47,7 +47,7 @@ connections: [{gateway: ga, circuit: c}, {gateway: gb, circuit: c}]
 Y
 seed=examples/seed-two-circuits.yaml
 
-echo "1..58"
+echo "1..60"
 t "no arguments is a usage error" 2 "$STRAIT"
 t "help" 0 "$STRAIT" help
 has "help lists check" "$tmp/out" "strait check ESTATE"
@@ -102,14 +102,16 @@ t "plan --emit az" 0 "$STRAIT" plan "$seed" --emit az
 cp "$tmp/out" "$tmp/runbook.sh"
 has "runbook creates the gateway" "$tmp/runbook.sh" "az network vnet-gateway create"
 t "az runbook parses" 0 bash -n "$tmp/runbook.sh"
-t "failover with the source down" 0 "$STRAIT" failover "$seed" --down region:eastasia --out "$tmp/after.yaml"
+t "failover pauses at the manual step" 1 "$STRAIT" failover "$seed" --down region:eastasia --out "$tmp/after.yaml"
+has "pause names the step" "$tmp/out" "paused at step 16, a manual step"
+t "failover --confirm finishes" 0 "$STRAIT" failover "$seed" --down region:eastasia --out "$tmp/after.yaml" --confirm
 has "failover verdict" "$tmp/out" "verdict: good"
 t "estate after failover checks" 0 "$STRAIT" check "$tmp/after.yaml"
-t "planned failover stops with the source down" 1 "$STRAIT" failover "$seed" --planned --down region:eastasia --out "$tmp/x.yaml"
+t "planned failover stops with the source down" 1 "$STRAIT" failover "$seed" --planned --down region:eastasia --out "$tmp/x.yaml" --no-state
 t "commit" 0 "$STRAIT" commit "$tmp/after.yaml" --out "$tmp/committed.yaml"
 t "reprotect" 0 "$STRAIT" reprotect "$tmp/committed.yaml" --out "$tmp/reprotected.yaml"
-t "failback" 0 "$STRAIT" failback "$tmp/reprotected.yaml" --planned --out "$tmp/back.yaml"
+t "failback" 0 "$STRAIT" failback "$tmp/reprotected.yaml" --planned --out "$tmp/back.yaml" --no-state
 t "drill leaves production untouched" 0 "$STRAIT" drill "$seed" --out "$tmp/drill.yaml"
 t "drill cleanup" 0 "$STRAIT" drill "$tmp/drill.yaml" --cleanup --out "$tmp/clean.yaml"
-t "refuses to replace a device" 2 "$STRAIT" failover "$seed" --out /dev/null
+t "refuses to replace a device" 2 "$STRAIT" failover "$seed" --out /dev/null --no-state
 exit $((fails > 0))

@@ -9,6 +9,8 @@
 #include "recover/rec.h"
 #include "route/rt.h"
 
+#include <unistd.h>
+
 static struct estate *
 example(const char *name)
 {
@@ -346,6 +348,67 @@ durations(void **state)
 	est_free(e);
 }
 
+/* Scripts run for real with --run-scripts (azure-facts 3.6): a failure
+ * stops a planned failover and is a warning in an unplanned one; manual
+ * steps pause the job until the step is confirmed. */
+static void
+scripts_and_manual(void **state)
+{
+	char dir[] = "/tmp/strait-rec-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char y[2048];
+	snprintf(
+	    y, sizeof(y),
+	    "estate: t\nregions: [{name: a, geo: g}, {name: b, geo: g}]\n"
+	    "vnets: [{name: s, region: a, address_space: [10.1.0.0/24], subnets: [{name: app, "
+	    "prefix: 10.1.0.0/24}]},\n"
+	    "        {name: t, region: b, address_space: [10.1.0.0/24], subnets: [{name: app, "
+	    "prefix: 10.1.0.0/24}]}]\n"
+	    "vms: [{name: v, subnet: s/app, ip: 10.1.0.4}]\n"
+	    "replication: {source: a, target: b, protect: [v], network_mapping: [{source: s, "
+	    "target: t}]}\n"
+	    "recovery_plans: [{name: p, before: [{script: {run: 'touch %s/ran', timeout: 5s}},\n"
+	    "                                    {script: {run: 'exit 3'}}],\n"
+	    "                  groups: [{vms: [v]}], after: [{manual: check}]}]\n",
+	    dir);
+	struct estate *e = tu_load(y), *a;
+	struct rec_opts o;
+	rec_opts_init(&o);
+	o.run_scripts = true;
+	struct rec_result r;
+	run(e, &o, &r, &a);
+	char path[64];
+	snprintf(path, sizeof(path), "%s/ran", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	const struct rec_step *f = step(&r, "script: exit 3");
+	assert_int_equal(f->state, REC_WARNED);
+	assert_non_null(strstr(f->note, "exit status 3"));
+	est_free(a);
+	rec_result_free(&r);
+	o.fo_type = EST_FO_PLANNED;
+	run(e, &o, &r, &a);
+	assert_true(r.stopped);
+	assert_true(step(&r, "script: exit 3")->stop);
+	rec_result_free(&r);
+	/* the manual step pauses; confirmed (it is step 6) the job finishes */
+	rec_opts_init(&o);
+	o.pause_manual = true;
+	run(e, &o, &r, &a);
+	assert_true(r.paused);
+	assert_int_equal(r.paused_step, 6); /* after pending data, shutdown, 2 scripts, the VM */
+	assert_null(a);
+	rec_result_free(&r);
+	o.confirm_step = 6;
+	run(e, &o, &r, &a);
+	assert_false(r.paused);
+	assert_string_equal(step(&r, "manual: check")->note, "confirmed");
+	est_free(a);
+	rec_result_free(&r);
+	est_free(e);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -353,7 +416,7 @@ main(void)
 	    cmocka_unit_test(seed_failover),      cmocka_unit_test(preprovisioned),
 	    cmocka_unit_test(drill_and_cleanup),  cmocka_unit_test(single_circuit_trap),
 	    cmocka_unit_test(reprotect_failback), cmocka_unit_test(ip_rules),
-	    cmocka_unit_test(durations),
+	    cmocka_unit_test(durations),          cmocka_unit_test(scripts_and_manual),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
