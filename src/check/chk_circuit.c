@@ -98,15 +98,6 @@ circ_site(const struct estate *e, const struct est_circuit *ci)
 	return est_resolved(&ci->site) ? &e->sites.v[ci->site.i] : NULL;
 }
 
-static uint32_t
-count_af(const struct ip_prefix *v, uint32_t n, uint8_t af)
-{
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < n; i++)
-		k += v[i].a.af == af;
-	return k;
-}
-
 /* The peerings a circuit has, with their names for messages. */
 struct peer {
 	const struct est_peering_cfg *p;
@@ -596,8 +587,8 @@ er011(const struct estate *e, struct chk_ctx *c)
 		int64_t l4 = est_limit(e, prem ? EST_LIM_PRIVATE_V4_PREFIXES_PREMIUM
 		                               : EST_LIM_PRIVATE_V4_PREFIXES);
 		int64_t l6 = est_limit(e, EST_LIM_PRIVATE_V6_PREFIXES);
-		uint32_t n4 = count_af(st->prefixes.v, st->prefixes.n, IP_V4);
-		uint32_t n6 = count_af(st->prefixes.v, st->prefixes.n, IP_V6);
+		uint32_t n4 = ip_count_af(st->prefixes.v, st->prefixes.n, IP_V4);
+		uint32_t n6 = ip_count_af(st->prefixes.v, st->prefixes.n, IP_V6);
 		if (n4 > l4)
 			chk_report2(c, CHK_O(EST_K_CIRCUIT, ci), CHK_O(EST_K_SITE, st),
 			            "circuit '%s' carries %s on-premises IPv4 prefixes from site "
@@ -628,7 +619,7 @@ er012(const struct estate *e, struct chk_ctx *c)
 		static const uint8_t afs[2] = {IP_V4, IP_V6};
 		for (int k = 0; k < 2; k++) {
 			uint32_t n =
-			    count_af(p->advertised_prefixes.v, p->advertised_prefixes.n, afs[k]);
+			    ip_count_af(p->advertised_prefixes.v, p->advertised_prefixes.n, afs[k]);
 			if (n > lim)
 				chk_report1(c, peer_obj(ci, p),
 				            "circuit '%s' Microsoft peering advertises %s %s "
@@ -694,8 +685,8 @@ advertised(const struct estate *e)
 	uint32_t *soff = lib_xcalloc(e->vnets.n + 1, sizeof(*soff));
 	for (uint32_t v = 0; v < e->vnets.n; v++) {
 		const struct est_vnet *vn = &e->vnets.v[v];
-		a[v].v4 = count_af(vn->address_space.v, vn->address_space.n, IP_V4);
-		a[v].v6 = count_af(vn->address_space.v, vn->address_space.n, IP_V6);
+		a[v].v4 = ip_count_af(vn->address_space.v, vn->address_space.n, IP_V4);
+		a[v].v6 = ip_count_af(vn->address_space.v, vn->address_space.n, IP_V6);
 		soff[v + 1] = soff[v] + vn->summarized_prefixes.n;
 	}
 	bool *used = lib_xcalloc(soff[e->vnets.n] + 1, sizeof(*used));

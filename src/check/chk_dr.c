@@ -416,7 +416,7 @@ dr207_plans(const struct estate *e, struct chk_ctx *c, const struct est_replicat
 				continue;
 			const struct est_circuit *ci = &e->circuits.v[cn->circuit.i];
 			uint32_t r = connect_region(e, rp, cn);
-			if (dr_circuit_reaches(e, ci, r))
+			if (est_circuit_reaches(e, ci, r))
 				continue;
 			char w[256];
 			chk_report2(
@@ -469,7 +469,7 @@ dr207(const struct estate *e, struct chk_ctx *c)
 			const struct est_circuit *cc = &e->circuits.v[ci];
 			if (!est_resolved(&cc->site) || cc->site.i != s)
 				continue;
-			reach = dr_circuit_reaches(e, cc, tr);
+			reach = est_circuit_reaches(e, cc, tr);
 			lib_buf_printf(&list, "%s'%s' (%s, geo %s)", n++ ? ", " : "", cc->name,
 			               est_tier_name(cc->tier), dr_circuit_geo(e, cc));
 		}
@@ -536,7 +536,7 @@ dr218(const struct estate *e, struct chk_ctx *c)
 		if (dr_vnet_circuits(e, v, mark, NULL) == 0)
 			continue;
 		for (uint32_t ci = 0; ci < e->circuits.n; ci++) {
-			if (!mark[ci] || !dr_circuit_reaches(e, &e->circuits.v[ci], tr))
+			if (!mark[ci] || !est_circuit_reaches(e, &e->circuits.v[ci], tr))
 				continue;
 			char a[IP_STRLEN], b[IP_STRLEN];
 			chk_report2(

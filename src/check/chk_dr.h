@@ -73,7 +73,6 @@ bool dr_er_connection_of(const struct estate *e, const struct est_connection *c,
 uint32_t dr_vnet_circuits(const struct estate *e, uint32_t vi, bool *mark,
                           const struct est_connection **conn);
 uint32_t dr_site_circuit_count(const struct estate *e, uint32_t site);
-bool dr_circuit_reaches(const struct estate *e, const struct est_circuit *c, uint32_t ri);
 const char *dr_circuit_geo(const struct estate *e, const struct est_circuit *c);
 struct chk_obj dr_tgt_obj(const struct dr_tgt *t);
 const struct est_vnet *dr_tgt_space(const struct estate *e, const struct dr_tgt *t);

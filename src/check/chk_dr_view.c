@@ -160,23 +160,6 @@ dr_site_circuit_count(const struct estate *e, uint32_t site)
 	return n;
 }
 
-/* Can circuit c reach region ri by its tier (azure-facts 1.2)? Unknown
- * locations or regions count as reachable: other rules report them. */
-bool
-dr_circuit_reaches(const struct estate *e, const struct est_circuit *c, uint32_t ri)
-{
-	if (ri == EST_NONE || !est_resolved(&c->location) || c->tier == EST_TIER_PREMIUM)
-		return true;
-	const struct est_location *l = &e->locations.v[c->location.i];
-	if (c->tier == EST_TIER_LOCAL) {
-		for (uint32_t k = 0; k < l->local_regions.n; k++)
-			if (est_resolved(&l->local_regions.v[k]) && l->local_regions.v[k].i == ri)
-				return true;
-		return false;
-	}
-	return l->geo && e->regions.v[ri].geo && strcmp(l->geo, e->regions.v[ri].geo) == 0;
-}
-
 const char *
 dr_circuit_geo(const struct estate *e, const struct est_circuit *c)
 {

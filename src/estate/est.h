@@ -644,6 +644,11 @@ bool est_sku_is_expressroute(int sku);
 const char *est_asn_reserved(uint32_t asn);
 /* Private ASN (RFC 6996). */
 bool est_asn_private(uint32_t asn);
+/* Can circuit c reach region ri by its tier (1.2): local to the location's
+ * local regions, standard within its geopolitical region, premium anywhere
+ * but national clouds? Unknown locations or regions count as reachable:
+ * other rules report them. */
+bool est_circuit_reaches(const struct estate *e, const struct est_circuit *c, uint32_t ri);
 /* Valid provider-circuit or Direct bandwidths (1.1). */
 bool est_bandwidth_valid(uint64_t mbps, int port);
 

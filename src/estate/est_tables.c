@@ -184,3 +184,21 @@ est_action_name(int kind)
 {
 	return kind >= 0 && (uint32_t)kind < est_enum_action.n ? est_enum_action.names[kind] : "?";
 }
+
+bool
+est_circuit_reaches(const struct estate *e, const struct est_circuit *c, uint32_t ri)
+{
+	if (ri == EST_NONE || !est_resolved(&c->location))
+		return true;
+	if (c->tier == EST_TIER_PREMIUM)
+		return !e->regions.v[ri].national;
+	const struct est_location *l = &e->locations.v[c->location.i];
+	if (c->tier == EST_TIER_LOCAL) {
+		for (uint32_t k = 0; k < l->local_regions.n; k++)
+			if (est_resolved(&l->local_regions.v[k]) && l->local_regions.v[k].i == ri)
+				return true;
+		return false;
+	}
+	const char *rg = e->regions.v[ri].geo;
+	return !l->geo || !rg || strcmp(l->geo, rg) == 0;
+}

@@ -173,3 +173,12 @@ ip_prefix_offset(const struct ip_prefix *p, const struct ip_addr *a)
 		base = (base << 8) | p->a.b[i];
 	return off - base;
 }
+
+uint32_t
+ip_count_af(const struct ip_prefix *v, uint32_t n, uint8_t af)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		k += v[i].a.af == af;
+	return k;
+}

@@ -45,6 +45,8 @@ void ip_prefix_mask(struct ip_prefix *p);
 bool ip_prefix_nth(const struct ip_prefix *p, uint64_t n, struct ip_addr *out);
 /* Number of addresses, saturated at UINT64_MAX. */
 uint64_t ip_prefix_size(const struct ip_prefix *p);
+/* How many of the n prefixes are of family af. */
+uint32_t ip_count_af(const struct ip_prefix *v, uint32_t n, uint8_t af);
 /* Offset of a within p (valid when p contains a). */
 uint64_t ip_prefix_offset(const struct ip_prefix *p, const struct ip_addr *a);
 

@@ -241,24 +241,6 @@ same_location(const struct estate *e, uint32_t a, uint32_t b)
 	return la->name && lb->name && strcmp(la->name, lb->name) == 0;
 }
 
-/* Can circuit ci reach region ri by its tier (azure-facts 1.2)? */
-static bool
-circuit_reaches(const struct estate *e, uint32_t ci, uint32_t ri)
-{
-	const struct est_circuit *c = &e->circuits.v[ci];
-	if (ri == EST_NONE || !est_resolved(&c->location) || c->tier == EST_TIER_PREMIUM)
-		return true;
-	const struct est_location *l = &e->locations.v[c->location.i];
-	if (c->tier == EST_TIER_LOCAL) {
-		for (uint32_t k = 0; k < l->local_regions.n; k++)
-			if (est_resolved(&l->local_regions.v[k]) && l->local_regions.v[k].i == ri)
-				return true;
-		return false;
-	}
-	const char *rg = e->regions.v[ri].geo;
-	return !l->geo || !rg || strcmp(l->geo, rg) == 0;
-}
-
 /* The site's policy for circuit ci: local_pref (default 100) and prepend. */
 static void
 site_pref(const struct estate *e, uint32_t site, uint32_t ci, uint32_t *pref, uint32_t *prepend)
@@ -392,7 +374,7 @@ secondary_rank(const struct estate *e, uint32_t ci, uint32_t primary, uint32_t t
 	int r = 0;
 	if (!same_location(e, ci, primary))
 		r += 4; /* survives the loss of the primary's peering location */
-	if (circuit_reaches(e, ci, target_region))
+	if (est_circuit_reaches(e, &e->circuits.v[ci], target_region))
 		r += 2;
 	if (c->state == EST_CS_ENABLED && c->provider_state == EST_PS_PROVISIONED)
 		r += 1;
@@ -550,7 +532,7 @@ check_reach(struct rg *g, const struct rg_hub *h)
 	if (h->topo == REC_TOPO_NONE || !est_resolved(&rp->target))
 		return;
 	uint32_t tr = rp->target.i;
-	if (circuit_reaches(e, h->tc, tr))
+	if (est_circuit_reaches(e, &e->circuits.v[h->tc], tr))
 		return;
 	const struct est_circuit *c = &e->circuits.v[h->tc];
 	const char *rg = e->regions.v[tr].geo ? e->regions.v[tr].geo : "?";

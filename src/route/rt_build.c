@@ -77,15 +77,6 @@ apply_failures(const struct rt_net *n, const struct rt_fail *f, size_t nf, struc
 	}
 }
 
-static uint32_t
-count_af(const struct ip_prefix *v, uint32_t n, uint8_t af)
-{
-	uint32_t k = 0;
-	for (uint32_t i = 0; i < n; i++)
-		k += v[i].a.af == af;
-	return k;
-}
-
 /* Step 2 (azure-facts 1.3, 1.7). */
 static void
 circuits(struct rt_net *n, const struct fails *F)
@@ -109,8 +100,8 @@ circuits(struct rt_net *n, const struct fails *F)
 			                               ? EST_LIM_PRIVATE_V4_PREFIXES_PREMIUM
 			                               : EST_LIM_PRIVATE_V4_PREFIXES);
 			s->over_limit =
-			    count_af(site->prefixes.v, site->prefixes.n, IP_V4) > (uint64_t)lim;
-			s->v6_over_limit = count_af(site->prefixes.v, site->prefixes.n, IP_V6) >
+			    ip_count_af(site->prefixes.v, site->prefixes.n, IP_V4) > (uint64_t)lim;
+			s->v6_over_limit = ip_count_af(site->prefixes.v, site->prefixes.n, IP_V6) >
 			                   (uint64_t)est_limit(e, EST_LIM_PRIVATE_V6_PREFIXES);
 		}
 		bool loc_down = est_resolved(&c->location) && F->location[c->location.i];
@@ -287,7 +278,7 @@ advertisements(struct rt_net *n)
 		struct rt_gateway *gw = &n->gws[g];
 		gw->advertised.n = out;
 		gw->advertised.v = lib_vec_to_arena(&acc[g], &n->arena);
-		gw->advertised_v4 = count_af(gw->advertised.v, out, IP_V4);
+		gw->advertised_v4 = ip_count_af(gw->advertised.v, out, IP_V4);
 		gw->over_limit = gw->advertised_v4 > (uint64_t)lim;
 	}
 	free(acc);

@@ -251,6 +251,22 @@ cross(struct walk *w, uint32_t a, uint32_t b, bool gateway_transit)
 	return true;
 }
 
+/* The provider-edge hop of a circuit link, the side its paths use. */
+static int
+link_hop(struct walk *w, uint32_t ci, uint8_t links, char *name, size_t n)
+{
+	const struct est_circuit *c = &w->n->e->circuits.v[ci];
+	int side = (links & 1) ? 0 : 1;
+	char msee[IP_STRLEN] = "?";
+	struct ip_addr a;
+	if (rt_msee_addr(c, side, &a))
+		ip_addr_fmt(&a, msee);
+	snprintf(name, n, "%s/%s", c->name, side ? "secondary" : "primary");
+	hop(w->t, RT_HOP_LINK, name, "provider edge %s (AS %u)", msee, RT_ASN_MSEE);
+	w->t->circuit = ci;
+	return side;
+}
+
 static void to_onprem(struct walk *w, uint32_t vi, const struct rt_route *r);
 
 /* Routes the packet from subnet (vi, si); gw_in: it just came from the gateway. */
@@ -357,17 +373,10 @@ to_onprem(struct walk *w, uint32_t vi, const struct rt_route *r)
 	const struct rt_bgp_route *b = r->bgp;
 	const struct rt_path *p = &gw->learned.paths[b->first];
 	const struct est_gateway *eg = &e->vnets.v[gw->vnet].gateways.v[gw->idx];
-	const struct est_circuit *c = &e->circuits.v[p->circuit];
 	hop(w->t, RT_HOP_GATEWAY, eg->name, "%s (of %u best path%s: connection '%s', weight %u)",
 	    how, b->nbest, b->nbest == 1 ? "" : "s", e->connections.v[p->conn].name, p->weight);
-	int side = (p->links & 1) ? 0 : 1;
-	char name[96], msee[IP_STRLEN] = "?";
-	struct ip_addr a;
-	if (rt_msee_addr(c, side, &a))
-		ip_addr_fmt(&a, msee);
-	snprintf(name, sizeof(name), "%s/%s", c->name, side ? "secondary" : "primary");
-	hop(w->t, RT_HOP_LINK, name, "provider edge %s (AS %u)", msee, RT_ASN_MSEE);
-	w->t->circuit = p->circuit;
+	char name[96];
+	int side = link_hop(w, p->circuit, p->links, name, sizeof(name));
 	/* the edge router terminating that link */
 	for (uint32_t k = 0; k < n->nrouters; k++) {
 		const struct rt_router *rt = &n->routers[k];
@@ -427,14 +436,8 @@ from_onprem(struct walk *w)
 	    "BGP route %s via circuit %s (local preference %u, AS path %s)",
 	    ip_prefix_fmt(&best->p, pfx), c->name, bp->local_pref,
 	    bp->origin_kind == EST_K_VNET ? "12076 65515" : "12076 and the linked site");
-	int side = (bp->links & 1) ? 0 : 1;
-	char name[96], msee[IP_STRLEN] = "?";
-	struct ip_addr a;
-	if (rt_msee_addr(c, side, &a))
-		ip_addr_fmt(&a, msee);
-	snprintf(name, sizeof(name), "%s/%s", c->name, side ? "secondary" : "primary");
-	hop(w->t, RT_HOP_LINK, name, "provider edge %s (AS %u)", msee, RT_ASN_MSEE);
-	w->t->circuit = bp->circuit;
+	char name[96];
+	link_hop(w, bp->circuit, bp->links, name, sizeof(name));
 	/* the provider edge hands it to the gateway advertising the longest match */
 	const struct rt_gateway *gw = NULL;
 	const struct est_connection *conn = NULL;
