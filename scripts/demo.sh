@@ -53,6 +53,14 @@ say "Proven: the estate after the failover against the one before, East Asia dow
 "$strait" diff "$seed" "$out/after.yaml" --fail region:eastasia
 "$strait" trace "$out/after.yaml" hq app1 --fail region:eastasia
 
+say "Live: straitd serves the estate on a Unix socket; strait asks it over the API"
+"$build/straitd" --estate "$seed" --socket "$out/strait.sock" 2>/dev/null &
+straitd_pid=$!
+for _ in $(seq 50); do [ -S "$out/strait.sock" ] && break; sleep 0.1; done
+"$strait" remote --socket "$out/strait.sock" status
+"$strait" remote --socket "$out/strait.sock" trace from=hq to=db1 | head -n 12
+kill "$straitd_pid"; wait "$straitd_pid" 2>/dev/null || true
+
 say "The same check on a single circuit with the same IP space (the seeds warn about it)"
 "$strait" check examples/single-circuit-same-ip.yaml || true
 
@@ -61,4 +69,4 @@ sed 's/circuit: er-hk}/circuit: er-hkk}/' "$seed" >"${TMPDIR:-/tmp}/strait-demo-
 "$strait" check "${TMPDIR:-/tmp}/strait-demo-typo.yaml" || true
 rm -f "${TMPDIR:-/tmp}/strait-demo-typo.yaml"
 
-say "Next: real replication of the disks (issue 5), a real BGP provider edge (issue 6)"
+say "Next: real replication of the disks through straitd (issue 5), a real BGP provider edge (issue 6)"

@@ -266,6 +266,8 @@ static const struct cli_cmd cmds[] = {
      "replicate back: source and target swapped, network mapping reversed", cli_cmd_reprotect},
     {"failback", "ESTATE [--plan P] [--planned|--unplanned] [--out FILE] [-o table|json]",
      "fail back to the primary with the plan's failback steps", cli_cmd_failback},
+    {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
+     "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},
     {"schema", "[--markdown]", "print the estate format as JSON Schema or Markdown", cmd_schema},
     {"help", "[COMMAND]", "this text", cmd_help},
