@@ -15,11 +15,11 @@ cases+=("routes $seed --subnet spoke1/app" "routes $seed --site hq" "routes $see
         "routes $seed --replication" "trace $seed hq app1" "reach $seed"
         "whatif $seed --fail location:hong-kong --fail link:er-sg/primary"
         "diff $seed examples/seed-after-failover.yaml --fail region:eastasia")
-echo "1..${#cases[@]}"
+echo "1..$((${#cases[@]} + 1))"
 n=0 fails=0
 log=$(mktemp)
 export STRAIT_STATE="$log.state.db"
-trap 'rm -f "$log" "$log".state.db*' EXIT
+trap 'rm -f "$log" "$log".state.db* "$log".sock' EXIT
 for c in "${cases[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086
@@ -31,4 +31,21 @@ for c in "${cases[@]}"; do
     echo "ok $n - valgrind strait $c"
   fi
 done
+# straitd under valgrind: serve a few requests, stop on SIGTERM
+STRAITD_PLAIN=$(dirname "$STRAIT_PLAIN")/straitd
+sock=$log.sock
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$STRAITD_PLAIN" --estate examples/seed-two-circuits.yaml --socket "$sock" 2>"$log" &
+vpid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+for q in /v1/check "/v1/trace?from=hq&to=app1" "/v1/routes?subnet=spoke1/app" /metrics; do
+  curl -s --unix-socket "$sock" "http://x$q" >/dev/null
+done
+curl -s -X POST --unix-socket "$sock" http://x/v1/reload >/dev/null
+kill -TERM "$vpid"
+wait "$vpid"
+vrc=$?
+n=$((n + 1))
+if [ $vrc -eq 0 ]; then echo "ok $n - valgrind straitd: requests, reload, SIGTERM"; else
+  fails=$((fails + 1)); echo "not ok $n - valgrind straitd (exit $vrc)"; head -30 "$log" | sed 's/^/# /'; fi
 exit $((fails > 0))
