@@ -16,8 +16,9 @@ struct chk_ctx {
 	struct chk_result *r;
 };
 
-static const struct chk_segment *const segments[] = {&chk_seg_circuit, &chk_seg_network,
-                                                     &chk_seg_dr, &chk_seg_ready, &chk_seg_plan};
+static const struct chk_segment *const segments[] = {&chk_seg_circuit, &chk_seg_erlimit,
+                                                     &chk_seg_network, &chk_seg_dr,
+                                                     &chk_seg_ready,   &chk_seg_plan};
 
 struct chk_obj
 chk_ref_obj(enum est_kind k, const struct est_ref *r)

@@ -12,7 +12,8 @@ struct chk_segment {
 	uint32_t n;
 };
 
-extern const struct chk_segment chk_seg_circuit; /* chk_circuit.c: ER0xx */
+extern const struct chk_segment chk_seg_circuit; /* chk_circuit.c: ER001-ER010 */
+extern const struct chk_segment chk_seg_erlimit; /* chk_erlimit.c: ER011-ER028 */
 extern const struct chk_segment chk_seg_network; /* chk_network.c: NW1xx */
 extern const struct chk_segment chk_seg_dr;      /* chk_dr.c: DR2xx replication */
 extern const struct chk_segment chk_seg_ready;   /* chk_ready.c: DR2xx target readiness */
