@@ -1,0 +1,910 @@
+/*
+ * jnl.c - the replication journal: segments, records, iterator, dirty bitmap and
+ * activity log (see jnl.h for the format and the durability contract).
+ *
+ * Invariants:
+ * - records are numbered 1, 2, 3... with no gap; a segment's name is the seq of its
+ *   first record; every segment but the last is fdatasynced before the next one is
+ *   created, so only the last segment can end in a torn record;
+ * - a write is acknowledged (jnl_append returns) only after its 4 MiB extent is in
+ *   the persistent activity log, and in bitmap mode after its 64 KiB bit is
+ *   persisted; an extent leaves the activity log only after the journal and (via
+ *   opts.sync_disk) the disk are synced;
+ * - the torn-tail rule: a record that runs to the end of the last segment and does
+ *   not verify, or zero bytes up to that end, is where a crash cut the log; any other
+ *   bad record, or a gap in the sequence, is -EBADMSG.
+ * Limits: jnl_open reads and verifies the whole journal (bounded by opts.capacity);
+ * an extent's eviction from the activity log costs an fdatasync of the segment and
+ * opts.sync_disk, as a DRBD activity-log transaction does; the bitmap is rewritten
+ * whole (lib_write_atomic) whenever a new bit is set (2 TiB disk: 4 MiB).
+ * Sources: DRBD user guide (activity log of 4 MiB extents, quick-sync bitmap), NBD
+ * proto.md (FLUSH and FUA durability), dm-log-writes (log in completion order).
+ */
+#include "repl/jnl.h"
+
+#include "lib/lib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define REC_MAGIC 0x314c4e4au /* "JNL1" */
+#define AL_MAGIC  0x314c414au /* "JAL1" */
+#define BM_MAGIC  0x314d424au /* "JBM1" */
+#define AL_SLOT   32u
+
+struct hdr {
+	uint32_t magic, flags;
+	uint64_t seq, off;
+	uint32_t len, dlen;
+	uint64_t sum;
+};
+_Static_assert(sizeof(struct hdr) == JNL_HDR_SIZE, "header layout");
+
+struct seg {
+	uint64_t first;
+	uint64_t size;
+};
+
+struct jnl {
+	char *dir;
+	struct jnl_opts o;
+	int dirfd;
+	struct seg *segs; /* sorted by first */
+	uint32_t nseg, capseg;
+	int fd; /* last segment */
+	uint64_t next, durable, bytes;
+	uint64_t barrier; /* seq of the last FLUSH record */
+	bool dirty, dir_dirty;
+	/* dirty bitmap */
+	bool bm_mode;
+	uint8_t *bm;
+	uint64_t bm_bits; /* capacity in bits */
+	/* activity log */
+	int alfd;
+	uint64_t *al; /* extent + 1 per slot, 0 = empty */
+	uint64_t al_gen;
+	/* recovery report found at open */
+	uint64_t *rec_ext;
+	size_t rec_n, rec_cap;
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static uint64_t
+rec_sum(const struct hdr *h, const void *data)
+{
+	struct hdr c = *h;
+	c.sum = 0;
+	uint64_t seed = XXH3_64bits(data ? data : "", data ? h->dlen : 0);
+	return XXH3_64bits_withSeed(&c, sizeof(c), seed);
+}
+
+static int
+write_full(int fd, const void *p, size_t n, off_t off)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+static ssize_t
+read_full(int fd, void *p, size_t n, off_t off)
+{
+	char *c = p;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, c + got, n - got, off + (off_t)got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int
+cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The segments of dir, sorted. */
+static int
+list_segs(const char *dir, struct seg **out, uint32_t *n, uint32_t *cap)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	*out = NULL;
+	*n = *cap = 0;
+	while ((de = readdir(d))) {
+		uint64_t first;
+		char tail[8];
+		if (sscanf(de->d_name, "seg-%16" SCNx64 ".%7s", &first, tail) != 2 ||
+		    strcmp(tail, "jnl") != 0 || strlen(de->d_name) != 24)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		struct stat st;
+		if (stat(path, &st) < 0)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			*out = lib_xrealloc(*out, *cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = (struct seg){first, (uint64_t)st.st_size};
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(**out), cmp_seg);
+	return 0;
+}
+
+static void
+seg_path(const char *dir, uint64_t first, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/seg-%016" PRIx64 ".jnl", dir, first);
+}
+
+static void
+add_u64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = lib_xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = x;
+}
+
+/* ---- iterator --------------------------------------------------------------- */
+
+struct jnl_iter {
+	char *dir;
+	struct seg *segs;
+	uint32_t nseg, cur;
+	int fd;
+	uint64_t pos, fsize, from, expect;
+	uint8_t *buf;
+	size_t bufcap;
+	bool done;
+	uint64_t end_pos; /* where the clean part of the current segment ends */
+};
+
+int
+jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
+{
+	struct jnl_iter *it = lib_xcalloc(1, sizeof(*it));
+	uint32_t cap;
+	int rc = list_segs(dir, &it->segs, &it->nseg, &cap);
+	if (rc < 0) {
+		free(it);
+		return rc;
+	}
+	it->dir = lib_xstrdup(dir);
+	it->fd = -1;
+	it->from = from;
+	/* Start at the last segment whose first seq is <= from. */
+	it->cur = 0;
+	for (uint32_t i = 0; i < it->nseg; i++)
+		if (it->segs[i].first <= from)
+			it->cur = i;
+	it->expect = it->nseg ? it->segs[it->cur].first : 0;
+	*out = it;
+	return 0;
+}
+
+void
+jnl_iter_close(struct jnl_iter *it)
+{
+	if (!it)
+		return;
+	if (it->fd >= 0)
+		close(it->fd);
+	free(it->segs);
+	free(it->buf);
+	free(it->dir);
+	free(it);
+}
+
+static int
+iter_open_seg(struct jnl_iter *it)
+{
+	char path[4096];
+	seg_path(it->dir, it->segs[it->cur].first, path, sizeof(path));
+	it->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (it->fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(it->fd, &st) < 0)
+		return -errno;
+	it->fsize = (uint64_t)st.st_size;
+	it->pos = 0;
+	if (it->segs[it->cur].first != it->expect)
+		return -EBADMSG; /* a gap between segments */
+	return 0;
+}
+
+/* Bytes [pos, fsize) of the current segment are all zero. */
+static bool
+iter_rest_zero(struct jnl_iter *it)
+{
+	uint8_t b[4096];
+	for (uint64_t p = it->pos; p < it->fsize;) {
+		size_t n = it->fsize - p < sizeof(b) ? (size_t)(it->fsize - p) : sizeof(b);
+		if (read_full(it->fd, b, n, (off_t)p) != (ssize_t)n)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (b[i])
+				return false;
+		p += n;
+	}
+	return true;
+}
+
+/* The record at pos is bad: the end of the log if it is the torn tail, else -EBADMSG. */
+static int
+iter_bad(struct jnl_iter *it, bool runs_to_end)
+{
+	bool last = it->cur + 1 == it->nseg;
+	if (last && (runs_to_end || iter_rest_zero(it))) {
+		it->done = true;
+		it->end_pos = it->pos;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+int
+jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec)
+{
+	for (;;) {
+		if (it->done || it->cur >= it->nseg)
+			return 0;
+		if (it->fd < 0) {
+			int rc = iter_open_seg(it);
+			if (rc < 0)
+				return rc;
+		}
+		if (it->pos == it->fsize) {
+			if (it->cur + 1 == it->nseg) {
+				it->end_pos = it->pos;
+				it->done = true;
+				return 0;
+			}
+			close(it->fd);
+			it->fd = -1;
+			it->cur++;
+			continue;
+		}
+		struct hdr h;
+		if (it->fsize - it->pos < sizeof(h))
+			return iter_bad(it, true);
+		if (read_full(it->fd, &h, sizeof(h), (off_t)it->pos) != (ssize_t)sizeof(h))
+			return -EIO;
+		if (h.magic != REC_MAGIC || h.dlen > JNL_MAX_DATA)
+			return iter_bad(it, false);
+		uint64_t end = it->pos + sizeof(h) + h.dlen;
+		if (end > it->fsize)
+			return iter_bad(it, true);
+		if (h.dlen > it->bufcap) {
+			free(it->buf);
+			it->bufcap = h.dlen;
+			it->buf = lib_xmalloc(it->bufcap);
+		}
+		if (h.dlen && read_full(it->fd, it->buf, h.dlen, (off_t)(it->pos + sizeof(h))) !=
+		                  (ssize_t)h.dlen)
+			return -EIO;
+		if (rec_sum(&h, h.dlen ? it->buf : NULL) != h.sum)
+			return iter_bad(it, end == it->fsize);
+		if (h.seq != it->expect)
+			return -EBADMSG;
+		it->pos = end;
+		it->expect++;
+		if (h.seq < it->from)
+			continue;
+		*rec = (struct jnl_rec){.seq = h.seq,
+		                        .off = h.off,
+		                        .len = h.len,
+		                        .flags = h.flags,
+		                        .dlen = h.dlen,
+		                        .sum = h.sum,
+		                        .data = h.dlen ? it->buf : NULL};
+		return 1;
+	}
+}
+
+/* ---- activity log ---------------------------------------------------------- */
+
+struct al_slot {
+	uint32_t magic, pad;
+	uint64_t gen, ext1; /* extent + 1; 0 = empty */
+	uint64_t sum;
+};
+_Static_assert(sizeof(struct al_slot) == AL_SLOT, "al slot layout");
+
+static int
+al_load(struct jnl *j)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/activity.log", j->dir);
+	j->alfd = open(path, O_RDWR | O_CREAT | O_DSYNC | O_CLOEXEC, 0644);
+	if (j->alfd < 0)
+		return -errno;
+	j->al = lib_xcalloc(j->o.al_extents, sizeof(*j->al));
+	uint64_t maxgen = 0;
+	for (uint32_t i = 0; i < j->o.al_extents; i++) {
+		struct al_slot s;
+		if (read_full(j->alfd, &s, sizeof(s), (off_t)i * AL_SLOT) != (ssize_t)sizeof(s))
+			continue;
+		if (s.magic != AL_MAGIC || XXH3_64bits(&s, 24) != s.sum || s.ext1 == 0)
+			continue;
+		j->al[i] = s.ext1;
+		add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
+		if (s.gen > maxgen)
+			maxgen = s.gen;
+	}
+	j->al_gen = maxgen;
+	return 0;
+}
+
+/* Everything written so far durable: journal segment, then the disk. */
+static int
+sync_all(struct jnl *j)
+{
+	if (j->dirty && j->fd >= 0) {
+		if (fdatasync(j->fd) < 0)
+			return -errno;
+		j->dirty = false;
+	}
+	if (j->dir_dirty) {
+		if (fsync(j->dirfd) < 0)
+			return -errno;
+		j->dir_dirty = false;
+	}
+	if (j->o.sync_disk) {
+		int rc = j->o.sync_disk(j->o.sync_arg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+al_touch(struct jnl *j, uint64_t ext)
+{
+	for (uint32_t i = 0; i < j->o.al_extents; i++)
+		if (j->al[i] == ext + 1)
+			return 0;
+	uint64_t gen = j->al_gen + 1;
+	uint32_t slot = (uint32_t)(gen % j->o.al_extents);
+	if (j->al[slot]) {
+		int rc = sync_all(j); /* the victim's writes must be durable first */
+		if (rc < 0)
+			return rc;
+	}
+	struct al_slot s = {.magic = AL_MAGIC, .gen = gen, .ext1 = ext + 1};
+	s.sum = XXH3_64bits(&s, 24);
+	int rc = write_full(j->alfd, &s, sizeof(s), (off_t)slot * AL_SLOT);
+	if (rc < 0)
+		return rc;
+	j->al[slot] = ext + 1;
+	j->al_gen = gen;
+	return 0;
+}
+
+static int
+al_range(struct jnl *j, uint64_t off, uint32_t len)
+{
+	uint64_t last = len ? off + len - 1 : off;
+	/* A write's own extents must all stay in the ring until it is acknowledged. */
+	if ((last >> JNL_AL_SHIFT) - (off >> JNL_AL_SHIFT) >= j->o.al_extents)
+		return -E2BIG;
+	for (uint64_t e = off >> JNL_AL_SHIFT; e <= last >> JNL_AL_SHIFT; e++) {
+		int rc = al_touch(j, e);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- dirty bitmap -------------------------------------------------------------- */
+
+static void
+bm_path(const struct jnl *j, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/dirty.bitmap", j->dir);
+}
+
+/* File: magic u32, mode u32, bits u64, bytes, XXH3 of all before it. */
+static int
+bm_save(struct jnl *j)
+{
+	size_t nb = (size_t)(j->bm_bits / 8), n = 16 + nb + 8;
+	uint8_t *b = lib_xmalloc(n);
+	uint32_t magic = BM_MAGIC, mode = j->bm_mode;
+	memcpy(b, &magic, 4);
+	memcpy(b + 4, &mode, 4);
+	memcpy(b + 8, &j->bm_bits, 8);
+	if (nb)
+		memcpy(b + 16, j->bm, nb);
+	uint64_t sum = XXH3_64bits(b, 16 + nb);
+	memcpy(b + 16 + nb, &sum, 8);
+	char path[4096];
+	bm_path(j, path, sizeof(path));
+	int rc = lib_write_atomic(path, b, n);
+	free(b);
+	return rc;
+}
+
+static int
+bm_load(struct jnl *j)
+{
+	char path[4096], *b;
+	size_t n;
+	bm_path(j, path, sizeof(path));
+	int rc = lib_read_file(path, &b, &n);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	uint32_t magic, mode;
+	uint64_t bits, sum;
+	rc = -EBADMSG;
+	if (n < 24)
+		goto out;
+	memcpy(&magic, b, 4);
+	memcpy(&mode, b + 4, 4);
+	memcpy(&bits, b + 8, 8);
+	if (magic != BM_MAGIC || bits % 8 || n != 24 + bits / 8)
+		goto out;
+	memcpy(&sum, b + n - 8, 8);
+	if (XXH3_64bits(b, n - 8) != sum)
+		goto out;
+	j->bm_mode = mode != 0;
+	j->bm_bits = bits;
+	j->bm = lib_xcalloc(1, bits / 8 + 1);
+	memcpy(j->bm, b + 16, bits / 8);
+	rc = 0;
+out:
+	free(b);
+	return rc;
+}
+
+/* Set the bits of [off, off+len); persist before returning when one was new. */
+static int
+bm_mark(struct jnl *j, uint64_t off, uint32_t len)
+{
+	uint64_t last = (len ? off + len - 1 : off) >> JNL_BM_SHIFT;
+	if (last >= j->bm_bits) {
+		uint64_t nbits = j->bm_bits ? j->bm_bits : 1024;
+		while (nbits <= last)
+			nbits *= 2;
+		j->bm = lib_xrealloc(j->bm, nbits / 8 + 1);
+		memset(j->bm + j->bm_bits / 8, 0, (nbits - j->bm_bits) / 8 + 1);
+		j->bm_bits = nbits;
+	}
+	bool changed = false;
+	for (uint64_t e = off >> JNL_BM_SHIFT; e <= last; e++) {
+		uint8_t m = (uint8_t)(1u << (e & 7));
+		if (!(j->bm[e >> 3] & m)) {
+			j->bm[e >> 3] |= m;
+			changed = true;
+		}
+	}
+	return changed ? bm_save(j) : 0;
+}
+
+bool
+jnl_bitmap_mode(const struct jnl *j)
+{
+	return j->bm_mode;
+}
+
+uint64_t
+jnl_bitmap_count(const struct jnl *j)
+{
+	uint64_t c = 0;
+	for (uint64_t i = 0; i < j->bm_bits / 8; i++)
+		c += (uint64_t)__builtin_popcount(j->bm[i]);
+	return c;
+}
+
+int
+jnl_bitmap_next(const struct jnl *j, uint64_t from, uint64_t *ext)
+{
+	for (uint64_t e = from; e < j->bm_bits; e++)
+		if (j->bm[e >> 3] & (1u << (e & 7))) {
+			*ext = e;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int
+jnl_bitmap_clear(struct jnl *j)
+{
+	if (j->bm)
+		memset(j->bm, 0, j->bm_bits / 8);
+	j->bm_mode = false;
+	return bm_save(j);
+}
+
+/* ---- open and close ---------------------------------------------------------- */
+
+/* Temporaries lib_write_atomic left behind when a crash cut it short. */
+static void
+remove_stale(struct jnl *j)
+{
+	DIR *d = opendir(j->dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "dirty.bitmap.tmp", 16) == 0)
+			(void)!unlinkat(j->dirfd, de->d_name, 0);
+	closedir(d);
+}
+
+static int
+seg_create(struct jnl *j, uint64_t first)
+{
+	char path[4096];
+	seg_path(j->dir, first, path, sizeof(path));
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (j->nseg == j->capseg) {
+		j->capseg = j->capseg ? j->capseg * 2 : 8;
+		j->segs = lib_xrealloc(j->segs, j->capseg * sizeof(*j->segs));
+	}
+	j->segs[j->nseg++] = (struct seg){first, 0};
+	j->fd = fd;
+	j->dir_dirty = true;
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Read the whole log: next seq, durable point, records after it, clean end. */
+static int
+scan(struct jnl *j)
+{
+	struct jnl_iter *it;
+	int rc = jnl_iter_open(j->dir, 0, &it);
+	if (rc < 0)
+		return rc;
+	struct jnl_rec r;
+	uint64_t last = 0;
+	size_t mark = j->rec_n; /* report entries after the last durable point */
+	while ((rc = jnl_iter_next(it, &r)) > 0) {
+		last = r.seq;
+		if (r.flags & (JNL_F_FLUSH | JNL_F_FUA)) {
+			j->durable = r.seq;
+			if (r.flags & JNL_F_FLUSH) {
+				j->rec_n = mark;
+				j->barrier = r.seq;
+			}
+		} else {
+			uint64_t e1 = (r.len ? r.off + r.len - 1 : r.off) >> JNL_AL_SHIFT;
+			for (uint64_t e = r.off >> JNL_AL_SHIFT; e <= e1; e++)
+				add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, e);
+		}
+	}
+	if (rc == 0 && it->nseg) {
+		/* Cut the torn tail so appends continue at the clean end. */
+		struct seg *tail = &it->segs[it->nseg - 1];
+		uint64_t end = it->cur + 1 == it->nseg && it->done ? it->end_pos : tail->size;
+		char path[4096];
+		seg_path(j->dir, tail->first, path, sizeof(path));
+		if (end < tail->size && truncate(path, (off_t)end) < 0)
+			rc = -errno;
+		tail->size = end;
+		j->segs = it->segs;
+		j->nseg = j->capseg = it->nseg;
+		it->segs = NULL;
+		it->nseg = 0;
+	}
+	j->next = last ? last + 1 : (j->nseg ? j->segs[0].first : 1);
+	jnl_iter_close(it);
+	return rc;
+}
+
+int
+jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	struct jnl *j = lib_xcalloc(1, sizeof(*j));
+	if (opts)
+		j->o = *opts;
+	if (!j->o.seg_size)
+		j->o.seg_size = 64u << 20;
+	if (!j->o.al_extents)
+		j->o.al_extents = 127;
+	j->dir = lib_xstrdup(dir);
+	j->fd = j->alfd = -1;
+	j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = j->dirfd < 0 ? -errno : 0;
+	if (!rc) {
+		remove_stale(j);
+		rc = al_load(j);
+	}
+	if (!rc && fsync(j->dirfd) < 0) /* the activity log's name is durable */
+		rc = -errno;
+	if (!rc)
+		rc = scan(j);
+	if (!rc)
+		rc = bm_load(j);
+	if (!rc && j->nseg) {
+		char path[4096];
+		struct seg *t = &j->segs[j->nseg - 1];
+		seg_path(dir, t->first, path, sizeof(path));
+		j->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (j->fd < 0)
+			rc = -errno;
+	} else if (!rc) {
+		rc = seg_create(j, j->next);
+	}
+	if (rc < 0) {
+		jnl_abandon(j);
+		return rc;
+	}
+	for (uint32_t i = 0; i < j->nseg; i++)
+		j->bytes += j->segs[i].size;
+	if (j->rec_n) {
+		qsort(j->rec_ext, j->rec_n, sizeof(*j->rec_ext), cmp_u64);
+		size_t k = 0;
+		for (size_t i = 0; i < j->rec_n; i++)
+			if (!k || j->rec_ext[k - 1] != j->rec_ext[i])
+				j->rec_ext[k++] = j->rec_ext[i];
+		j->rec_n = k;
+	}
+	*out = j;
+	return 0;
+}
+
+void
+jnl_abandon(struct jnl *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	if (j->alfd >= 0)
+		close(j->alfd);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	free(j->segs);
+	free(j->bm);
+	free(j->al);
+	free(j->rec_ext);
+	free(j->dir);
+	free(j);
+}
+
+int
+jnl_close(struct jnl *j)
+{
+	int rc = jnl_flush(j, NULL);
+	if (!rc)
+		rc = sync_all(j);
+	if (!rc) { /* clean: nothing may differ any more */
+		if (ftruncate(j->alfd, 0) < 0 || fsync(j->alfd) < 0)
+			rc = -errno;
+	}
+	jnl_abandon(j);
+	return rc;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static int
+put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data, uint32_t dlen,
+    uint64_t *seq)
+{
+	struct seg *t = &j->segs[j->nseg - 1];
+	uint64_t n = JNL_HDR_SIZE + dlen;
+	if (t->size && t->size + n > j->o.seg_size) {
+		/* Rotate: the old segment is durable before the new one exists. */
+		if (j->dirty && fdatasync(j->fd) < 0)
+			return -errno;
+		j->dirty = false;
+		close(j->fd);
+		j->fd = -1;
+		int rc = seg_create(j, j->next);
+		if (rc < 0)
+			return rc;
+		t = &j->segs[j->nseg - 1];
+	}
+	struct hdr h = {REC_MAGIC, flags, j->next, off, len, dlen, 0};
+	h.sum = rec_sum(&h, dlen ? data : NULL);
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)data, dlen}};
+	off_t pos = (off_t)t->size;
+	ssize_t w;
+	do
+		w = pwritev(j->fd, iov, dlen ? 2 : 1, pos);
+	while (w < 0 && errno == EINTR);
+	int rc = w < 0 ? -errno : 0;
+	if (!rc && (size_t)w < n) { /* short write: finish header, then data */
+		size_t done = (size_t)w;
+		if (done < sizeof(h))
+			rc = write_full(j->fd, (char *)&h + done, sizeof(h) - done,
+			                pos + (off_t)done);
+		size_t dd = done > sizeof(h) ? done - sizeof(h) : 0;
+		if (!rc && dd < dlen)
+			rc = write_full(j->fd, (const char *)data + dd, dlen - dd,
+			                pos + (off_t)(sizeof(h) + dd));
+	}
+	if (rc < 0) {
+		(void)!ftruncate(j->fd, pos); /* leave no partial record behind */
+		return rc;
+	}
+	t->size += n;
+	j->bytes += n;
+	j->dirty = true;
+	*seq = j->next++;
+	return 0;
+}
+
+int
+jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
+           uint64_t *seq)
+{
+	flags &= JNL_F_FUA | JNL_F_TRIM | JNL_F_ZERO;
+	uint32_t dlen = (flags & (JNL_F_TRIM | JNL_F_ZERO)) ? 0 : len;
+	if (dlen > JNL_MAX_DATA || (dlen && !data) || off + len < off)
+		return -EINVAL;
+	int rc = al_range(j, off, len);
+	if (rc < 0)
+		return rc;
+	if (!j->bm_mode && j->o.capacity && j->bytes + JNL_HDR_SIZE + dlen > j->o.capacity) {
+		/* Durable before the switch: the journal ends where the bitmap starts. */
+		rc = sync_all(j);
+		if (rc < 0)
+			return rc;
+		j->bm_mode = true;
+		rc = bm_save(j);
+		if (rc < 0)
+			return rc;
+	}
+	if (j->bm_mode) {
+		*seq = JNL_SEQ_BITMAP;
+		return bm_mark(j, off, len);
+	}
+	rc = put(j, off, len, flags, data, dlen, seq);
+	if (rc < 0)
+		return rc;
+	if (flags & JNL_F_FUA) {
+		if (fdatasync(j->fd) < 0)
+			return -errno;
+		j->dirty = false;
+		if (j->dir_dirty) {
+			if (fsync(j->dirfd) < 0)
+				return -errno;
+			j->dir_dirty = false;
+		}
+		j->durable = *seq;
+	}
+	return 0;
+}
+
+int
+jnl_flush(struct jnl *j, uint64_t *seq)
+{
+	int rc;
+	if (j->bm_mode) {
+		rc = sync_all(j);
+		if (!rc && seq)
+			*seq = j->durable;
+		return rc;
+	}
+	uint64_t s = j->next - 1;
+	if (j->barrier != s || !s) { /* no second barrier with nothing between */
+		rc = put(j, 0, 0, JNL_F_FLUSH, NULL, 0, &s);
+		if (rc < 0)
+			return rc;
+	}
+	if (fdatasync(j->fd) < 0)
+		return -errno;
+	j->dirty = false;
+	if (j->dir_dirty) {
+		if (fsync(j->dirfd) < 0)
+			return -errno;
+		j->dir_dirty = false;
+	}
+	j->durable = j->barrier = s;
+	if (seq)
+		*seq = s;
+	return 0;
+}
+
+int
+jnl_release(struct jnl *j, uint64_t seq)
+{
+	uint32_t k = 0;
+	while (k + 1 < j->nseg && j->segs[k + 1].first <= seq) {
+		char path[4096];
+		seg_path(j->dir, j->segs[k].first, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT)
+			break;
+		j->bytes -= j->segs[k].size;
+		k++;
+	}
+	if (k) {
+		memmove(j->segs, j->segs + k, (j->nseg - k) * sizeof(*j->segs));
+		j->nseg -= k;
+		if (fsync(j->dirfd) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+uint64_t
+jnl_first_seq(const struct jnl *j)
+{
+	return j->next > j->segs[0].first ? j->segs[0].first : 0;
+}
+
+uint64_t
+jnl_next_seq(const struct jnl *j)
+{
+	return j->next;
+}
+
+uint64_t
+jnl_durable_seq(const struct jnl *j)
+{
+	return j->durable;
+}
+
+uint64_t
+jnl_bytes(const struct jnl *j)
+{
+	return j->bytes;
+}
+
+uint32_t
+jnl_segments(const struct jnl *j)
+{
+	return j->nseg;
+}
+
+int
+jnl_recover(const struct jnl *j, uint64_t **ext, size_t *n)
+{
+	*n = j->rec_n;
+	*ext = lib_xmalloc((j->rec_n ? j->rec_n : 1) * sizeof(**ext));
+	if (j->rec_n)
+		memcpy(*ext, j->rec_ext, j->rec_n * sizeof(**ext));
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * jnl.h - the replication journal of one protected disk.
+ *
+ * Design: an append-only log of acknowledged writes in write order (write-order
+ * fidelity), in segment files "seg-<first seq, 16 hex>.jnl" of a directory. A record
+ * is a 40-byte header { magic, flags, seq, offset, length, data length, checksum }
+ * and its data; the checksum is XXH3-64 of the data, used as the seed of XXH3-64
+ * over the header (checksum field zero), so it covers both.
+ *
+ * Durability: jnl_append returns once the record is written (page cache); a FUA
+ * record is fdatasynced before jnl_append returns; jnl_flush fdatasyncs, fsyncs
+ * the directory when a segment was created, and appends a FLUSH barrier record.
+ * Only records before a barrier, or with FUA, are durable (jnl_durable_seq).
+ *
+ * Reading: jnl_iter verifies every checksum; a record cut at the end of the last
+ * segment is the end (torn tail, not an error); a bad record anywhere else is
+ * -EBADMSG. jnl_open truncates a torn tail so appends continue from a clean end.
+ *
+ * Capacity: when an append would take the journal past opts.capacity bytes, the
+ * journal switches to bitmap mode: a dirty bitmap (1 bit per 64 KiB) persisted
+ * with lib_write_atomic before the write is acknowledged; jnl_bitmap_clear ends it.
+ *
+ * Activity log (DRBD): before a write to a 4 MiB extent outside the active set is
+ * acknowledged, the extent is written (O_DSYNC) into a ring of the last N active
+ * extents. jnl_recover reports what may differ after a crash: the activity log's
+ * extents plus those of records after the last durable point.
+ *
+ * All functions return 0 or a negative errno. One writer; not thread-safe.
+ */
+#ifndef STRAIT_JNL_H
+#define STRAIT_JNL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JNL_F_FUA   0x1u
+#define JNL_F_FLUSH 0x2u /* a barrier record: no data */
+#define JNL_F_TRIM  0x4u /* length without data */
+#define JNL_F_ZERO  0x8u /* length without data */
+
+#define JNL_HDR_SIZE   40u
+#define JNL_MAX_DATA   (64u << 20)
+#define JNL_BM_SHIFT   16u /* dirty bitmap: 64 KiB per bit */
+#define JNL_AL_SHIFT   22u /* activity log: 4 MiB extents */
+#define JNL_SEQ_BITMAP 0   /* the seq jnl_append reports for a write kept in the bitmap */
+
+struct jnl_opts {
+	uint64_t seg_size;   /* default 64 MiB */
+	uint64_t capacity;   /* bytes of segments; 0 = unlimited */
+	uint32_t al_extents; /* activity-log ring slots; default 127 */
+	/* Called before an extent leaves the activity log: the backing disk must be
+	 * durable (fdatasync) for its writes by then. May be NULL. */
+	int (*sync_disk)(void *arg);
+	void *sync_arg;
+};
+
+struct jnl;
+
+int jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out);
+/* Makes everything durable, clears the activity log (a clean close), frees. */
+int jnl_close(struct jnl *j);
+/* Abandon without syncing or clearing anything (as a crash would; for tests). */
+void jnl_abandon(struct jnl *j);
+
+/* data is len bytes, or NULL for TRIM/ZERO. *seq gets the record's sequence
+ * number, or JNL_SEQ_BITMAP in bitmap mode. A range spanning more 4 MiB extents
+ * than the activity log holds is -E2BIG: the caller splits it (a long TRIM). */
+int jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
+               uint64_t *seq);
+/* Makes every record durable and appends a barrier; *seq gets its number (or the
+ * last durable seq in bitmap mode). seq may be NULL. */
+int jnl_flush(struct jnl *j, uint64_t *seq);
+/* Drop the segments whose records all come before seq (never the current one). */
+int jnl_release(struct jnl *j, uint64_t seq);
+
+uint64_t jnl_first_seq(const struct jnl *j); /* first stored record, 0 if none */
+uint64_t jnl_next_seq(const struct jnl *j);
+uint64_t jnl_durable_seq(const struct jnl *j); /* last barrier or FUA record */
+uint64_t jnl_bytes(const struct jnl *j);
+uint32_t jnl_segments(const struct jnl *j);
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct jnl_rec {
+	uint64_t seq, off;
+	uint32_t len, flags;
+	uint32_t dlen;    /* bytes of data (0 for FLUSH, TRIM, ZERO) */
+	uint64_t sum;     /* the record's checksum */
+	const void *data; /* valid until the next jnl_iter_next */
+};
+
+struct jnl_iter;
+/* Iterate the directory's records with seq >= from. */
+int jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out);
+/* 1 with *rec filled, 0 at the end (clean or torn tail), -EBADMSG on corruption. */
+int jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec);
+void jnl_iter_close(struct jnl_iter *it);
+
+/* ---- dirty bitmap ------------------------------------------------------ */
+
+bool jnl_bitmap_mode(const struct jnl *j);
+uint64_t jnl_bitmap_count(const struct jnl *j); /* dirty 64 KiB extents */
+/* The first dirty extent >= from, or -ENOENT. */
+int jnl_bitmap_next(const struct jnl *j, uint64_t from, uint64_t *ext);
+/* After a resync: clear every bit, leave bitmap mode, persist. */
+int jnl_bitmap_clear(struct jnl *j);
+
+/* ---- recovery ------------------------------------------------------------ */
+
+/* The 4 MiB extents (sorted, unique) that may differ after the crash found at
+ * open: a heap array the caller frees; *n = 0 after a clean close. */
+int jnl_recover(const struct jnl *j, uint64_t **ext, size_t *n);
+
+#endif
