@@ -1,0 +1,100 @@
+/*
+ * nbd.h - the capture server: exports backed by local files or block
+ * devices, served over NBD (fixed newstyle, simple replies) on Unix and TCP
+ * sockets, with hooks that let replication journal every acknowledged write.
+ *
+ * Two layers:
+ * - The protocol core (struct nbd_conn, nbd_proto.c) does no socket I/O. The
+ *   caller asks nbd_conn_need() how many bytes to read next, reads exactly
+ *   that many and hands them to nbd_conn_feed(), which appends the bytes to
+ *   send to an nbd_out buffer. nbd_conn_closed() says when to hang up. Any
+ *   event loop (the blocking one in nbd_server.c, or libuv later) can drive it.
+ * - The server (nbd_server.c): listening sockets, one thread per connection.
+ *
+ * Hooks run on the connection's thread, after the data reached the backing
+ * file (and was synced for FUA) and before the reply is sent; a nonzero
+ * return answers NBD_EIO. Mutating commands on one export are serialized
+ * (pwrite + hook under the export's lock), so the hook sees writes in the
+ * order they were applied. All functions return 0 or a negative errno.
+ */
+#ifndef STRAIT_NBD_H
+#define STRAIT_NBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nbd_hooks {
+	int (*on_write)(void *ctx, const char *export, uint64_t off, const void *data, uint32_t len,
+	                bool fua);
+	int (*on_flush)(void *ctx, const char *export);
+	int (*on_trim)(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua);
+	int (*on_zero)(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua);
+};
+
+struct nbd_server;
+struct nbd_export;
+
+/* ---- server ------------------------------------------------------------- */
+/* hooks may be NULL; it is copied. */
+int nbd_server_new(const struct nbd_hooks *hooks, void *ctx, struct nbd_server **out);
+/* The first export added is also the default export (empty name). */
+int nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, bool readonly);
+int nbd_server_listen_unix(struct nbd_server *s, const char *path);
+/* port 0 picks a free port, returned in *bound when bound is not NULL. */
+int nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port, uint16_t *bound);
+/* Connections beyond max (default NBD_DEFAULT_MAX_CONNS) are accepted and
+ * closed at once, before the greeting: each one costs a thread and up to
+ * 2 x 32 MiB of buffers. */
+#define NBD_DEFAULT_MAX_CONNS 64
+void nbd_server_set_max_conns(struct nbd_server *s, size_t max);
+/* Accepts until nbd_server_stop(); then closes every connection and returns. */
+int nbd_server_run(struct nbd_server *s);
+/* Async-signal-safe: wakes nbd_server_run. */
+void nbd_server_stop(struct nbd_server *s);
+/* Serves one connected socket on the calling thread until the client leaves;
+ * does not close fd. */
+int nbd_serve_fd(struct nbd_server *s, int fd);
+void nbd_server_free(struct nbd_server *s);
+
+/* ---- protocol core ------------------------------------------------------ */
+struct nbd_out {
+	uint8_t *p;
+	size_t n, cap;
+};
+void nbd_out_free(struct nbd_out *o);
+
+enum nbd_phase {
+	NBD_PH_CFLAGS,  /* client flags */
+	NBD_PH_OPTHDR,  /* option header */
+	NBD_PH_OPTDATA, /* option data */
+	NBD_PH_REQHDR,  /* request header */
+	NBD_PH_PAYLOAD, /* WRITE data */
+	NBD_PH_DISCARD, /* bytes read and thrown away (oversized WRITE or option) */
+	NBD_PH_CLOSED,
+};
+
+struct nbd_conn {
+	struct nbd_server *srv;
+	struct nbd_export *exp; /* after GO / EXPORT_NAME */
+	enum nbd_phase phase;
+	bool no_zeroes;
+	uint32_t opt, optlen; /* current option */
+	uint16_t flags, type; /* current request */
+	uint64_t cookie, off;
+	uint32_t len;
+	uint64_t discard;     /* bytes left to discard */
+	enum nbd_phase after; /* phase after the discard */
+	uint32_t discard_err; /* NBD_EINVAL to reply after a discarded WRITE, else 0 */
+};
+
+/* Starts a connection: appends the greeting to out. */
+void nbd_conn_init(struct nbd_conn *c, struct nbd_server *s, struct nbd_out *out);
+/* Bytes the caller must read next (0 when closed). */
+size_t nbd_conn_need(const struct nbd_conn *c);
+/* Consumes exactly nbd_conn_need() bytes; appends replies to out. Returns 0,
+ * or -ENOMEM; a protocol violation closes the connection (phase CLOSED). */
+int nbd_conn_feed(struct nbd_conn *c, const uint8_t *buf, size_t n, struct nbd_out *out);
+bool nbd_conn_closed(const struct nbd_conn *c);
+
+#endif

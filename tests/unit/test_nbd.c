@@ -1,0 +1,947 @@
+/*
+ * test_nbd.c - the NBD capture server over a socketpair: the handshake and
+ * every command, byte by byte, malformed input (bad magic, truncated and
+ * oversized options, out-of-range and oversized requests, unknown commands),
+ * the write hooks, TCP and Unix listeners.
+ *
+ * With --serve SOCKET [--tcp PORTFILE] NAME=PATH[:ro]... it instead serves
+ * files on a Unix socket (and on 127.0.0.1, its port written to PORTFILE)
+ * until SIGTERM/SIGINT: tests/scripts/nbd.sh drives real clients
+ * (qemu-img, qemu-io, nbdsh, nbdcopy, nbdinfo, fio) against that mode.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "repl/nbd.h"
+#include "repl/nbd_wire.h"
+
+#define DISK_SIZE (1024u * 1024)
+
+struct hook_log {
+	int writes, flushes, trims, zeroes;
+	char exp[64];
+	uint64_t off;
+	uint32_t len;
+	bool fua;
+	uint8_t first; /* first data byte of the last write */
+	bool fail;
+};
+
+struct fx {
+	char path[64], path_ro[64];
+	struct nbd_server *s;
+	struct hook_log log;
+	int sv[2];
+	pthread_t tid;
+};
+
+/* ---- hooks -------------------------------------------------------------- */
+
+static void
+note(struct hook_log *l, const char *exp, uint64_t off, uint32_t len, bool fua)
+{
+	snprintf(l->exp, sizeof(l->exp), "%s", exp);
+	l->off = off, l->len = len, l->fua = fua;
+}
+
+static int
+h_write(void *ctx, const char *exp, uint64_t off, const void *data, uint32_t len, bool fua)
+{
+	struct hook_log *l = ctx;
+	l->writes++;
+	note(l, exp, off, len, fua);
+	l->first = *(const uint8_t *)data;
+	return l->fail ? -1 : 0;
+}
+
+static int
+h_flush(void *ctx, const char *exp)
+{
+	struct hook_log *l = ctx;
+	l->flushes++;
+	note(l, exp, 0, 0, false);
+	return l->fail ? -1 : 0;
+}
+
+static int
+h_trim(void *ctx, const char *exp, uint64_t off, uint32_t len, bool fua)
+{
+	struct hook_log *l = ctx;
+	l->trims++;
+	note(l, exp, off, len, fua);
+	return l->fail ? -1 : 0;
+}
+
+static int
+h_zero(void *ctx, const char *exp, uint64_t off, uint32_t len, bool fua)
+{
+	struct hook_log *l = ctx;
+	l->zeroes++;
+	note(l, exp, off, len, fua);
+	return l->fail ? -1 : 0;
+}
+
+static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero};
+
+/* ---- client helpers ----------------------------------------------------- */
+
+static void
+xwrite(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+		assert_true(w > 0);
+		b += w, n -= (size_t)w;
+	}
+}
+
+static void
+xread(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	while (n > 0) {
+		ssize_t r = read(fd, b, n);
+		assert_true(r > 0);
+		b += r, n -= (size_t)r;
+	}
+}
+
+/* The server hung up: read sees EOF (SO_RCVTIMEO keeps a bug from hanging). */
+static void
+expect_closed(int fd)
+{
+	uint8_t b;
+	assert_int_equal(read(fd, &b, 1), 0);
+}
+
+static uint64_t
+be(const uint8_t *p, unsigned n)
+{
+	struct nbd_cur c = nbd_cur_make(p, n);
+	return nbd_cur_uint(&c, n);
+}
+
+static void
+send_opt_magic(int fd, uint64_t magic, uint32_t opt, const void *data, uint32_t len)
+{
+	uint8_t h[16];
+	nbd_put_be(h, magic, 8);
+	nbd_put_be(h + 8, opt, 4);
+	nbd_put_be(h + 12, len, 4);
+	xwrite(fd, h, 16);
+	if (len)
+		xwrite(fd, data, len);
+}
+
+static void
+send_opt(int fd, uint32_t opt, const void *data, uint32_t len)
+{
+	send_opt_magic(fd, NBD_IHAVEOPT, opt, data, len);
+}
+
+/* Reads one option reply; its data (up to 4096 bytes) into data. */
+static uint32_t
+read_rep(int fd, uint32_t opt, uint8_t *data, uint32_t *len)
+{
+	uint8_t h[20];
+	xread(fd, h, 20);
+	assert_true(be(h, 8) == NBD_REP_MAGIC);
+	assert_int_equal(be(h + 8, 4), opt);
+	*len = (uint32_t)be(h + 16, 4);
+	assert_true(*len <= 4096);
+	if (*len)
+		xread(fd, data, *len);
+	return (uint32_t)be(h + 12, 4);
+}
+
+static void
+expect_rep(int fd, uint32_t opt, uint32_t type)
+{
+	uint8_t d[4096];
+	uint32_t len;
+	assert_int_equal(read_rep(fd, opt, d, &len), type);
+	assert_int_equal(len, 0);
+}
+
+static void
+handshake(int fd, uint32_t cflags)
+{
+	static const uint8_t greet[18] = {'N', 'B', 'D', 'M', 'A', 'G', 'I', 'C', 'I',
+	                                  'H', 'A', 'V', 'E', 'O', 'P', 'T', 0,   3};
+	uint8_t g[18], f[4];
+	xread(fd, g, 18);
+	assert_memory_equal(g, greet, 18);
+	nbd_put_be(f, cflags, 4);
+	xwrite(fd, f, 4);
+}
+
+/* INFO/GO data for name with the given info requests. */
+static uint32_t
+info_data(uint8_t *d, const char *name, const uint16_t *req, uint16_t nreq)
+{
+	uint32_t n = (uint32_t)strlen(name), o;
+	nbd_put_be(d, n, 4);
+	memcpy(d + 4, name, n);
+	nbd_put_be(d + 4 + n, nreq, 2);
+	o = 6 + n;
+	for (uint16_t i = 0; i < nreq; i++, o += 2)
+		nbd_put_be(d + o, req[i], 2);
+	return o;
+}
+
+/* GO to name; returns the transmission flags. */
+static uint16_t
+go(int fd, const char *name, uint64_t *size)
+{
+	uint8_t d[4096];
+	uint32_t len = info_data(d, name, NULL, 0), type;
+	send_opt(fd, NBD_OPT_GO, d, len);
+	assert_int_equal(read_rep(fd, NBD_OPT_GO, d, &len), NBD_REP_INFO);
+	assert_int_equal(len, 12);
+	assert_int_equal(be(d, 2), NBD_INFO_EXPORT);
+	*size = be(d + 2, 8);
+	type = read_rep(fd, NBD_OPT_GO, d + 12, &len);
+	assert_int_equal(type, NBD_REP_ACK);
+	return (uint16_t)be(d + 10, 2);
+}
+
+static void
+send_req(int fd, uint16_t flags, uint16_t type, uint64_t cookie, uint64_t off, uint32_t len,
+         const void *data)
+{
+	uint8_t h[28];
+	nbd_put_be(h, NBD_REQUEST_MAGIC, 4);
+	nbd_put_be(h + 4, flags, 2);
+	nbd_put_be(h + 6, type, 2);
+	nbd_put_be(h + 8, cookie, 8);
+	nbd_put_be(h + 16, off, 8);
+	nbd_put_be(h + 24, len, 4);
+	xwrite(fd, h, 28);
+	if (data)
+		xwrite(fd, data, len);
+}
+
+/* Reads a simple reply, checks magic and cookie byte by byte; returns error. */
+static uint32_t
+read_simple(int fd, uint64_t cookie)
+{
+	uint8_t r[16], want[8];
+	xread(fd, r, 16);
+	assert_int_equal(be(r, 4), NBD_SIMPLE_REPLY_MAGIC);
+	nbd_put_be(want, cookie, 8);
+	assert_memory_equal(r + 8, want, 8);
+	return (uint32_t)be(r + 4, 4);
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static void *
+serve_thread(void *arg)
+{
+	struct fx *f = arg;
+	nbd_serve_fd(f->s, f->sv[1]);
+	shutdown(f->sv[1], SHUT_RDWR); /* as the server's threads do */
+	return NULL;
+}
+
+static void
+make_file(char *path, uint8_t fill)
+{
+	uint8_t *b = malloc(DISK_SIZE);
+	int fd;
+	strcpy(path, "/tmp/test_nbd.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0 && b);
+	for (uint32_t i = 0; i < DISK_SIZE; i++)
+		b[i] = (uint8_t)(fill ? fill : i * 7);
+	assert_int_equal(write(fd, b, DISK_SIZE), DISK_SIZE);
+	close(fd);
+	free(b);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct timeval tv = {10, 0};
+	make_file(f->path, 0);
+	make_file(f->path_ro, 0x5a);
+	assert_int_equal(nbd_server_new(&hooks, &f->log, &f->s), 0);
+	assert_int_equal(nbd_server_add_export(f->s, "disk", f->path, false), 0);
+	assert_int_equal(nbd_server_add_export(f->s, "ro", f->path_ro, true), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv), 0);
+	setsockopt(f->sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(pthread_create(&f->tid, NULL, serve_thread, f), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	close(f->sv[0]);
+	pthread_join(f->tid, NULL);
+	close(f->sv[1]);
+	nbd_server_free(f->s);
+	unlink(f->path);
+	unlink(f->path_ro);
+	free(f);
+	return 0;
+}
+
+#define FD(state)  (((struct fx *)*(state))->sv[0])
+#define LOG(state) (&((struct fx *)*(state))->log)
+
+/* ---- handshake tests ---------------------------------------------------- */
+
+static void
+t_bad_client_flags(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE | (1u << 7));
+	expect_closed(FD(state));
+}
+
+static void
+t_not_fixed_newstyle(void **state)
+{
+	handshake(FD(state), 0);
+	expect_closed(FD(state));
+}
+
+static void
+t_opt_bad_magic(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt_magic(FD(state), NBD_MAGIC, NBD_OPT_LIST, NULL, 0);
+	expect_closed(FD(state));
+}
+
+static void
+t_list(void **state)
+{
+	static const uint8_t want[] = {/* REP_SERVER "disk" */
+	                               0, 3, 0xe8, 0x89, 0x04, 0x55, 0x65, 0xa9, 0, 0, 0, 3, 0, 0,
+	                               0, 2, 0, 0, 0, 8, 0, 0, 0, 4, 'd', 'i', 's', 'k',
+	                               /* REP_SERVER "ro" */
+	                               0, 3, 0xe8, 0x89, 0x04, 0x55, 0x65, 0xa9, 0, 0, 0, 3, 0, 0,
+	                               0, 2, 0, 0, 0, 6, 0, 0, 0, 2, 'r', 'o',
+	                               /* ACK */
+	                               0, 3, 0xe8, 0x89, 0x04, 0x55, 0x65, 0xa9, 0, 0, 0, 3, 0, 0,
+	                               0, 1, 0, 0, 0, 0};
+	uint8_t got[sizeof(want)];
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_LIST, NULL, 0);
+	xread(FD(state), got, sizeof(got));
+	assert_memory_equal(got, want, sizeof(want));
+	/* LIST with data is invalid, and negotiation goes on */
+	send_opt(FD(state), NBD_OPT_LIST, "x", 1);
+	expect_rep(FD(state), NBD_OPT_LIST, NBD_REP_ERR_INVALID);
+	send_opt(FD(state), NBD_OPT_ABORT, NULL, 0);
+	expect_rep(FD(state), NBD_OPT_ABORT, NBD_REP_ACK);
+	expect_closed(FD(state));
+}
+
+static void
+t_info(void **state)
+{
+	static const uint16_t req[] = {NBD_INFO_NAME, NBD_INFO_BLOCK_SIZE, 77};
+	static const uint8_t want_bs[] = {0, 3, 0, 0, 0, 1, 0, 0, 0x10, 0, 0x02, 0, 0, 0};
+	static const uint8_t want_exp[] = {0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x6d};
+	uint8_t d[4096];
+	uint32_t len = info_data(d, "disk", req, 3);
+	int fd = FD(state);
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	send_opt(fd, NBD_OPT_INFO, d, len);
+	assert_int_equal(read_rep(fd, NBD_OPT_INFO, d, &len), NBD_REP_INFO);
+	assert_int_equal(len, 6);
+	assert_memory_equal(d, "\0\1disk", 6);
+	assert_int_equal(read_rep(fd, NBD_OPT_INFO, d, &len), NBD_REP_INFO);
+	assert_int_equal(len, sizeof(want_bs));
+	assert_memory_equal(d, want_bs, sizeof(want_bs));
+	assert_int_equal(read_rep(fd, NBD_OPT_INFO, d, &len), NBD_REP_INFO);
+	assert_int_equal(len, sizeof(want_exp)); /* 1 MiB; HAS_FLAGS|FLUSH|FUA|TRIM|ZEROES */
+	assert_memory_equal(d, want_exp, sizeof(want_exp));
+	expect_rep(fd, NBD_OPT_INFO, NBD_REP_ACK);
+
+	/* INFO leaves us negotiating: an unknown export, then the read-only one */
+	len = info_data(d, "nope", NULL, 0);
+	send_opt(fd, NBD_OPT_INFO, d, len);
+	expect_rep(fd, NBD_OPT_INFO, NBD_REP_ERR_UNKNOWN);
+	uint64_t size;
+	uint16_t fl = go(fd, "ro", &size);
+	assert_int_equal(size, DISK_SIZE);
+	assert_int_equal(fl, NBD_FLAG_HAS_FLAGS | NBD_FLAG_READ_ONLY | NBD_FLAG_SEND_FLUSH |
+	                         NBD_FLAG_SEND_FUA);
+	send_req(fd, 0, NBD_CMD_WRITE, 1, 0, 4, "abcd");
+	assert_int_equal(read_simple(fd, 1), NBD_EPERM);
+	send_req(fd, 0, NBD_CMD_TRIM, 2, 0, 4, NULL);
+	assert_int_equal(read_simple(fd, 2), NBD_EPERM);
+	send_req(fd, 0, NBD_CMD_READ, 3, 10, 2, NULL);
+	assert_int_equal(read_simple(fd, 3), 0);
+	xread(fd, d, 2);
+	assert_memory_equal(d, "\x5a\x5a", 2);
+	assert_int_equal(LOG(state)->writes + LOG(state)->trims, 0);
+}
+
+static void
+t_default_export(void **state)
+{
+	uint64_t size;
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	assert_int_equal(go(FD(state), "", &size), 0x6d);
+}
+
+static void
+t_opt_malformed(void **state)
+{
+	uint8_t d[NBD_MAX_OPT_LEN + 1];
+	uint32_t len;
+	int fd = FD(state);
+
+	memset(d, 0, sizeof(d));
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE);
+	/* unknown options: ERR_UNSUP, and the next option still parses */
+	send_opt(fd, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	expect_rep(fd, NBD_OPT_STRUCTURED_REPLY, NBD_REP_ERR_UNSUP);
+	send_opt(fd, 0xdeadbeef, "abc", 3);
+	expect_rep(fd, 0xdeadbeef, NBD_REP_ERR_UNSUP);
+	/* truncated: the name length runs past the option */
+	nbd_put_be(d, 100, 4);
+	send_opt(fd, NBD_OPT_GO, d, 10);
+	expect_rep(fd, NBD_OPT_GO, NBD_REP_ERR_INVALID);
+	/* truncated: too short for the name length */
+	send_opt(fd, NBD_OPT_INFO, d, 3);
+	expect_rep(fd, NBD_OPT_INFO, NBD_REP_ERR_INVALID);
+	/* request count says 2, one given */
+	len = info_data(d, "disk", (const uint16_t[]){1, 3}, 2);
+	send_opt(fd, NBD_OPT_INFO, d, len - 2);
+	expect_rep(fd, NBD_OPT_INFO, NBD_REP_ERR_INVALID);
+	/* trailing garbage */
+	send_opt(fd, NBD_OPT_INFO, d, len + 1);
+	expect_rep(fd, NBD_OPT_INFO, NBD_REP_ERR_INVALID);
+	/* too large: answered, discarded, still in sync */
+	send_opt(fd, NBD_OPT_GO, d, NBD_MAX_OPT_LEN + 1);
+	expect_rep(fd, NBD_OPT_GO, NBD_REP_ERR_TOO_BIG);
+	uint64_t size;
+	assert_int_equal(go(fd, "disk", &size), 0x6d);
+	assert_int_equal(size, DISK_SIZE);
+}
+
+static void
+t_export_name(void **state)
+{
+	uint8_t r[134], z[124] = {0};
+	int fd = FD(state);
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(fd, NBD_OPT_EXPORT_NAME, "disk", 4);
+	xread(fd, r, 134); /* size, flags, 124 zeroes */
+	assert_int_equal(be(r, 8), DISK_SIZE);
+	assert_int_equal(be(r + 8, 2), 0x6d);
+	assert_memory_equal(r + 10, z, 124);
+	send_req(fd, 0, NBD_CMD_FLUSH, 9, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 9), 0);
+	assert_int_equal(LOG(state)->flushes, 1);
+	assert_string_equal(LOG(state)->exp, "disk");
+	send_req(fd, 0, NBD_CMD_DISC, 10, 0, 0, NULL);
+	expect_closed(fd);
+}
+
+static void
+t_export_name_nozeroes(void **state)
+{
+	uint8_t r[10];
+	int fd = FD(state);
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	send_opt(fd, NBD_OPT_EXPORT_NAME, "ro", 2);
+	xread(fd, r, 10);
+	assert_int_equal(be(r + 8, 2), 0x0f);
+	/* the next bytes are a reply, not padding */
+	send_req(fd, 0, NBD_CMD_FLUSH, 1, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 1), 0);
+}
+
+static void
+t_export_name_too_long(void **state)
+{
+	uint8_t d[NBD_MAX_OPT_LEN + 1];
+	memset(d, 'a', sizeof(d));
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_EXPORT_NAME, d, sizeof(d));
+	expect_closed(FD(state));
+}
+
+static void
+t_export_name_unknown(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_EXPORT_NAME, "what", 4);
+	expect_closed(FD(state));
+}
+
+/* ---- transmission tests ------------------------------------------------- */
+
+static int
+open_disk(void **state)
+{
+	uint64_t size;
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	assert_int_equal(go(FD(state), "disk", &size), 0x6d);
+	return FD(state);
+}
+
+static void
+t_write_read(void **state)
+{
+	int fd = open_disk(state);
+	struct hook_log *l = LOG(state);
+	uint8_t buf[8192], want[8192];
+
+	memset(want, 0xab, sizeof(want));
+	send_req(fd, NBD_CMD_FLAG_FUA, NBD_CMD_WRITE, 0x0102030405060708ULL, 4096, 8192, want);
+	assert_int_equal(read_simple(fd, 0x0102030405060708ULL), 0);
+	assert_int_equal(l->writes, 1);
+	assert_string_equal(l->exp, "disk");
+	assert_int_equal(l->off, 4096);
+	assert_int_equal(l->len, 8192);
+	assert_true(l->fua);
+	assert_int_equal(l->first, 0xab);
+	send_req(fd, 0, NBD_CMD_READ, 2, 4095, 8192, NULL);
+	assert_int_equal(read_simple(fd, 2), 0);
+	xread(fd, buf, 8192);
+	assert_int_equal(buf[0], (uint8_t)(4095 * 7));
+	assert_memory_equal(buf + 1, want, 8191);
+	/* last byte of the disk is readable; the next one is not */
+	send_req(fd, 0, NBD_CMD_READ, 3, DISK_SIZE - 1, 1, NULL);
+	assert_int_equal(read_simple(fd, 3), 0);
+	xread(fd, buf, 1);
+	assert_int_equal(buf[0], (uint8_t)((DISK_SIZE - 1) * 7));
+	send_req(fd, 0, NBD_CMD_WRITE, 4, 0, 4, "wxyz");
+	assert_int_equal(read_simple(fd, 4), 0);
+	assert_false(l->fua);
+	send_req(fd, 0, NBD_CMD_FLUSH, 5, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 5), 0);
+	assert_int_equal(l->flushes, 1);
+}
+
+static void
+t_out_of_range(void **state)
+{
+	int fd = open_disk(state);
+	uint8_t b[16] = {0};
+	send_req(fd, 0, NBD_CMD_READ, 1, DISK_SIZE - 1, 2, NULL);
+	assert_int_equal(read_simple(fd, 1), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_READ, 2, UINT64_MAX - 1, 4, NULL); /* off + len wraps */
+	assert_int_equal(read_simple(fd, 2), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_WRITE, 3, DISK_SIZE - 8, 16, b);
+	assert_int_equal(read_simple(fd, 3), NBD_ENOSPC);
+	send_req(fd, 0, NBD_CMD_TRIM, 4, DISK_SIZE, 1, NULL);
+	assert_int_equal(read_simple(fd, 4), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_WRITE_ZEROES, 5, DISK_SIZE + 4096, 1, NULL);
+	assert_int_equal(read_simple(fd, 5), NBD_ENOSPC);
+	assert_int_equal(LOG(state)->writes + LOG(state)->trims + LOG(state)->zeroes, 0);
+	/* zero-length requests */
+	send_req(fd, 0, NBD_CMD_READ, 6, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 6), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_WRITE, 7, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 7), NBD_EINVAL);
+	/* still in sync */
+	send_req(fd, 0, NBD_CMD_READ, 8, 0, 1, NULL);
+	assert_int_equal(read_simple(fd, 8), 0);
+	xread(fd, b, 1);
+	assert_int_equal(b[0], 0);
+}
+
+static void
+t_bad_commands(void **state)
+{
+	int fd = open_disk(state);
+	uint8_t b[1];
+	send_req(fd, 0, 99, 1, 0, 1, NULL); /* unknown */
+	assert_int_equal(read_simple(fd, 1), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_CACHE, 2, 0, 1, NULL); /* not advertised */
+	assert_int_equal(read_simple(fd, 2), NBD_EINVAL);
+	send_req(fd, NBD_CMD_FLAG_DF, NBD_CMD_READ, 3, 0, 1, NULL); /* flag not advertised */
+	assert_int_equal(read_simple(fd, 3), NBD_EINVAL);
+	send_req(fd, NBD_CMD_FLAG_NO_HOLE, NBD_CMD_WRITE, 4, 0, 1, "q"); /* payload consumed */
+	assert_int_equal(read_simple(fd, 4), NBD_EINVAL);
+	send_req(fd, 0x8000, NBD_CMD_FLUSH, 5, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 5), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_READ, 6, 0, 1, NULL);
+	assert_int_equal(read_simple(fd, 6), 0);
+	xread(fd, b, 1);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(LOG(state)->writes, 0);
+}
+
+static void
+t_oversized(void **state)
+{
+	int fd = open_disk(state);
+	uint32_t n = NBD_MAX_PAYLOAD + 1;
+	uint8_t *big = calloc(1, n);
+	send_req(fd, 0, NBD_CMD_READ, 1, 0, n, NULL);
+	assert_int_equal(read_simple(fd, 1), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_WRITE, 2, 0, n, big);
+	assert_int_equal(read_simple(fd, 2), NBD_EINVAL);
+	assert_int_equal(LOG(state)->writes, 0);
+	/* exactly the maximum is fine for a read (beyond this 1 MiB disk: EINVAL) */
+	send_req(fd, 0, NBD_CMD_READ, 3, 0, NBD_MAX_PAYLOAD, NULL);
+	assert_int_equal(read_simple(fd, 3), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_READ, 4, 0, 1, NULL);
+	assert_int_equal(read_simple(fd, 4), 0);
+	xread(fd, big, 1);
+	free(big);
+}
+
+static void
+t_trim_zero(void **state)
+{
+	int fd = open_disk(state);
+	struct hook_log *l = LOG(state);
+	uint8_t b[8192], z[8192] = {0};
+
+	send_req(fd, 0, NBD_CMD_WRITE_ZEROES, 1, 1000, 5000, NULL);
+	assert_int_equal(read_simple(fd, 1), 0);
+	assert_int_equal(l->zeroes, 1);
+	assert_int_equal(l->off, 1000);
+	assert_int_equal(l->len, 5000);
+	send_req(fd, NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FUA, NBD_CMD_WRITE_ZEROES, 2, 8192, 8192,
+	         NULL);
+	assert_int_equal(read_simple(fd, 2), 0);
+	assert_true(l->fua);
+	send_req(fd, 0, NBD_CMD_READ, 3, 999, 5002, NULL);
+	assert_int_equal(read_simple(fd, 3), 0);
+	xread(fd, b, 5002);
+	assert_int_equal(b[0], (uint8_t)(999 * 7));
+	assert_memory_equal(b + 1, z, 5000);
+	assert_int_equal(b[5001], (uint8_t)(6000 * 7));
+	send_req(fd, 0, NBD_CMD_READ, 4, 8192, 8192, NULL);
+	assert_int_equal(read_simple(fd, 4), 0);
+	xread(fd, b, 8192);
+	assert_memory_equal(b, z, 8192);
+	send_req(fd, 0, NBD_CMD_TRIM, 5, 65536, 65536, NULL);
+	assert_int_equal(read_simple(fd, 5), 0);
+	assert_int_equal(l->trims, 1);
+	assert_int_equal(l->len, 65536);
+}
+
+static void
+t_hook_fails(void **state)
+{
+	int fd = open_disk(state);
+	LOG(state)->fail = true;
+	send_req(fd, 0, NBD_CMD_WRITE, 1, 0, 2, "hi");
+	assert_int_equal(read_simple(fd, 1), NBD_EIO);
+	send_req(fd, 0, NBD_CMD_FLUSH, 2, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 2), NBD_EIO);
+	send_req(fd, 0, NBD_CMD_TRIM, 3, 0, 2, NULL);
+	assert_int_equal(read_simple(fd, 3), NBD_EIO);
+	send_req(fd, 0, NBD_CMD_WRITE_ZEROES, 4, 0, 2, NULL);
+	assert_int_equal(read_simple(fd, 4), NBD_EIO);
+	LOG(state)->fail = false;
+	send_req(fd, 0, NBD_CMD_WRITE, 5, 0, 2, "ok");
+	assert_int_equal(read_simple(fd, 5), 0);
+}
+
+static void
+t_req_bad_magic(void **state)
+{
+	int fd = open_disk(state);
+	uint8_t h[28] = {0x25, 0x60, 0x95, 0x14};
+	xwrite(fd, h, 28);
+	expect_closed(fd);
+}
+
+static void
+t_truncated_request(void **state)
+{
+	int fd = open_disk(state);
+	uint8_t h[10] = {0x25, 0x60, 0x95, 0x13};
+	xwrite(fd, h, 10);
+	shutdown(fd, SHUT_WR); /* the server sees EOF mid-header and leaves */
+	expect_closed(fd);
+}
+
+/* Drives the protocol core directly with mostly-valid, partly random input:
+ * whatever arrives, the server neither crashes nor stops answering in step. */
+static void
+t_random_input(void **state)
+{
+	struct fx *f = *state;
+	struct nbd_conn c;
+	struct nbd_out out = {0};
+	uint8_t *buf = malloc(1 << 17);
+	unsigned seed = 12345, closes = 0, replies = 0;
+
+	for (int round = 0; round < 400; round++) {
+		out.n = 0;
+		nbd_conn_init(&c, f->s, &out);
+		for (int step = 0; step < 40 && !nbd_conn_closed(&c); step++) {
+			size_t need = nbd_conn_need(&c);
+			uint32_t r = (uint32_t)rand_r(&seed);
+			if (need > (1u << 17)) { /* a big WRITE payload: skip it */
+				break;
+			}
+			for (size_t i = 0; i < need; i++)
+				buf[i] = (uint8_t)rand_r(&seed);
+			if (c.phase == NBD_PH_CFLAGS && r % 8)
+				nbd_put_be(buf, NBD_FLAG_C_FIXED_NEWSTYLE | (r & 2), 4);
+			if (c.phase == NBD_PH_OPTHDR && r % 8) {
+				nbd_put_be(buf, NBD_IHAVEOPT, 8);
+				nbd_put_be(buf + 8, r % 3 ? NBD_OPT_GO : r % 12, 4);
+				nbd_put_be(buf + 12, r % 5 ? 10 : r % 70000, 4);
+			}
+			if (c.phase == NBD_PH_OPTDATA && c.optlen == 10 && r % 2)
+				info_data(buf, r % 4 ? "disk" : "ro", NULL, 0);
+			if (c.phase == NBD_PH_REQHDR && r % 16) {
+				nbd_put_be(buf, NBD_REQUEST_MAGIC, 4);
+				nbd_put_be(buf + 4, r % 4 ? 0 : (r >> 8) & 0x1f, 2);
+				nbd_put_be(buf + 6, (r >> 3) % 9, 2);
+				nbd_put_be(buf + 16,
+				           r % 2 ? (r >> 4) % DISK_SIZE : (uint64_t)r << 12, 8);
+				nbd_put_be(buf + 24, r % 3 ? (r >> 5) % 70000 : r, 4);
+			}
+			enum nbd_phase ph = c.phase;
+			out.n = 0;
+			assert_int_equal(nbd_conn_feed(&c, buf, need, &out), 0);
+			if (out.n == 0)
+				continue;
+			/* whatever came in, what goes out is a well-formed reply */
+			if (ph == NBD_PH_REQHDR || ph == NBD_PH_PAYLOAD || ph == NBD_PH_DISCARD) {
+				assert_true(out.n >= 16);
+				assert_int_equal(be(out.p, 4), NBD_SIMPLE_REPLY_MAGIC);
+				replies++;
+			} else if (c.opt != NBD_OPT_EXPORT_NAME) {
+				assert_true(out.n >= 20);
+				assert_true(be(out.p, 8) == NBD_REP_MAGIC);
+			}
+		}
+		closes += nbd_conn_closed(&c);
+	}
+	assert_true(closes > 10 && replies > 10);
+	free(buf);
+	nbd_out_free(&out);
+}
+
+/* ---- cursor and listeners ----------------------------------------------- */
+
+static void
+t_cursor(void **state)
+{
+	static const uint8_t b[] = {1, 2, 3, 4, 5};
+	struct nbd_cur c = nbd_cur_make(b, sizeof(b));
+	(void)state;
+	assert_int_equal(nbd_cur_u16(&c), 0x0102);
+	assert_false(c.bad);
+	assert_int_equal(nbd_cur_u32(&c), 0);
+	assert_true(c.bad);
+	assert_int_equal(nbd_cur_left(&c), 0);
+	assert_null(nbd_cur_bytes(&c, 1));
+	c = nbd_cur_make(b, sizeof(b));
+	assert_non_null(nbd_cur_bytes(&c, 5));
+	assert_false(c.bad);
+	assert_int_equal(nbd_cur_u64(&c), 0);
+	assert_true(c.bad);
+}
+
+static void *
+run_thread(void *arg)
+{
+	nbd_server_run(arg);
+	return NULL;
+}
+
+static void
+greet_ok(int fd)
+{
+	uint8_t g[18];
+	xread(fd, g, 18);
+	assert_memory_equal(g, "NBDMAGICIHAVEOPT", 16);
+	close(fd);
+}
+
+static void
+t_listeners(void **state)
+{
+	char file[64], sock[108];
+	struct nbd_server *s;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	uint16_t port = 0;
+	pthread_t tid;
+	int fd, idle;
+	(void)state;
+
+	make_file(file, 1);
+	snprintf(sock, sizeof(sock), "%s.sock", file);
+	assert_int_equal(nbd_server_new(NULL, NULL, &s), 0);
+	assert_int_equal(nbd_server_add_export(s, "a", file, false), 0);
+	assert_int_equal(nbd_server_add_export(s, "a", file, false), -EINVAL); /* duplicate */
+	assert_int_equal(nbd_server_add_export(s, "b", "/nonexistent/x", false), -ENOENT);
+	assert_int_equal(nbd_server_run(s), -EINVAL); /* nothing to listen on */
+	assert_int_equal(nbd_server_listen_tcp(s, "not-an-ip", 0, NULL), -EINVAL);
+	assert_int_equal(nbd_server_listen_tcp(s, "127.0.0.1", 0, &port), 0);
+	assert_true(port != 0);
+	assert_int_equal(nbd_server_listen_unix(s, sock), 0);
+	assert_int_equal(pthread_create(&tid, NULL, run_thread, s), 0);
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	greet_ok(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sun.sun_path, sock);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	greet_ok(fd);
+	/* a client that stays connected is cut off by stop */
+	idle = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(idle, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	{
+		uint8_t g[18];
+		xread(idle, g, 18);
+	}
+	/* over the connection limit: closed before the greeting */
+	nbd_server_set_max_conns(s, 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	expect_closed(fd);
+	close(fd);
+	nbd_server_stop(s);
+	pthread_join(tid, NULL);
+	expect_closed(idle);
+	close(idle);
+	nbd_server_free(s);
+	assert_int_equal(access(sock, F_OK), -1); /* the socket file is gone */
+	unlink(file);
+}
+
+/* ---- --serve mode ------------------------------------------------------- */
+
+static int
+serve_main(int argc, char **argv)
+{
+	struct nbd_server *s;
+	sigset_t set;
+	pthread_t tid;
+	int sig, rc;
+
+	const char *portfile = NULL;
+	int first = 3;
+
+	if (argc > 4 && strcmp(argv[3], "--tcp") == 0) {
+		portfile = argv[4];
+		first = 5;
+	}
+	if (argc <= first) {
+		fprintf(stderr,
+		        "usage: test_nbd --serve SOCKET [--tcp PORTFILE] NAME=PATH[:ro]...\n");
+		return 2;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (nbd_server_new(NULL, NULL, &s) < 0)
+		return 1;
+	for (int i = first; i < argc; i++) {
+		char *name = strdup(argv[i]), *path = strchr(name, '='), *ro;
+		bool readonly = false;
+		if (!path) {
+			fprintf(stderr, "test_nbd: bad export %s\n", argv[i]);
+			free(name);
+			nbd_server_free(s);
+			return 2;
+		}
+		*path++ = '\0';
+		ro = strrchr(path, ':');
+		if (ro && strcmp(ro, ":ro") == 0) {
+			*ro = '\0';
+			readonly = true;
+		}
+		rc = nbd_server_add_export(s, name, path, readonly);
+		free(name);
+		if (rc < 0) {
+			fprintf(stderr, "test_nbd: %s: %s\n", argv[i], strerror(-rc));
+			nbd_server_free(s);
+			return 1;
+		}
+	}
+	rc = nbd_server_listen_unix(s, argv[2]);
+	if (rc < 0) {
+		fprintf(stderr, "test_nbd: %s: %s\n", argv[2], strerror(-rc));
+		nbd_server_free(s);
+		return 1;
+	}
+	if (portfile) { /* 127.0.0.1 on a free port, written to portfile */
+		uint16_t port;
+		FILE *pf;
+		rc = nbd_server_listen_tcp(s, "127.0.0.1", 0, &port);
+		if (rc < 0 || !(pf = fopen(portfile, "w"))) {
+			fprintf(stderr, "test_nbd: tcp listener failed\n");
+			nbd_server_free(s);
+			return 1;
+		}
+		fprintf(pf, "%u\n", port);
+		fclose(pf);
+	}
+	pthread_create(&tid, NULL, run_thread, s);
+	sigwait(&set, &sig);
+	nbd_server_stop(s);
+	pthread_join(tid, NULL);
+	nbd_server_free(s);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(t_bad_client_flags),
+	    T(t_not_fixed_newstyle),
+	    T(t_opt_bad_magic),
+	    T(t_list),
+	    T(t_info),
+	    T(t_default_export),
+	    T(t_opt_malformed),
+	    T(t_export_name),
+	    T(t_export_name_nozeroes),
+	    T(t_export_name_unknown),
+	    T(t_export_name_too_long),
+	    T(t_write_read),
+	    T(t_out_of_range),
+	    T(t_bad_commands),
+	    T(t_oversized),
+	    T(t_trim_zero),
+	    T(t_hook_fails),
+	    T(t_req_bad_magic),
+	    T(t_truncated_request),
+	    T(t_random_input),
+	    cmocka_unit_test(t_cursor),
+	    cmocka_unit_test(t_listeners),
+	};
+#undef T
+	if (argc > 1 && strcmp(argv[1], "--serve") == 0)
+		return serve_main(argc, argv);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
