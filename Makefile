@@ -42,7 +42,8 @@ check: build $(TESTBUILD)/build.ninja $(FUZZBUILD)/build.ninja
 
 fuzz: deps $(FUZZBUILD)/build.ninja
 	@ninja -C $(FUZZBUILD) >/dev/null
-	@scripts/fuzz.sh $(FUZZBUILD) 600
+	@scripts/fuzz.sh $(FUZZBUILD) 600 fuzz_load
+	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_nbd
 
 bench: deps
 	@[ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release >/dev/null

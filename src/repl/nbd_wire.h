@@ -182,6 +182,8 @@ nbd_cur_bytes(struct nbd_cur *c, size_t n)
 		c->off = c->n;
 		return NULL;
 	}
+	if (!c->p) /* an empty buffer: only n == 0 gets here */
+		return NULL;
 	r = c->p + c->off;
 	c->off += n;
 	return r;

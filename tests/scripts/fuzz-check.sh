@@ -1,50 +1,65 @@
 #!/usr/bin/env bash
-# TAP: runs the estate fuzzer (tests/fuzz/fuzz_load) for $STRAIT_FUZZ_SECS
-# seconds (default 30) under ASan + UBSan + LeakSanitizer. The corpus is a
-# temporary copy of tests/fuzz/corpus plus the reproducers in
-# tests/fuzz/crashes, so a known crash fails at once until it is fixed.
-# $STRAIT_FUZZ_BUILD names the fuzz build (scripts/check.sh sets it); when it
-# is unset or the fuzzer is not built this test fails: it never skips.
+# TAP: runs each libFuzzer target under ASan + UBSan + LeakSanitizer:
+#   fuzz_load (the estate loader, printer and checks) for $STRAIT_FUZZ_SECS
+#   seconds (default 30), and fuzz_nbd (the NBD protocol core) for
+#   $STRAIT_FUZZ_NBD_SECS seconds (default 20).
+# Each corpus is a temporary copy of tests/fuzz/corpus[-nbd] plus the
+# reproducers in tests/fuzz/crashes[-nbd], so a known crash fails at once
+# until it is fixed. $STRAIT_FUZZ_BUILD names the fuzz build
+# (scripts/check.sh sets it); when it is unset or a fuzzer is not built the
+# test fails: it never skips.
 set -uo pipefail
 root=${SRCROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-secs=${STRAIT_FUZZ_SECS:-30}
-echo "1..1"
 bd=${STRAIT_FUZZ_BUILD:-}
-fz=$bd/tests/fuzz/fuzz_load
-if [[ -z $bd ]]; then
-	echo "not ok 1 - fuzz_load: STRAIT_FUZZ_BUILD is not set (run through scripts/check.sh or make check)"
-	exit 1
-fi
-if [[ ! -x $fz ]]; then
-	echo "not ok 1 - fuzz_load: $fz is not built (CC=clang meson setup BUILD -Dfuzz=true; ninja -C BUILD)"
-	exit 1
-fi
+echo "1..2"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/corpus" "$tmp/artifacts"
-cp "$root"/tests/fuzz/corpus/* "$tmp/corpus/"
-if compgen -G "$root/tests/fuzz/crashes/*" >/dev/null; then
-	cp "$root"/tests/fuzz/crashes/* "$tmp/corpus/"
-fi
-
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-"$fz" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-dict="$root/tests/fuzz/estate.dict" -artifact_prefix="$tmp/artifacts/" \
-	"$tmp/corpus" >"$tmp/log" 2>&1
-rc=$?
-runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
-if [[ $rc -eq 0 ]] && ! compgen -G "$tmp/artifacts/*" >/dev/null; then
-	echo "ok 1 - fuzz_load: ${runs:-?} inputs in ${secs}s, no crash, leak, hang or broken round trip"
-	exit 0
-fi
-echo "not ok 1 - fuzz_load failed (exit $rc) after ${runs:-?} inputs"
-grep -v -E '^#[0-9]+' "$tmp/log" | tail -n 60 | sed 's/^/# /'
-for a in "$tmp"/artifacts/*; do
-	[[ -e $a ]] || continue
-	mkdir -p "$bd/fuzz-found"
-	cp "$a" "$bd/fuzz-found/"
-	echo "# reproducer: $bd/fuzz-found/$(basename "$a") (replay: $fz FILE)"
-done
-exit 1
+fails=0
+
+# run N NAME SECS CORPUS CRASHES [DICT]
+run() {
+	local n=$1 name=$2 secs=$3 corpus=$4 crashes=$5 dict=${6:-}
+	local fz=$bd/tests/fuzz/$name w=$tmp/$name
+	if [[ -z $bd ]]; then
+		echo "not ok $n - $name: STRAIT_FUZZ_BUILD is not set (run through scripts/check.sh or make check)"
+		fails=$((fails + 1))
+		return
+	fi
+	if [[ ! -x $fz ]]; then
+		echo "not ok $n - $name: $fz is not built (CC=clang meson setup BUILD -Dfuzz=true; ninja -C BUILD)"
+		fails=$((fails + 1))
+		return
+	fi
+	mkdir -p "$w/corpus" "$w/artifacts"
+	cp "$root/tests/fuzz/$corpus"/* "$w/corpus/"
+	if compgen -G "$root/tests/fuzz/$crashes/*" >/dev/null; then
+		cp "$root/tests/fuzz/$crashes"/* "$w/corpus/"
+	fi
+	local args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+		-artifact_prefix="$w/artifacts/")
+	[[ -n $dict ]] && args+=(-dict="$root/tests/fuzz/$dict")
+	"$fz" "${args[@]}" "$w/corpus" >"$w/log" 2>&1
+	local rc=$?
+	local runs
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$w/log")
+	if [[ $rc -eq 0 ]] && ! compgen -G "$w/artifacts/*" >/dev/null; then
+		echo "ok $n - $name: ${runs:-?} inputs in ${secs}s, no crash, leak, hang or broken property"
+		return
+	fi
+	fails=$((fails + 1))
+	echo "not ok $n - $name failed (exit $rc) after ${runs:-?} inputs"
+	grep -v -E '^#[0-9]+' "$w/log" | tail -n 60 | sed 's/^/# /'
+	for a in "$w"/artifacts/*; do
+		[[ -e $a ]] || continue
+		mkdir -p "$bd/fuzz-found"
+		cp "$a" "$bd/fuzz-found/"
+		echo "# reproducer: $bd/fuzz-found/$(basename "$a") (replay: $fz FILE)"
+	done
+}
+
+run 1 fuzz_load "${STRAIT_FUZZ_SECS:-30}" corpus crashes estate.dict
+run 2 fuzz_nbd "${STRAIT_FUZZ_NBD_SECS:-20}" corpus-nbd crashes-nbd
+[[ $fails -eq 0 ]]
