@@ -1,0 +1,735 @@
+/*
+ * store.c - recovery points of the replica store: chunks, manifests, writing and restoring.
+ *
+ * A point's manifest is binary, little-endian, and ends with the XXH3-64 of everything before
+ * it, so a damaged manifest reads as -EBADMSG:
+ *   "STRMAN01" u64 seq, u64 base, i64 time, u32 kind, u32 full, u64 jseq, u64 disk_size,
+ *   u32 chunk_size, u32 depth, u64 n, n x (u64 index, 16-byte hash), u64 checksum.
+ * A full manifest lists every nonzero chunk; a delta lists the chunks changed since its base,
+ * a zero hash marking a chunk that became zero. Resolving a point walks base links back to a
+ * full manifest and applies the deltas forward; every (depth >= checkpoint) points a full map
+ * is written instead so that walk stays short.
+ *
+ * Chunks are durable before the manifest naming them (sync of the backend between), and a
+ * chunk already present is not written again (content addressing). Every chunk read is
+ * decompressed into exactly its length and hashed: a mismatch is -EBADMSG.
+ */
+#include "repl/store.h"
+
+#include "lib/lib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define MAN_MAGIC "STRMAN01"
+#define MAN_HDR   (8 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 8)
+#define MAN_ENT   (8 + STORE_HASH_LEN)
+
+struct store {
+	const struct store_ops *ops;
+	void *be;
+	unsigned checkpoint;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+	struct lib_vec last; /* of struct last_point: each disk's newest point, once known */
+};
+
+/* One writer per disk: the newest point is cached after the first listing of the disk. */
+struct last_point {
+	char disk[STORE_NAME_MAX + 1];
+	struct store_point p;
+};
+
+struct store_map {
+	struct store *st;
+	struct store_point p;
+	uint64_t nchunks;
+	uint8_t *hashes;
+	void *zbuf;
+};
+
+static const uint8_t zero_hash[STORE_HASH_LEN];
+
+bool
+store_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > STORE_NAME_MAX || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return !strstr(s, ".tmp");
+}
+
+int
+store_open_ops(const struct store_ops *ops, void *be, struct store **out)
+{
+	struct store *st = lib_xcalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->be = be;
+	st->checkpoint = STORE_CHECKPOINT_EVERY;
+	st->cctx = ZSTD_createCCtx();
+	st->dctx = ZSTD_createDCtx();
+	if (!st->cctx || !st->dctx)
+		lib_oom();
+	lib_vec_init(&st->last, sizeof(struct last_point));
+	*out = st;
+	return 0;
+}
+
+int
+store_open(const char *dir, struct store **out)
+{
+	const struct store_ops *ops;
+	void *be;
+	int rc = store_dir_backend(dir, &ops, &be);
+	if (rc)
+		return rc;
+	return store_open_ops(ops, be, out);
+}
+
+void
+store_close(struct store *st)
+{
+	if (!st)
+		return;
+	st->ops->close(st->be);
+	ZSTD_freeCCtx(st->cctx);
+	ZSTD_freeDCtx(st->dctx);
+	lib_vec_free(&st->last);
+	free(st);
+}
+
+static struct last_point *
+last_find(struct store *st, const char *disk)
+{
+	struct last_point *l = st->last.v;
+	for (uint32_t i = 0; i < st->last.n; i++)
+		if (!strcmp(l[i].disk, disk))
+			return &l[i];
+	return NULL;
+}
+
+void
+store_forget(struct store *st, const char *disk)
+{
+	struct last_point *l = last_find(st, disk);
+	if (l)
+		*l = ((struct last_point *)st->last.v)[--st->last.n];
+}
+
+void
+store_set_checkpoint(struct store *st, unsigned every)
+{
+	st->checkpoint = every ? every : 1;
+}
+
+unsigned
+store_checkpoint_of(const struct store *st)
+{
+	return st->checkpoint;
+}
+
+const struct store_ops *
+store_ops_of(struct store *st, void **be)
+{
+	*be = st->be;
+	return st->ops;
+}
+
+void
+store_chunk_name(const uint8_t *hash, char *out, size_t n)
+{
+	char hex[2 * STORE_HASH_LEN + 1];
+	for (int i = 0; i < STORE_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	snprintf(out, n, "chunks/%.2s/%s", hex, hex);
+}
+
+void
+store_manifest_name(const char *disk, uint64_t seq, char *out, size_t n)
+{
+	snprintf(out, n, "disks/%s/p%016llx", disk, (unsigned long long)seq);
+}
+
+/* ---- encoding ------------------------------------------------------------------------- */
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void
+hash_chunk(const void *data, size_t n, uint8_t *out)
+{
+	XXH128_hash_t h = XXH3_128bits(data, n);
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, h);
+	memcpy(out, c.digest, STORE_HASH_LEN);
+	if (!memcmp(out, zero_hash, STORE_HASH_LEN))
+		out[0] = 1; /* keep the zero sentinel free (never seen in practice) */
+}
+
+int
+store_manifest_save(struct store *st, const char *disk, const struct store_manifest *m)
+{
+	size_t len = MAN_HDR + m->p.nentries * MAN_ENT + 8;
+	uint8_t *b = lib_xmalloc(len), *p = b;
+	memcpy(p, MAN_MAGIC, 8);
+	put64(p + 8, m->p.seq);
+	put64(p + 16, m->p.base);
+	put64(p + 24, (uint64_t)m->p.time);
+	put32(p + 32, (uint32_t)m->p.kind);
+	put32(p + 36, m->p.full);
+	put64(p + 40, m->p.jseq);
+	put64(p + 48, m->p.disk_size);
+	put32(p + 56, m->p.chunk_size);
+	put32(p + 60, m->p.depth);
+	put64(p + 64, m->p.nentries);
+	p += MAN_HDR;
+	for (uint64_t i = 0; i < m->p.nentries; i++, p += MAN_ENT) {
+		put64(p, m->e[i].index);
+		memcpy(p + 8, m->e[i].hash, STORE_HASH_LEN);
+	}
+	put64(p, XXH3_64bits(b, len - 8));
+	char name[STORE_NAME_MAX + 64];
+	store_manifest_name(disk, m->p.seq, name, sizeof(name));
+	int rc = st->ops->put_object(st->be, name, b, len, STORE_PUT_META);
+	free(b);
+	return rc;
+}
+
+int
+store_manifest_load(struct store *st, const char *disk, uint64_t seq, struct store_manifest *m)
+{
+	char name[STORE_NAME_MAX + 64];
+	store_manifest_name(disk, seq, name, sizeof(name));
+	void *data;
+	size_t len;
+	memset(m, 0, sizeof(*m));
+	int rc = st->ops->get_object(st->be, name, &data, &len);
+	if (rc)
+		return rc;
+	const uint8_t *b = data;
+	rc = -EBADMSG;
+	if (len < MAN_HDR + 8 || memcmp(b, MAN_MAGIC, 8) ||
+	    get64(b + len - 8) != XXH3_64bits(b, len - 8))
+		goto out;
+	struct store_point *p = &m->p;
+	p->seq = get64(b + 8);
+	p->base = get64(b + 16);
+	p->time = (int64_t)get64(b + 24);
+	p->kind = get32(b + 32) ? STORE_APP : STORE_CRASH;
+	p->full = get32(b + 36) != 0;
+	p->jseq = get64(b + 40);
+	p->disk_size = get64(b + 48);
+	p->chunk_size = get32(b + 56);
+	p->depth = get32(b + 60);
+	p->nentries = get64(b + 64);
+	if (p->seq != seq || p->chunk_size < STORE_CHUNK_MIN || p->chunk_size > STORE_CHUNK_MAX ||
+	    p->nentries != (len - MAN_HDR - 8) / MAN_ENT || (len - MAN_HDR - 8) % MAN_ENT)
+		goto out;
+	uint64_t nch = (p->disk_size + p->chunk_size - 1) / p->chunk_size;
+	m->e = lib_xmalloc((p->nentries ? p->nentries : 1) * sizeof(*m->e));
+	const uint8_t *q = b + MAN_HDR;
+	for (uint64_t i = 0; i < p->nentries; i++, q += MAN_ENT) {
+		m->e[i].index = get64(q);
+		memcpy(m->e[i].hash, q + 8, STORE_HASH_LEN);
+		if (m->e[i].index >= nch) {
+			store_manifest_free(m);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(data);
+	return rc;
+}
+
+void
+store_manifest_free(struct store_manifest *m)
+{
+	free(m->e);
+	m->e = NULL;
+}
+
+int
+store_point_info(struct store *st, const char *disk, uint64_t seq, struct store_point *p)
+{
+	if (!store_name_ok(disk))
+		return -EINVAL;
+	struct store_manifest m;
+	int rc = store_manifest_load(st, disk, seq, &m);
+	if (rc)
+		return rc;
+	*p = m.p;
+	store_manifest_free(&m);
+	return 0;
+}
+
+/* ---- listing --------------------------------------------------------------------------- */
+
+struct seqs {
+	struct lib_vec v; /* of uint64_t */
+	size_t plen;
+};
+
+static int
+seq_cb(void *arg, const char *name)
+{
+	struct seqs *s = arg;
+	const char *b = name + s->plen;
+	if (b[0] != 'p' || strlen(b) != 17 || strchr(b, '/'))
+		return 0; /* temporaries and strangers */
+	char *end;
+	unsigned long long v = strtoull(b + 1, &end, 16);
+	if (*end || v == 0)
+		return 0;
+	*(uint64_t *)lib_vec_push(&s->v) = v;
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sequences of the disk's manifests, ascending (heap). */
+static int
+list_seqs(struct store *st, const char *disk, uint64_t **seqs, size_t *n)
+{
+	char prefix[STORE_NAME_MAX + 16];
+	snprintf(prefix, sizeof(prefix), "disks/%s/", disk);
+	struct seqs s = {.plen = strlen(prefix)};
+	lib_vec_init(&s.v, sizeof(uint64_t));
+	int rc = st->ops->list(st->be, prefix, seq_cb, &s);
+	if (rc) {
+		lib_vec_free(&s.v);
+		return rc;
+	}
+	if (s.v.n)
+		qsort(s.v.v, s.v.n, sizeof(uint64_t), cmp_u64);
+	*n = s.v.n;
+	*seqs = s.v.v ? s.v.v : lib_xmalloc(1);
+	return 0;
+}
+
+int
+store_list_points(struct store *st, const char *disk, struct store_point **pts, size_t *n)
+{
+	if (!store_name_ok(disk))
+		return -EINVAL;
+	uint64_t *seqs;
+	size_t ns;
+	int rc = list_seqs(st, disk, &seqs, &ns);
+	if (rc)
+		return rc;
+	struct store_point *out = lib_xcalloc(ns ? ns : 1, sizeof(*out));
+	for (size_t i = 0; i < ns && !rc; i++)
+		rc = store_point_info(st, disk, seqs[i], &out[i]);
+	free(seqs);
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	*pts = out;
+	*n = ns;
+	return 0;
+}
+
+/* ---- resolving ------------------------------------------------------------------------- */
+
+int
+store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
+              uint8_t **hashes)
+{
+	struct lib_vec chain; /* of struct store_manifest, newest first */
+	lib_vec_init(&chain, sizeof(struct store_manifest));
+	int rc = 0;
+	uint64_t s = seq;
+	for (;;) {
+		struct store_manifest *m = lib_vec_push(&chain);
+		rc = store_manifest_load(st, disk, s, m);
+		if (rc) {
+			chain.n--;
+			if (rc == -ENOENT && s != seq)
+				rc = -EBADMSG; /* a broken chain */
+			goto out;
+		}
+		if (m->p.full)
+			break;
+		if (m->p.base == 0 || m->p.base >= s || chain.n > (1u << 20)) {
+			rc = -EBADMSG;
+			goto out;
+		}
+		s = m->p.base;
+	}
+	struct store_manifest *ms = chain.v;
+	*p = ms[0].p;
+	uint64_t nch = (p->disk_size + p->chunk_size - 1) / p->chunk_size;
+	uint8_t *h = lib_xcalloc(nch ? nch : 1, STORE_HASH_LEN);
+	for (uint32_t i = chain.n; i-- > 0;) {
+		if (ms[i].p.chunk_size != p->chunk_size || ms[i].p.disk_size != p->disk_size) {
+			free(h);
+			rc = -EBADMSG;
+			goto out;
+		}
+		for (uint64_t j = 0; j < ms[i].p.nentries; j++)
+			memcpy(h + ms[i].e[j].index * STORE_HASH_LEN, ms[i].e[j].hash,
+			       STORE_HASH_LEN);
+	}
+	*hashes = h;
+out:
+	for (uint32_t i = 0; i < chain.n; i++)
+		store_manifest_free(&((struct store_manifest *)chain.v)[i]);
+	lib_vec_free(&chain);
+	return rc;
+}
+
+/* ---- chunks ------------------------------------------------------------------------------ */
+
+static int
+chunk_put(struct store *st, const void *data, size_t len, uint8_t *hash, void **zbuf, size_t *zcap)
+{
+	const char *c = data;
+	if (c[0] == 0 && (len == 1 || !memcmp(c, c + 1, len - 1))) {
+		memset(hash, 0, STORE_HASH_LEN);
+		return 0;
+	}
+	hash_chunk(data, len, hash);
+	char name[64];
+	store_chunk_name(hash, name, sizeof(name));
+	int rc = st->ops->has_object(st->be, name);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	size_t bound = ZSTD_compressBound(len);
+	if (bound > *zcap) {
+		free(*zbuf);
+		*zbuf = lib_xmalloc(bound);
+		*zcap = bound;
+	}
+	size_t z = ZSTD_compressCCtx(st->cctx, *zbuf, bound, data, len, 1);
+	if (ZSTD_isError(z))
+		return -EIO;
+	return st->ops->put_object(st->be, name, *zbuf, z, 0);
+}
+
+static int
+chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
+{
+	char name[64];
+	store_chunk_name(hash, name, sizeof(name));
+	void *z;
+	size_t zn;
+	int rc = st->ops->get_object(st->be, name, &z, &zn);
+	if (rc)
+		return rc == -ENOENT ? -EBADMSG : rc;
+	rc = -EBADMSG;
+	if (ZSTD_getFrameContentSize(z, zn) != len)
+		goto out;
+	size_t d = ZSTD_decompressDCtx(st->dctx, buf, len, z, zn);
+	if (ZSTD_isError(d) || d != len)
+		goto out;
+	uint8_t h[STORE_HASH_LEN];
+	hash_chunk(buf, len, h);
+	if (!memcmp(h, hash, STORE_HASH_LEN))
+		rc = 0;
+out:
+	free(z);
+	return rc;
+}
+
+/* ---- writing a point -------------------------------------------------------------------- */
+
+struct pos_entry {
+	struct store_entry e;
+	size_t pos;
+};
+
+static int
+cmp_pos_entry(const void *a, const void *b)
+{
+	const struct pos_entry *x = a, *y = b;
+	if (x->e.index != y->e.index)
+		return x->e.index < y->e.index ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Sorts by index, the last change of an index winning; returns the count kept. */
+size_t
+store_sort_changes(struct store_entry *ch, size_t n)
+{
+	struct pos_entry *t = lib_xmalloc((n ? n : 1) * sizeof(*t));
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct pos_entry){ch[i], i};
+	qsort(t, n, sizeof(*t), cmp_pos_entry);
+	size_t nu = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (nu && ch[nu - 1].index == t[i].e.index)
+			nu--;
+		ch[nu++] = t[i].e;
+	}
+	free(t);
+	return nu;
+}
+
+int
+store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
+{
+	if (!store_name_ok(w->disk) || w->disk_size == 0 || (w->nchunks && !w->chunks))
+		return -EINVAL;
+	uint32_t cs = w->chunk_size ? w->chunk_size : STORE_CHUNK_DEFAULT;
+	if (cs < STORE_CHUNK_MIN || cs > STORE_CHUNK_MAX)
+		return -EINVAL;
+	uint64_t nch = (w->disk_size + cs - 1) / cs;
+	for (size_t i = 0; i < w->nchunks; i++)
+		if (w->chunks[i].index >= nch || !w->chunks[i].data)
+			return -EINVAL;
+
+	struct store_point prev = {0};
+	struct last_point *lp = last_find(st, w->disk);
+	int rc = 0;
+	if (lp) {
+		prev = lp->p;
+	} else {
+		uint64_t *seqs;
+		size_t ns;
+		rc = list_seqs(st, w->disk, &seqs, &ns);
+		if (rc)
+			return rc;
+		if (ns)
+			rc = store_point_info(st, w->disk, seqs[ns - 1], &prev);
+		free(seqs);
+		if (rc)
+			return rc;
+	}
+	if (prev.seq && (prev.chunk_size != cs || prev.disk_size != w->disk_size))
+		return -EINVAL;
+
+	/* Chunks first, durable before any manifest names them. */
+	struct store_entry *ch = lib_xcalloc(w->nchunks ? w->nchunks : 1, sizeof(*ch));
+	void *zbuf = NULL;
+	size_t zcap = 0;
+	for (size_t i = 0; i < w->nchunks && !rc; i++) {
+		uint64_t idx = w->chunks[i].index;
+		size_t len = idx == nch - 1 ? (size_t)(w->disk_size - idx * cs) : cs;
+		ch[i].index = idx;
+		rc = chunk_put(st, w->chunks[i].data, len, ch[i].hash, &zbuf, &zcap);
+	}
+	free(zbuf);
+	if (!rc)
+		rc = st->ops->sync(st->be);
+	if (rc)
+		goto out;
+	size_t nu = store_sort_changes(ch, w->nchunks);
+
+	struct store_manifest m = {0};
+	m.p.seq = prev.seq + 1;
+	m.p.time = w->time;
+	m.p.kind = w->kind;
+	m.p.jseq = w->jseq;
+	m.p.disk_size = w->disk_size;
+	m.p.chunk_size = cs;
+	bool full = !prev.seq || prev.depth + 1 >= st->checkpoint;
+	if (full) {
+		uint8_t *h = NULL;
+		if (prev.seq) {
+			struct store_point pp;
+			rc = store_resolve(st, w->disk, prev.seq, &pp, &h);
+			if (rc)
+				goto out;
+		} else {
+			h = lib_xcalloc(nch, STORE_HASH_LEN);
+		}
+		for (size_t i = 0; i < nu; i++)
+			memcpy(h + ch[i].index * STORE_HASH_LEN, ch[i].hash, STORE_HASH_LEN);
+		m.e = lib_xcalloc(nch, sizeof(*m.e));
+		for (uint64_t i = 0; i < nch; i++) {
+			if (!memcmp(h + i * STORE_HASH_LEN, zero_hash, STORE_HASH_LEN))
+				continue;
+			m.e[m.p.nentries].index = i;
+			memcpy(m.e[m.p.nentries++].hash, h + i * STORE_HASH_LEN, STORE_HASH_LEN);
+		}
+		free(h);
+		m.p.full = true;
+	} else {
+		m.p.base = prev.seq;
+		m.p.depth = prev.depth + 1;
+		m.p.nentries = nu;
+		m.e = ch;
+		ch = NULL;
+	}
+	rc = store_manifest_save(st, w->disk, &m);
+	store_manifest_free(&m);
+	if (!rc) {
+		lp = last_find(st, w->disk);
+		if (!lp) {
+			lp = lib_vec_push(&st->last);
+			snprintf(lp->disk, sizeof(lp->disk), "%s", w->disk);
+		}
+		lp->p = m.p;
+		if (seqp)
+			*seqp = m.p.seq;
+	} else {
+		store_forget(st, w->disk); /* the manifest may or may not be there */
+	}
+out:
+	free(ch);
+	return rc;
+}
+
+/* ---- reading a point -------------------------------------------------------------------- */
+
+int
+store_map_open(struct store *st, const char *disk, uint64_t seq, struct store_map **out)
+{
+	if (!store_name_ok(disk))
+		return -EINVAL;
+	struct store_map *m = lib_xcalloc(1, sizeof(*m));
+	int rc = store_resolve(st, disk, seq, &m->p, &m->hashes);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	m->st = st;
+	m->nchunks = (m->p.disk_size + m->p.chunk_size - 1) / m->p.chunk_size;
+	*out = m;
+	return 0;
+}
+
+void
+store_map_close(struct store_map *m)
+{
+	if (!m)
+		return;
+	free(m->hashes);
+	free(m);
+}
+
+uint64_t
+store_map_nchunks(const struct store_map *m)
+{
+	return m->nchunks;
+}
+
+uint32_t
+store_map_chunk_len(const struct store_map *m, uint64_t idx)
+{
+	if (idx + 1 < m->nchunks)
+		return m->p.chunk_size;
+	return (uint32_t)(m->p.disk_size - idx * m->p.chunk_size);
+}
+
+bool
+store_map_is_zero(const struct store_map *m, uint64_t idx)
+{
+	return !memcmp(m->hashes + idx * STORE_HASH_LEN, zero_hash, STORE_HASH_LEN);
+}
+
+int
+store_map_read(struct store_map *m, uint64_t idx, void *buf)
+{
+	if (idx >= m->nchunks)
+		return -EINVAL;
+	uint32_t len = store_map_chunk_len(m, idx);
+	if (store_map_is_zero(m, idx)) {
+		memset(buf, 0, len);
+		return 0;
+	}
+	return chunk_get(m->st, m->hashes + idx * STORE_HASH_LEN, buf, len);
+}
+
+static int
+pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+int
+store_restore_fd(struct store *st, const char *disk, uint64_t seq, int fd)
+{
+	struct store_map *m;
+	int rc = store_map_open(st, disk, seq, &m);
+	if (rc)
+		return rc;
+	struct stat sb;
+	bool reg = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (reg && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)m->p.disk_size) < 0)) {
+		rc = -errno;
+		goto out;
+	}
+	void *buf = lib_xmalloc(m->p.chunk_size);
+	for (uint64_t i = 0; i < m->nchunks && !rc; i++) {
+		if (reg && store_map_is_zero(m, i))
+			continue;
+		rc = store_map_read(m, i, buf);
+		if (!rc)
+			rc = pwrite_all(fd, buf, store_map_chunk_len(m, i), i * m->p.chunk_size);
+	}
+	free(buf);
+out:
+	store_map_close(m);
+	return rc;
+}
+
+int
+store_restore(struct store *st, const char *disk, uint64_t seq, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int rc = store_restore_fd(st, disk, seq, fd);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	return rc;
+}

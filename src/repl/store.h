@@ -1,0 +1,190 @@
+/*
+ * store.h - the replica store of the recovery region: chunks, recovery points, group points.
+ *
+ * A disk image is split into fixed chunks (1 MiB by default, set per disk by its first point).
+ * Chunk contents are content-addressed by XXH3-128 (32 hex digits, fanned out as
+ * chunks/ab/abcd...) and compressed with zstd. A recovery point is a manifest: a full map
+ * (chunk index -> hash, zero chunks omitted) for the first point and every Nth point (a
+ * checkpoint), otherwise a delta holding only the chunks changed since its base point.
+ * A replication group's point is one record naming one point per disk, written last.
+ *
+ * Objects live behind struct store_ops (names, not paths), so an S3-compatible backend can
+ * follow the local-directory one. Layout by name:
+ *   chunks/<2 hex>/<32 hex>        zstd frame of one chunk
+ *   disks/<disk>/p<16 hex seq>     manifest of one recovery point (binary, checksummed)
+ *   groups/<group>/g<16 hex seq>   group point (JSON)
+ *
+ * Durability: chunks are durable (temp, fsync, rename, fsync of their directories) before a
+ * manifest naming them is written; manifests and group records go through lib_write_atomic.
+ * So after a crash at any moment every listed point is complete and restorable; chunks no
+ * manifest names are swept by store_gc.
+ *
+ * All functions return 0 (or a count) or a negative errno; -EBADMSG means stored data failed
+ * its checksum.
+ */
+#ifndef STRAIT_STORE_H
+#define STRAIT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NAME_MAX         64 /* disk and group names: [A-Za-z0-9._-], not starting with '.' */
+#define STORE_CHUNK_DEFAULT    (1u << 20)
+#define STORE_CHUNK_MIN        4096u
+#define STORE_CHUNK_MAX        (64u << 20)
+#define STORE_CHECKPOINT_EVERY 32u
+#define STORE_HASH_LEN         16
+
+/* Flags of put_object. */
+#define STORE_PUT_META 1u /* durable at return (lib_write_atomic); else durable after sync */
+
+/* Object backend. Names are relative, '/'-separated. */
+struct store_ops {
+	int (*put_object)(void *be, const char *name, const void *data, size_t n, unsigned flags);
+	/* *data is heap (free it); -ENOENT when absent. */
+	int (*get_object)(void *be, const char *name, void **data, size_t *n);
+	/* 1 when present, 0 when absent, or a negative errno. */
+	int (*has_object)(void *be, const char *name);
+	int (*delete_object)(void *be, const char *name);
+	/* Calls cb for every object whose name starts with prefix (a folder, ending in '/'),
+	 * temporaries included; a nonzero cb return stops the walk and is returned. */
+	int (*list)(void *be, const char *prefix, int (*cb)(void *arg, const char *name),
+	            void *arg);
+	/* Makes every put and delete so far durable. */
+	int (*sync)(void *be);
+	void (*close)(void *be);
+};
+
+/* The local-directory backend (store_dir.c). */
+int store_dir_backend(const char *dir, const struct store_ops **ops, void **be);
+
+enum store_kind { STORE_CRASH = 0, STORE_APP = 1 };
+
+struct store;
+
+/* Opens (creating when needed) the store in dir, with the local-directory backend. */
+int store_open(const char *dir, struct store **out);
+int store_open_ops(const struct store_ops *ops, void *be, struct store **out);
+void store_close(struct store *st);
+/* Every how many points a full checkpoint manifest is written (default 32, at least 1). */
+void store_set_checkpoint(struct store *st, unsigned every);
+
+struct store_chunk {
+	uint64_t index;
+	const void *data; /* the chunk's bytes: chunk_size, or less for the disk's last chunk */
+};
+
+struct store_write {
+	const char *disk;
+	uint64_t disk_size;  /* bytes; must not change between points */
+	uint32_t chunk_size; /* 0 = default; must match the disk's first point */
+	int64_t time;        /* seconds, the replication clock */
+	enum store_kind kind;
+	uint64_t jseq; /* last journal sequence included */
+	const struct store_chunk *chunks;
+	size_t nchunks; /* changed chunks; on the first point, the chunks that are not zero */
+};
+
+/* Writes one recovery point; *seq gets its sequence (1, 2, ...). */
+int store_write_point(struct store *st, const struct store_write *w, uint64_t *seq);
+
+struct store_point {
+	uint64_t seq, base; /* base: the point a delta applies to (0 for a full map) */
+	int64_t time;
+	enum store_kind kind;
+	bool full;
+	uint64_t jseq;
+	uint64_t disk_size;
+	uint32_t chunk_size;
+	uint32_t depth;    /* deltas since the last full map, when written */
+	uint64_t nentries; /* map entries in this manifest */
+};
+
+/* The disk's points by sequence, oldest first; *pts is heap (free it). */
+int store_list_points(struct store *st, const char *disk, struct store_point **pts, size_t *n);
+int store_point_info(struct store *st, const char *disk, uint64_t seq, struct store_point *p);
+
+/* A resolved point: the full chunk map, to read chunks one by one (an NBD overlay). */
+struct store_map;
+int store_map_open(struct store *st, const char *disk, uint64_t seq, struct store_map **out);
+void store_map_close(struct store_map *m);
+uint64_t store_map_nchunks(const struct store_map *m);
+/* Chunk length at idx (the last may be short). */
+uint32_t store_map_chunk_len(const struct store_map *m, uint64_t idx);
+bool store_map_is_zero(const struct store_map *m, uint64_t idx);
+/* Reads chunk idx into buf (store_map_chunk_len bytes), verifying its hash. */
+int store_map_read(struct store_map *m, uint64_t idx, void *buf);
+
+/* Writes the point as a raw image: pwrite of every nonzero chunk, holes for zero chunks
+ * (a regular file is truncated first; other files get explicit zeros). */
+int store_restore_fd(struct store *st, const char *disk, uint64_t seq, int fd);
+int store_restore(struct store *st, const char *disk, uint64_t seq, const char *path);
+
+/* Site Recovery's pruning, relative to the newest point's time (so nothing is pruned while
+ * no new points arrive). retention_secs: 0 keeps only the newest point; otherwise every point
+ * of the newest 2 h, then one per hour (retention up to 1 day), one per 2 h (up to 7 days),
+ * or one per 2 h for 7 days then one per 4 h (longer), none older than the retention. The
+ * kept point of a bucket is its oldest; buckets are aligned to multiples of their width in
+ * the replication clock. Points a group point names are kept. Deltas of pruned points are
+ * merged into the next kept point. Returns the number of points pruned. */
+int store_prune(struct store *st, const char *disk, int64_t retention_secs);
+/* Pure selection used by store_prune: keep[i] for times[] ascending (newest last). */
+void store_prune_select(const int64_t *times, size_t n, int64_t retention_secs, bool *keep);
+
+/* Deletes chunks no manifest names, and leftover temporaries. Returns the number deleted. */
+int store_gc(struct store *st);
+
+/* ---- replication groups --------------------------------------------------------------- */
+
+struct store_member {
+	char disk[STORE_NAME_MAX + 1];
+	uint64_t point;
+};
+
+struct store_group_point {
+	uint64_t seq;
+	int64_t time;
+	enum store_kind kind;
+	size_t nmembers;
+	struct store_member *members; /* heap */
+};
+
+/* Records a group point over existing disk points, atomically; *seq gets its sequence. */
+int store_write_group(struct store *st, const char *group, const struct store_member *members,
+                      size_t n, int64_t time, enum store_kind kind, uint64_t *seq);
+int store_list_groups(struct store *st, const char *group, struct store_group_point **gps,
+                      size_t *n);
+void store_groups_free(struct store_group_point *gps, size_t n);
+
+/* ---- internal, shared by store*.c ------------------------------------------------------ */
+
+struct store_entry {
+	uint64_t index;
+	uint8_t hash[STORE_HASH_LEN]; /* all zero: a zero chunk */
+};
+
+struct store_manifest {
+	struct store_point p;
+	struct store_entry *e; /* heap, sorted by index */
+};
+
+bool store_name_ok(const char *s);
+int store_manifest_load(struct store *st, const char *disk, uint64_t seq, struct store_manifest *m);
+int store_manifest_save(struct store *st, const char *disk, const struct store_manifest *m);
+void store_manifest_free(struct store_manifest *m);
+void store_manifest_name(const char *disk, uint64_t seq, char *out, size_t n);
+void store_chunk_name(const uint8_t *hash, char *out, size_t n);
+/* Resolved map: hashes[nchunks * STORE_HASH_LEN] (heap). */
+int store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
+                  uint8_t **hashes);
+const struct store_ops *store_ops_of(struct store *st, void **be);
+/* Points of disk that group points name (heap, unsorted, may repeat). */
+int store_group_pins(struct store *st, const char *disk, uint64_t **seqs, size_t *n);
+/* Sorts changes by index, the last change of an index winning; returns the count kept. */
+size_t store_sort_changes(struct store_entry *ch, size_t n);
+/* Drops the cached newest point of disk (after pruning rewrote manifests). */
+void store_forget(struct store *st, const char *disk);
+unsigned store_checkpoint_of(const struct store *st);
+
+#endif

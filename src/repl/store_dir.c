@@ -1,0 +1,278 @@
+/*
+ * store_dir.c - the local-directory backend of the replica store (one directory per region).
+ *
+ * An object name is a path below the root. put_object writes a temporary beside the target
+ * (name.tmpXXXXXX), fsyncs it and renames it over the target, so an object is whole or
+ * absent; STORE_PUT_META objects go through lib_write_atomic, which also fsyncs the
+ * directory. Other puts and deletes remember their directory, and sync fsyncs those, so a
+ * caller makes a batch of chunks durable with one fsync per directory before it writes the
+ * manifest that names them. Parent directories are created on demand (and fsynced with
+ * their own parent).
+ */
+#include "repl/store.h"
+
+#include "lib/lib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct dirbe {
+	char *root;
+	struct lib_map dirty;      /* directory path -> 1; keys heap, owned */
+	struct lib_vec dirty_keys; /* of char *, to free */
+};
+
+static char *
+dir_path(struct dirbe *d, const char *name)
+{
+	size_t n = strlen(d->root) + strlen(name) + 2;
+	char *p = lib_xmalloc(n);
+	snprintf(p, n, "%s/%s", d->root, name);
+	return p;
+}
+
+static int
+fsync_path(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static void
+mark_dirty(struct dirbe *d, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return;
+	char *dir = lib_xmalloc((size_t)(slash - path) + 1);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (lib_map_put(&d->dirty, dir, 1) == -EEXIST) {
+		free(dir);
+		return;
+	}
+	*(char **)lib_vec_push(&d->dirty_keys) = dir;
+}
+
+/* mkdir -p of the parent directories of path (below the root, which exists). */
+static int
+make_parents(struct dirbe *d, char *path)
+{
+	size_t rl = strlen(d->root);
+	for (char *p = path + rl + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		int rc = 0;
+		if (mkdir(path, 0755) == 0) {
+			char *s = strrchr(path, '/');
+			*s = '\0';
+			rc = fsync_path(path);
+			*s = '/';
+		} else if (errno != EEXIST) {
+			rc = -errno;
+		}
+		*p = '/';
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+dir_put(void *be, const char *name, const void *data, size_t n, unsigned flags)
+{
+	struct dirbe *d = be;
+	char *path = dir_path(d, name);
+	int rc = make_parents(d, path);
+	if (rc)
+		goto out;
+	if (flags & STORE_PUT_META) {
+		rc = lib_write_atomic(path, data, n);
+		goto out;
+	}
+	size_t tl = strlen(path) + 16;
+	char *tmp = lib_xmalloc(tl);
+	snprintf(tmp, tl, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = -errno;
+		free(tmp);
+		goto out;
+	}
+	rc = write_all(fd, data, n);
+	if (!rc && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	else
+		mark_dirty(d, path);
+	free(tmp);
+out:
+	free(path);
+	return rc;
+}
+
+static int
+dir_get(void *be, const char *name, void **data, size_t *n)
+{
+	char *path = dir_path(be, name), *buf = NULL;
+	int rc = lib_read_file(path, &buf, n);
+	free(path);
+	if (rc)
+		return rc;
+	*data = buf;
+	return 0;
+}
+
+static int
+dir_has(void *be, const char *name)
+{
+	char *path = dir_path(be, name);
+	struct stat sb;
+	int rc = stat(path, &sb) == 0 ? 1 : (errno == ENOENT ? 0 : -errno);
+	free(path);
+	return rc;
+}
+
+static int
+dir_delete(void *be, const char *name)
+{
+	struct dirbe *d = be;
+	char *path = dir_path(d, name);
+	int rc = unlink(path) < 0 ? -errno : 0;
+	if (!rc)
+		mark_dirty(d, path);
+	free(path);
+	return rc;
+}
+
+static int
+walk(struct dirbe *d, const char *rel, int (*cb)(void *, const char *), void *arg)
+{
+	char *path = dir_path(d, rel);
+	DIR *dp = opendir(path);
+	free(path);
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	int rc = 0;
+	struct dirent *de;
+	struct lib_buf nm = {0};
+	while (!rc && (de = readdir(dp))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		nm.n = 0;
+		lib_buf_printf(&nm, "%s%s", rel, de->d_name);
+		bool isdir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			char *p = dir_path(d, nm.s);
+			struct stat sb;
+			isdir = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+			free(p);
+		}
+		if (isdir) {
+			lib_buf_puts(&nm, "/");
+			rc = walk(d, nm.s, cb, arg);
+		} else {
+			rc = cb(arg, nm.s);
+		}
+	}
+	lib_buf_free(&nm);
+	closedir(dp);
+	return rc;
+}
+
+static int
+dir_list(void *be, const char *prefix, int (*cb)(void *, const char *), void *arg)
+{
+	return walk(be, prefix, cb, arg);
+}
+
+static int
+dir_sync(void *be)
+{
+	struct dirbe *d = be;
+	int rc = 0;
+	char **keys = d->dirty_keys.v;
+	for (uint32_t i = 0; i < d->dirty_keys.n; i++) {
+		int r = fsync_path(keys[i]);
+		if (r && r != -ENOENT && !rc)
+			rc = r;
+		free(keys[i]);
+	}
+	d->dirty_keys.n = 0;
+	lib_map_free(&d->dirty);
+	lib_map_init(&d->dirty);
+	return rc;
+}
+
+static void
+dir_close(void *be)
+{
+	struct dirbe *d = be;
+	dir_sync(d);
+	lib_vec_free(&d->dirty_keys);
+	lib_map_free(&d->dirty);
+	free(d->root);
+	free(d);
+}
+
+static const struct store_ops dir_ops = {
+    .put_object = dir_put,
+    .get_object = dir_get,
+    .has_object = dir_has,
+    .delete_object = dir_delete,
+    .list = dir_list,
+    .sync = dir_sync,
+    .close = dir_close,
+};
+
+int
+store_dir_backend(const char *dir, const struct store_ops **ops, void **be)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	struct stat sb;
+	if (stat(dir, &sb) < 0)
+		return -errno;
+	if (!S_ISDIR(sb.st_mode))
+		return -ENOTDIR;
+	struct dirbe *d = lib_xcalloc(1, sizeof(*d));
+	d->root = lib_xstrdup(dir);
+	size_t l = strlen(d->root);
+	while (l > 1 && d->root[l - 1] == '/')
+		d->root[--l] = '\0';
+	lib_map_init(&d->dirty);
+	lib_vec_init(&d->dirty_keys, sizeof(char *));
+	*ops = &dir_ops;
+	*be = d;
+	return 0;
+}
