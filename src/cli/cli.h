@@ -43,6 +43,7 @@ int cli_cmd_reprotect(int argc, char **argv);
 int cli_cmd_failback(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_remote(int argc, char **argv);
+int cli_cmd_replica(int argc, char **argv);
 /* straitd's socket: $STRAIT_SOCKET, else $XDG_RUNTIME_DIR/strait.sock, else /tmp. */
 const char *cli_socket_default(void);
 

@@ -266,6 +266,13 @@ static const struct cli_cmd cmds[] = {
      "replicate back: source and target swapped, network mapping reversed", cli_cmd_reprotect},
     {"failback", "ESTATE [--plan P] [--planned|--unplanned] [--out FILE] [-o table|json]",
      "fail back to the primary with the plan's failback steps", cli_cmd_failback},
+    {"replica",
+     "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
+     "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
+     "--retention DUR | gc) --store DIR",
+     "the recovery region's store: capture a disk image as a recovery point, list, restore, "
+     "prune, collect garbage",
+     cli_cmd_replica},
     {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
      "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},

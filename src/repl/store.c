@@ -204,6 +204,16 @@ hash_chunk(const void *data, size_t n, uint8_t *out)
 		out[0] = 1; /* keep the zero sentinel free (never seen in practice) */
 }
 
+void
+store_chunk_hash(const void *data, size_t len, uint8_t *out)
+{
+	const char *c = data;
+	if (len == 0 || (c[0] == 0 && (len == 1 || !memcmp(c, c + 1, len - 1))))
+		memset(out, 0, STORE_HASH_LEN);
+	else
+		hash_chunk(data, len, out);
+}
+
 int
 store_manifest_save(struct store *st, const char *disk, const struct store_manifest *m)
 {

@@ -132,6 +132,24 @@ int store_prune(struct store *st, const char *disk, int64_t retention_secs);
 /* Pure selection used by store_prune: keep[i] for times[] ascending (newest last). */
 void store_prune_select(const int64_t *times, size_t n, int64_t retention_secs, bool *keep);
 
+/* The hash a chunk is stored under; all zero for a chunk of zeros. */
+void store_chunk_hash(const void *data, size_t len, uint8_t *out);
+
+/* Captures a disk image (a file or block device) as the disk's next point: the first point
+ * holds every chunk that is not zero, later ones only the chunks whose hash differs from the
+ * newest point (the comparison of reprotect and resync: unchanged chunks are read and hashed,
+ * never sent). Holes (SEEK_HOLE) are zero without being read. The image is mapped, not
+ * copied, so memory stays at 16 bytes per changed chunk plus the map of hashes. */
+struct store_capture_stats {
+	uint64_t chunks;  /* chunks of the disk */
+	uint64_t changed; /* chunks written into the point */
+	uint64_t bytes;   /* bytes of the changed chunks */
+	uint64_t holes;   /* chunks skipped as holes */
+};
+int store_capture(struct store *st, const char *disk, const char *image, int64_t time,
+                  enum store_kind kind, uint32_t chunk_size, uint64_t *seq,
+                  struct store_capture_stats *stats);
+
 /* Deletes chunks no manifest names, and leftover temporaries. Returns the number deleted. */
 int store_gc(struct store *st);
 

@@ -42,7 +42,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	close(fd);
-	if (nbd_server_new(NULL, NULL, &srv) != 0 || nbd_server_add_export(srv, "disk", path, false) != 0) {
+	if (nbd_server_new(NULL, NULL, &srv) != 0 ||
+	    nbd_server_add_export(srv, "disk", path, false) != 0) {
 		fprintf(stderr, "fuzz_nbd: cannot set up the server\n");
 		abort();
 	}

@@ -15,11 +15,18 @@ cases+=("routes $seed --subnet spoke1/app" "routes $seed --site hq" "routes $see
         "routes $seed --replication" "trace $seed hq app1" "reach $seed"
         "whatif $seed --fail location:hong-kong --fail link:er-sg/primary"
         "diff $seed examples/seed-after-failover.yaml --fail region:eastasia")
+log=$(mktemp)
+# the replica store: a sparse 8 MiB image with data in two chunks
+img=$log.img st=$log.store
+truncate -s 8M "$img"
+head -c 300000 /dev/urandom | dd of="$img" bs=4096 seek=512 conv=notrunc status=none
+cases+=("replica capture vm1-os $img --store $st" "replica capture vm1-os $img --app --store $st"
+        "replica points vm1-os -o json --store $st" "replica restore vm1-os $log.out --store $st"
+        "replica prune vm1-os --retention 0 --store $st" "replica gc --store $st")
 echo "1..$((${#cases[@]} + 1))"
 n=0 fails=0
-log=$(mktemp)
 export STRAIT_STATE="$log.state.db"
-trap 'rm -f "$log" "$log".state.db* "$log".sock' EXIT
+trap 'rm -rf "$log" "$log".state.db* "$log".sock "$img" "$st" "$log".out' EXIT
 for c in "${cases[@]}"; do
   n=$((n + 1))
   # shellcheck disable=SC2086

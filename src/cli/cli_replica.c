@@ -1,0 +1,358 @@
+/*
+ * cli_replica.c - strait replica: the recovery region's store from the
+ * command line, without straitd.
+ *
+ *   capture  a disk image becomes the disk's next recovery point (the first
+ *            is the initial full copy; later ones carry only changed chunks)
+ *   points   the disk's recovery points
+ *   restore  a point as a raw image (holes for zero chunks) or as qcow2
+ *            (the raw image converted by qemu-img, then removed)
+ *   prune    Site Recovery's retention over the disk's points
+ *   gc       chunks no point names are deleted
+ *
+ * Every subcommand takes --store DIR (or $STRAIT_STORE). Errors name the
+ * store, the disk and the point, with the system's reason.
+ */
+#include "cli.h"
+#include "repl/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const struct option rep_opts[] = {
+    {"store", required_argument, NULL, 's'},  {"point", required_argument, NULL, 'p'},
+    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+    {"app", no_argument, NULL, 'a'},          {"time", required_argument, NULL, 't'},
+    {"chunk-size", required_argument, NULL, 'c'}, {"retention", required_argument, NULL, 'r'},
+    {NULL, 0, NULL, 0},
+};
+
+struct rep_args {
+	const char *store, *point, *format, *output, *time, *chunk, *retention;
+	bool app;
+};
+
+static int
+rep_parse(int argc, char **argv, struct rep_args *a)
+{
+	int o;
+	a->store = getenv("STRAIT_STORE");
+	while ((o = getopt_long(argc, argv, "o:", rep_opts, NULL)) != -1) {
+		switch (o) {
+		case 's': a->store = optarg; break;
+		case 'p': a->point = optarg; break;
+		case 'f': a->format = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'a': a->app = true; break;
+		case 't': a->time = optarg; break;
+		case 'c': a->chunk = optarg; break;
+		case 'r': a->retention = optarg; break;
+		default: return cli_usage_error("bad option");
+		}
+	}
+	if (!a->store || !*a->store)
+		return cli_usage_error("expected --store DIR (or $STRAIT_STORE)");
+	return CLI_GOOD;
+}
+
+static struct store *
+rep_open(const char *dir)
+{
+	struct store *st;
+	int rc = store_open(dir, &st);
+	if (rc) {
+		fprintf(stderr, "strait: cannot open the store %s: %s\n", dir, strerror(-rc));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+rep_fail(const char *what, const char *store, const char *disk, int rc)
+{
+	fprintf(stderr, "strait: %s of disk '%s' in the store %s failed: %s\n", what, disk, store,
+	        rc == -EBADMSG ? "stored data failed its checksum (the store is damaged)"
+	                       : strerror(-rc));
+	return CLI_BAD;
+}
+
+static int
+rep_capture(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (argc - optind != 2)
+		return cli_usage_error("expected DISK IMAGE");
+	const char *disk = argv[optind], *image = argv[optind + 1];
+	if (!store_name_ok(disk))
+		return cli_usage_error("bad disk name '%s' (expected [A-Za-z0-9._-], at most %d)", disk,
+		                       STORE_NAME_MAX);
+	int64_t t = (int64_t)time(NULL);
+	if (a.time) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(a.time, &end, 10);
+		if (errno || *end || v < 0)
+			return cli_usage_error("bad --time '%s' (expected seconds since the epoch)",
+			                       a.time);
+		t = v;
+	}
+	uint64_t cs = 0;
+	if (a.chunk && (lib_parse_size(a.chunk, &cs) || cs < STORE_CHUNK_MIN ||
+	                cs > STORE_CHUNK_MAX || (cs & (cs - 1))))
+		return cli_usage_error("bad --chunk-size '%s' (expected a power of two, 4KiB to 64MiB)",
+		                       a.chunk);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	uint64_t seq = 0;
+	struct store_capture_stats sx;
+	rc = store_capture(st, disk, image, t, a.app ? STORE_APP : STORE_CRASH, (uint32_t)cs, &seq,
+	                   &sx);
+	store_close(st);
+	if (rc == -EINVAL)
+		fprintf(stderr,
+		        "strait: %s does not fit disk '%s': its size or chunk size differs from the "
+		        "disk's points (a resized disk needs a new replication)\n",
+		        image, disk);
+	if (rc)
+		return rc == -EINVAL ? CLI_BAD : rep_fail("capture", a.store, disk, rc);
+	char sz[32];
+	lib_fmt_size(sx.bytes, sz, sizeof(sz));
+	printf("point %llu of %s: %llu of %llu chunks changed (%s), %llu holes skipped\n",
+	       (unsigned long long)seq, disk, (unsigned long long)sx.changed,
+	       (unsigned long long)sx.chunks, sz, (unsigned long long)sx.holes);
+	return CLI_GOOD;
+}
+
+static int
+rep_points(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error("expected DISK");
+	const char *fmt = a.output ? a.output : "table", *disk = argv[optind];
+	bool json = strcmp(fmt, "json") == 0;
+	if (!json && strcmp(fmt, "table"))
+		return cli_usage_error("unknown output '%s' (expected table or json)", fmt);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	struct store_point *p;
+	size_t n;
+	rc = store_list_points(st, disk, &p, &n);
+	store_close(st);
+	if (rc)
+		return rep_fail("listing the points", a.store, disk, rc);
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(
+			    arr, json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:i}", "point", (json_int_t)p[i].seq,
+			                   "time", (json_int_t)p[i].time, "kind",
+			                   p[i].kind == STORE_APP ? "app" : "crash", "map",
+			                   p[i].full ? "full" : "delta", "entries",
+			                   (json_int_t)p[i].nentries, "disk_size",
+			                   (json_int_t)p[i].disk_size, "chunk_size", (int)p[i].chunk_size));
+		cli_print_json(arr);
+	} else {
+		struct cli_table t;
+		cli_table_init(&t, "POINT", "TIME (UTC)", "KIND", "MAP", "ENTRIES", NULL);
+		for (size_t i = 0; i < n; i++) {
+			char seq[24], when[32], ent[24];
+			time_t tt = (time_t)p[i].time;
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			snprintf(seq, sizeof(seq), "%llu", (unsigned long long)p[i].seq);
+			snprintf(ent, sizeof(ent), "%llu", (unsigned long long)p[i].nentries);
+			cli_table_row(&t, seq, when, p[i].kind == STORE_APP ? "app" : "crash",
+			              p[i].full ? "full" : "delta", ent, NULL);
+		}
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	free(p);
+	return n ? CLI_GOOD : CLI_BAD;
+}
+
+/* --point N, "latest" (default) or "latest-app". */
+static int
+rep_pick(struct store *st, const char *disk, const char *want, uint64_t *seq)
+{
+	struct store_point *p;
+	size_t n;
+	int rc = store_list_points(st, disk, &p, &n);
+	if (rc)
+		return rc;
+	*seq = 0;
+	bool app = want && strcmp(want, "latest-app") == 0;
+	if (!want || app || strcmp(want, "latest") == 0) {
+		for (size_t i = n; i-- > 0 && !*seq;)
+			if (!app || p[i].kind == STORE_APP)
+				*seq = p[i].seq;
+	} else {
+		char *end;
+		unsigned long long v = strtoull(want, &end, 10);
+		for (size_t i = 0; i < n && !*end; i++)
+			if (p[i].seq == v)
+				*seq = v;
+	}
+	free(p);
+	return *seq ? 0 : -ENOENT;
+}
+
+static int
+run_qemu_img(const char *raw, const char *out)
+{
+	char *const args[] = {"qemu-img", "convert", "-q", "-f",      "raw", "-O",
+	                      "qcow2",    (char *)raw, (char *)out, NULL};
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "qemu-img", NULL, NULL, args, environ);
+	if (rc) {
+		fprintf(stderr, "strait: cannot run qemu-img for qcow2 output: %s (scripts/deps.sh "
+		                "installs qemu-utils)\n",
+		        strerror(rc));
+		return -1;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "strait: qemu-img convert to %s failed\n", out);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rep_restore(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (argc - optind != 2)
+		return cli_usage_error("expected DISK OUTPUT");
+	const char *disk = argv[optind], *out = argv[optind + 1];
+	const char *fmt = a.format ? a.format : "raw";
+	bool qcow2 = strcmp(fmt, "qcow2") == 0;
+	if (!qcow2 && strcmp(fmt, "raw"))
+		return cli_usage_error("unknown --format '%s' (expected raw or qcow2)", fmt);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	uint64_t seq;
+	rc = rep_pick(st, disk, a.point, &seq);
+	if (rc) {
+		store_close(st);
+		if (rc == -ENOENT) {
+			fprintf(stderr, "strait: disk '%s' has no point '%s' in the store %s (strait "
+			                "replica points lists them)\n",
+			        disk, a.point ? a.point : "latest", a.store);
+			return CLI_BAD;
+		}
+		return rep_fail("finding the point", a.store, disk, rc);
+	}
+	/* Written beside the output under a temporary name, renamed when complete, so a
+	 * failed restore never leaves a half image under the output's name. */
+	struct lib_buf tmp = {0};
+	lib_buf_printf(&tmp, "%s.strait-tmp%s", out, qcow2 ? ".raw" : "");
+	rc = store_restore(st, disk, seq, tmp.s);
+	store_close(st);
+	int ret = CLI_GOOD;
+	if (rc) {
+		ret = rep_fail("restore", a.store, disk, rc);
+	} else if (qcow2) {
+		if (run_qemu_img(tmp.s, out))
+			ret = CLI_BAD;
+	} else if (rename(tmp.s, out)) {
+		fprintf(stderr, "strait: cannot rename %s to %s: %s\n", tmp.s, out, strerror(errno));
+		ret = CLI_BAD;
+	}
+	unlink(tmp.s);
+	lib_buf_free(&tmp);
+	if (ret == CLI_GOOD)
+		printf("point %llu of %s restored to %s (%s)\n", (unsigned long long)seq, disk, out,
+		       fmt);
+	return ret;
+}
+
+static int
+rep_prune(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (argc - optind != 1 || !a.retention)
+		return cli_usage_error("expected --retention DURATION DISK");
+	int64_t secs;
+	if (lib_parse_duration(a.retention, &secs) || secs < 0)
+		return cli_usage_error("bad --retention '%s' (expected a duration: 0, 2h, 1d, 15d)",
+		                       a.retention);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	rc = store_prune(st, argv[optind], secs);
+	store_close(st);
+	if (rc < 0)
+		return rep_fail("pruning", a.store, argv[optind], rc);
+	printf("%d point%s of %s pruned\n", rc, rc == 1 ? "" : "s", argv[optind]);
+	return CLI_GOOD;
+}
+
+static int
+rep_gc(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (argc != optind)
+		return cli_usage_error("expected no operand");
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	rc = store_gc(st);
+	store_close(st);
+	if (rc < 0) {
+		fprintf(stderr, "strait: gc of the store %s failed: %s\n", a.store, strerror(-rc));
+		return CLI_BAD;
+	}
+	printf("%d unreferenced object%s deleted\n", rc, rc == 1 ? "" : "s");
+	return CLI_GOOD;
+}
+
+int
+cli_cmd_replica(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} sub[] = {
+	    {"capture", rep_capture}, {"points", rep_points}, {"restore", rep_restore},
+	    {"prune", rep_prune},     {"gc", rep_gc},
+	};
+	if (argc < 2)
+		return cli_usage_error("expected a subcommand: capture, points, restore, prune or gc");
+	for (size_t i = 0; i < LIB_ARRAY_LEN(sub); i++)
+		if (strcmp(argv[1], sub[i].name) == 0)
+			return sub[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune "
+	                       "or gc)",
+	                       argv[1]);
+}

@@ -1,0 +1,138 @@
+/*
+ * store_capture.c - a disk image into the store as a recovery point.
+ *
+ * Design: the image is mapped read-only (MAP_NORESERVE, so a terabyte image
+ * costs address space, not memory) and walked chunk by chunk. Ranges that
+ * SEEK_DATA reports as holes are zero chunks without a read. Every other
+ * chunk is hashed (XXH3-128, the store's own chunk hash) and compared with
+ * the newest point's resolved map; only chunks that differ are handed to
+ * store_write_point, which stores new chunk contents (deduplicated by hash)
+ * before the manifest. This is the initial copy (first point), the periodic
+ * snapshot of a replica, and the checksum comparison that lets reprotect and
+ * resync send only what differs.
+ */
+#include "repl/store.h"
+
+#include "lib/lib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const uint8_t zero_hash[STORE_HASH_LEN];
+
+/* The start of the next data at or after off; size when only a hole follows. */
+static uint64_t
+next_data(int fd, uint64_t off, uint64_t size)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? size : off; /* no SEEK_DATA: treat all as data */
+	return (uint64_t)d;
+}
+
+int
+store_capture(struct store *st, const char *disk, const char *image, int64_t time,
+              enum store_kind kind, uint32_t chunk_size, uint64_t *seq,
+              struct store_capture_stats *stats)
+{
+	struct store_capture_stats sx = {0};
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0) {
+		int rc = end < 0 ? -errno : -EINVAL;
+		close(fd);
+		return rc;
+	}
+	uint64_t size = (uint64_t)end;
+
+	/* The newest point fixes the chunk size and is the base of the comparison. */
+	struct store_point *pts = NULL, prev = {0};
+	size_t npts = 0;
+	uint8_t *old = NULL;
+	int rc = store_list_points(st, disk, &pts, &npts);
+	if (rc == 0 && npts) {
+		rc = store_resolve(st, disk, pts[npts - 1].seq, &prev, &old);
+		if (rc == 0 && chunk_size && chunk_size != prev.chunk_size)
+			rc = -EINVAL;
+		if (rc == 0 && prev.disk_size != size)
+			rc = -EINVAL; /* resizing a protected disk is a new replication */
+		chunk_size = prev.chunk_size;
+	}
+	free(pts);
+	if (!chunk_size)
+		chunk_size = STORE_CHUNK_DEFAULT;
+	if (rc == 0 && (chunk_size < STORE_CHUNK_MIN || chunk_size > STORE_CHUNK_MAX))
+		rc = -EINVAL;
+	if (rc) {
+		free(old);
+		close(fd);
+		return rc;
+	}
+
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (map == MAP_FAILED) {
+		rc = -errno;
+		free(old);
+		close(fd);
+		return rc;
+	}
+	(void)madvise((void *)map, size, MADV_SEQUENTIAL);
+	uint8_t *zeros = lib_xcalloc(1, chunk_size);
+	struct lib_vec ch = {0}; /* struct store_chunk */
+	lib_vec_init(&ch, sizeof(struct store_chunk));
+	uint64_t nch = (size + chunk_size - 1) / chunk_size, data = next_data(fd, 0, size);
+	uint8_t h[STORE_HASH_LEN];
+	for (uint64_t i = 0; i < nch; i++) {
+		uint64_t off = i * chunk_size, len = size - off < chunk_size ? size - off : chunk_size;
+		if (data < off)
+			data = next_data(fd, off, size);
+		bool hole = data >= off + len;
+		if (hole) {
+			memset(h, 0, sizeof(h));
+			sx.holes++;
+		} else {
+			store_chunk_hash(map + off, (size_t)len, h);
+		}
+		const uint8_t *was = old ? old + i * STORE_HASH_LEN : zero_hash;
+		if (!memcmp(h, was, STORE_HASH_LEN))
+			continue;
+		struct store_chunk *c = lib_vec_push(&ch);
+		c->index = i;
+		c->data = hole ? zeros : map + off;
+		sx.changed++;
+		sx.bytes += len;
+	}
+	sx.chunks = nch;
+
+	struct store_write w = {
+	    .disk = disk,
+	    .disk_size = size,
+	    .chunk_size = chunk_size,
+	    .time = time,
+	    .kind = kind,
+	    .jseq = 0,
+	    .chunks = ch.v,
+	    .nchunks = ch.n,
+	};
+	/* The first point of an all-zero disk still needs a manifest: one zero chunk. */
+	struct store_chunk first = {.index = 0, .data = zeros};
+	if (!old && ch.n == 0) {
+		w.chunks = &first;
+		w.nchunks = 1;
+	}
+	rc = store_write_point(st, &w, seq);
+	lib_vec_free(&ch);
+	free(zeros);
+	free(old);
+	munmap((void *)map, size);
+	close(fd);
+	if (rc == 0 && stats)
+		*stats = sx;
+	return rc;
+}
