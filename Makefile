@@ -11,7 +11,7 @@ TESTBUILD  ?= build-test
 FUZZBUILD  ?= build-fuzz
 FUZZ_SECS  ?= 30
 
-.PHONY: all deps build demo check test fuzz bench format format-check docs clean
+.PHONY: all deps build demo check crash test fuzz bench format format-check docs clean
 
 all: build
 
@@ -44,6 +44,11 @@ fuzz: deps $(FUZZBUILD)/build.ninja
 	@ninja -C $(FUZZBUILD) >/dev/null
 	@scripts/fuzz.sh $(FUZZBUILD) 600 fuzz_load
 	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_nbd
+
+# The long crash run: 100 SIGKILL trials of replication (10 run in make check).
+crash: build $(TESTBUILD)/build.ninja
+	@ninja -C $(TESTBUILD) >/dev/null
+	@STRAIT=$(abspath $(TESTBUILD))/strait STRAIT_CRASH_TRIALS=100 tests/scripts/replicate.py
 
 bench: deps
 	@[ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release >/dev/null

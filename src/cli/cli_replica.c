@@ -9,15 +9,22 @@
  *            (the raw image converted by qemu-img, then removed)
  *   prune    Site Recovery's retention over the disk's points
  *   gc       chunks no point names are deleted
+ *   serve    protects disks: serves each as an NBD export whose writes are
+ *            journaled, ships the journal to the replica and cuts a point
+ *            every --interval (repl.h); SIGTERM ships what is left and stops
  *
  * Every subcommand takes --store DIR (or $STRAIT_STORE). Errors name the
  * store, the disk and the point, with the system's reason.
  */
 #include "cli.h"
+#include "repl/nbd.h"
+#include "repl/repl.h"
 #include "repl/store.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +35,23 @@
 extern char **environ;
 
 static const struct option rep_opts[] = {
-    {"store", required_argument, NULL, 's'},  {"point", required_argument, NULL, 'p'},
-    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-    {"app", no_argument, NULL, 'a'},          {"time", required_argument, NULL, 't'},
-    {"chunk-size", required_argument, NULL, 'c'}, {"retention", required_argument, NULL, 'r'},
+    {"store", required_argument, NULL, 's'},
+    {"point", required_argument, NULL, 'p'},
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"app", no_argument, NULL, 'a'},
+    {"time", required_argument, NULL, 't'},
+    {"chunk-size", required_argument, NULL, 'c'},
+    {"retention", required_argument, NULL, 'r'},
+    {"work", required_argument, NULL, 'w'},
+    {"socket", required_argument, NULL, 'S'},
+    {"interval", required_argument, NULL, 'i'},
     {NULL, 0, NULL, 0},
 };
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
+	const char *work, *socket, *interval;
 	bool app;
 };
 
@@ -47,15 +62,41 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 	a->store = getenv("STRAIT_STORE");
 	while ((o = getopt_long(argc, argv, "o:", rep_opts, NULL)) != -1) {
 		switch (o) {
-		case 's': a->store = optarg; break;
-		case 'p': a->point = optarg; break;
-		case 'f': a->format = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'a': a->app = true; break;
-		case 't': a->time = optarg; break;
-		case 'c': a->chunk = optarg; break;
-		case 'r': a->retention = optarg; break;
-		default: return cli_usage_error("bad option");
+		case 's':
+			a->store = optarg;
+			break;
+		case 'p':
+			a->point = optarg;
+			break;
+		case 'f':
+			a->format = optarg;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'a':
+			a->app = true;
+			break;
+		case 't':
+			a->time = optarg;
+			break;
+		case 'c':
+			a->chunk = optarg;
+			break;
+		case 'r':
+			a->retention = optarg;
+			break;
+		case 'w':
+			a->work = optarg;
+			break;
+		case 'S':
+			a->socket = optarg;
+			break;
+		case 'i':
+			a->interval = optarg;
+			break;
+		default:
+			return cli_usage_error("bad option");
 		}
 	}
 	if (!a->store || !*a->store)
@@ -95,8 +136,8 @@ rep_capture(int argc, char **argv)
 		return cli_usage_error("expected DISK IMAGE");
 	const char *disk = argv[optind], *image = argv[optind + 1];
 	if (!store_name_ok(disk))
-		return cli_usage_error("bad disk name '%s' (expected [A-Za-z0-9._-], at most %d)", disk,
-		                       STORE_NAME_MAX);
+		return cli_usage_error("bad disk name '%s' (expected [A-Za-z0-9._-], at most %d)",
+		                       disk, STORE_NAME_MAX);
 	int64_t t = (int64_t)time(NULL);
 	if (a.time) {
 		char *end;
@@ -110,8 +151,8 @@ rep_capture(int argc, char **argv)
 	uint64_t cs = 0;
 	if (a.chunk && (lib_parse_size(a.chunk, &cs) || cs < STORE_CHUNK_MIN ||
 	                cs > STORE_CHUNK_MAX || (cs & (cs - 1))))
-		return cli_usage_error("bad --chunk-size '%s' (expected a power of two, 4KiB to 64MiB)",
-		                       a.chunk);
+		return cli_usage_error(
+		    "bad --chunk-size '%s' (expected a power of two, 4KiB to 64MiB)", a.chunk);
 	struct store *st = rep_open(a.store);
 	if (!st)
 		return CLI_UNUSABLE;
@@ -121,10 +162,11 @@ rep_capture(int argc, char **argv)
 	                   &sx);
 	store_close(st);
 	if (rc == -EINVAL)
-		fprintf(stderr,
-		        "strait: %s does not fit disk '%s': its size or chunk size differs from the "
-		        "disk's points (a resized disk needs a new replication)\n",
-		        image, disk);
+		fprintf(
+		    stderr,
+		    "strait: %s does not fit disk '%s': its size or chunk size differs from the "
+		    "disk's points (a resized disk needs a new replication)\n",
+		    image, disk);
 	if (rc)
 		return rc == -EINVAL ? CLI_BAD : rep_fail("capture", a.store, disk, rc);
 	char sz[32];
@@ -161,12 +203,13 @@ rep_points(int argc, char **argv)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(
-			    arr, json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:i}", "point", (json_int_t)p[i].seq,
-			                   "time", (json_int_t)p[i].time, "kind",
-			                   p[i].kind == STORE_APP ? "app" : "crash", "map",
+			    arr, json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:i}", "point",
+			                   (json_int_t)p[i].seq, "time", (json_int_t)p[i].time,
+			                   "kind", p[i].kind == STORE_APP ? "app" : "crash", "map",
 			                   p[i].full ? "full" : "delta", "entries",
 			                   (json_int_t)p[i].nentries, "disk_size",
-			                   (json_int_t)p[i].disk_size, "chunk_size", (int)p[i].chunk_size));
+			                   (json_int_t)p[i].disk_size, "chunk_size",
+			                   (int)p[i].chunk_size));
 		cli_print_json(arr);
 	} else {
 		struct cli_table t;
@@ -218,13 +261,14 @@ rep_pick(struct store *st, const char *disk, const char *want, uint64_t *seq)
 static int
 run_qemu_img(const char *raw, const char *out)
 {
-	char *const args[] = {"qemu-img", "convert", "-q", "-f",      "raw", "-O",
-	                      "qcow2",    (char *)raw, (char *)out, NULL};
+	char *const args[] = {"qemu-img", "convert", "-q",        "-f",        "raw",
+	                      "-O",       "qcow2",   (char *)raw, (char *)out, NULL};
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "qemu-img", NULL, NULL, args, environ);
 	if (rc) {
-		fprintf(stderr, "strait: cannot run qemu-img for qcow2 output: %s (scripts/deps.sh "
-		                "installs qemu-utils)\n",
+		fprintf(stderr,
+		        "strait: cannot run qemu-img for qcow2 output: %s (scripts/deps.sh "
+		        "installs qemu-utils)\n",
 		        strerror(rc));
 		return -1;
 	}
@@ -260,8 +304,9 @@ rep_restore(int argc, char **argv)
 	if (rc) {
 		store_close(st);
 		if (rc == -ENOENT) {
-			fprintf(stderr, "strait: disk '%s' has no point '%s' in the store %s (strait "
-			                "replica points lists them)\n",
+			fprintf(stderr,
+			        "strait: disk '%s' has no point '%s' in the store %s (strait "
+			        "replica points lists them)\n",
 			        disk, a.point ? a.point : "latest", a.store);
 			return CLI_BAD;
 		}
@@ -280,7 +325,8 @@ rep_restore(int argc, char **argv)
 		if (run_qemu_img(tmp.s, out))
 			ret = CLI_BAD;
 	} else if (rename(tmp.s, out)) {
-		fprintf(stderr, "strait: cannot rename %s to %s: %s\n", tmp.s, out, strerror(errno));
+		fprintf(stderr, "strait: cannot rename %s to %s: %s\n", tmp.s, out,
+		        strerror(errno));
 		ret = CLI_BAD;
 	}
 	unlink(tmp.s);
@@ -337,6 +383,131 @@ rep_gc(int argc, char **argv)
 	return CLI_GOOD;
 }
 
+/* ---- serve ------------------------------------------------------------------------------ */
+
+static struct nbd_server *serve_srv;
+
+static void
+serve_stop(int sig)
+{
+	(void)sig;
+	if (serve_srv)
+		nbd_server_stop(serve_srv);
+}
+
+struct shipper {
+	struct repl *r;
+	int64_t interval;
+	bool stop;
+	int err;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void *
+ship_loop(void *arg)
+{
+	struct shipper *sh = arg;
+	pthread_mutex_lock(&sh->mu);
+	while (!sh->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += sh->interval;
+		pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
+		if (sh->stop)
+			break;
+		pthread_mutex_unlock(&sh->mu);
+		int rc = repl_ship(sh->r, (int64_t)time(NULL), false);
+		if (rc < 0)
+			fprintf(stderr, "strait: shipping failed: %s (retrying in %llds)\n",
+			        strerror(-rc), (long long)sh->interval);
+		pthread_mutex_lock(&sh->mu);
+		sh->err = rc < 0 ? rc : 0;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return NULL;
+}
+
+static int
+rep_serve(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (!a.work || !a.socket || optind >= argc)
+		return cli_usage_error("expected --work DIR --socket PATH DISK=IMAGE...");
+	int64_t every = 300;
+	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
+		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
+		                       a.interval);
+	for (int i = optind; i < argc; i++)
+		if (!strchr(argv[i], '='))
+			return cli_usage_error("expected DISK=IMAGE, got '%s'", argv[i]);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	struct repl *r;
+	rc = repl_open(a.work, st, &r);
+	if (rc) {
+		fprintf(stderr, "strait: cannot use the work directory %s: %s\n", a.work,
+		        strerror(-rc));
+		store_close(st);
+		return CLI_UNUSABLE;
+	}
+	for (int i = optind; i < argc && !rc; i++) {
+		char *name = lib_xstrdup(argv[i]), *img = strchr(name, '=');
+		*img++ = 0;
+		rc = repl_add_disk(r, name, img);
+		if (rc)
+			fprintf(stderr, "strait: cannot protect disk '%s' (%s): %s\n", name, img,
+			        rc == -EINVAL ? "bad or repeated disk name" : strerror(-rc));
+		free(name);
+	}
+	if (!rc && (rc = repl_attach(r, &serve_srv)) == 0) {
+		rc = nbd_server_listen_unix(serve_srv, a.socket);
+		if (rc)
+			fprintf(stderr, "strait: cannot listen on %s: %s\n", a.socket,
+			        strerror(-rc));
+	}
+	if (rc) {
+		if (serve_srv)
+			nbd_server_free(serve_srv);
+		repl_close(r, (int64_t)time(NULL));
+		store_close(st);
+		return CLI_BAD;
+	}
+	struct sigaction sa = {.sa_handler = serve_stop};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	struct shipper sh = {.r = r, .interval = every};
+	pthread_mutex_init(&sh.mu, NULL);
+	pthread_cond_init(&sh.cv, NULL);
+	pthread_t th;
+	pthread_create(&th, NULL, ship_loop, &sh);
+	printf("protecting %zu disk%s on %s, a point every %llds\n", repl_ndisks(r),
+	       repl_ndisks(r) == 1 ? "" : "s", a.socket, (long long)every);
+	fflush(stdout);
+	rc = nbd_server_run(serve_srv);
+	pthread_mutex_lock(&sh.mu);
+	sh.stop = true;
+	pthread_cond_signal(&sh.cv);
+	pthread_mutex_unlock(&sh.mu);
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&sh.cv);
+	pthread_mutex_destroy(&sh.mu);
+	nbd_server_free(serve_srv);
+	serve_srv = NULL;
+	int rc2 = repl_close(r, (int64_t)time(NULL)); /* the last ship */
+	store_close(st);
+	if (rc || rc2) {
+		fprintf(stderr, "strait: replication stopped with an error: %s\n",
+		        strerror(-(rc ? rc : rc2)));
+		return CLI_BAD;
+	}
+	return CLI_GOOD;
+}
+
 int
 cli_cmd_replica(int argc, char **argv)
 {
@@ -345,14 +516,15 @@ cli_cmd_replica(int argc, char **argv)
 		int (*fn)(int, char **);
 	} sub[] = {
 	    {"capture", rep_capture}, {"points", rep_points}, {"restore", rep_restore},
-	    {"prune", rep_prune},     {"gc", rep_gc},
+	    {"prune", rep_prune},     {"gc", rep_gc},         {"serve", rep_serve},
 	};
 	if (argc < 2)
-		return cli_usage_error("expected a subcommand: capture, points, restore, prune or gc");
+		return cli_usage_error(
+		    "expected a subcommand: capture, points, restore, prune, gc or serve");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(sub); i++)
 		if (strcmp(argv[1], sub[i].name) == 0)
 			return sub[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune "
-	                       "or gc)",
+	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune, "
+	                       "gc or serve)",
 	                       argv[1]);
 }

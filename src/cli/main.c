@@ -269,9 +269,10 @@ static const struct cli_cmd cmds[] = {
     {"replica",
      "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
-     "--retention DUR | gc) --store DIR",
+     "--retention DUR | gc | serve --work DIR --socket PATH [--interval DUR] DISK=IMAGE...) "
+     "--store DIR",
      "the recovery region's store: capture a disk image as a recovery point, list, restore, "
-     "prune, collect garbage",
+     "prune, collect garbage; protect disks served over NBD",
      cli_cmd_replica},
     {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
      "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},

@@ -89,7 +89,8 @@ store_capture(struct store *st, const char *disk, const char *image, int64_t tim
 	uint64_t nch = (size + chunk_size - 1) / chunk_size, data = next_data(fd, 0, size);
 	uint8_t h[STORE_HASH_LEN];
 	for (uint64_t i = 0; i < nch; i++) {
-		uint64_t off = i * chunk_size, len = size - off < chunk_size ? size - off : chunk_size;
+		uint64_t off = i * chunk_size,
+		         len = size - off < chunk_size ? size - off : chunk_size;
 		if (data < off)
 			data = next_data(fd, off, size);
 		bool hole = data >= off + len;
