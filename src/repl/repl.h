@@ -21,6 +21,9 @@
  *
  * Layout under the work directory: journal/<disk>/ (segments), replica/<disk>.img
  * and replica/<disk>.seq (the last applied sequence). The store is separate.
+ * Points: only the chunks the applied records touched are read and hashed, so a
+ * point costs what changed; the first point after a start reads the whole replica
+ * (a crash may have come between shipping and cutting).
  * Thread safety: one mutex per disk serialises the hooks (NBD connection
  * threads) and the shipper's journal reads.
  */

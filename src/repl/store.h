@@ -150,6 +150,13 @@ int store_capture(struct store *st, const char *disk, const char *image, int64_t
                   enum store_kind kind, uint32_t chunk_size, uint64_t *seq,
                   struct store_capture_stats *stats);
 
+/* The same, reading only the chunks listed in only[] (ascending indexes; the rest are
+ * unchanged since the newest point, which must exist): the cost follows the churn, not the
+ * disk's size. */
+int store_capture_chunks(struct store *st, const char *disk, const char *image, int64_t time,
+                         enum store_kind kind, uint32_t chunk_size, const uint64_t *only,
+                         size_t nonly, uint64_t *seq, struct store_capture_stats *stats);
+
 /* Deletes chunks no manifest names, and leftover temporaries. Returns the number deleted. */
 int store_gc(struct store *st);
 

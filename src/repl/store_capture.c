@@ -39,6 +39,14 @@ store_capture(struct store *st, const char *disk, const char *image, int64_t tim
               enum store_kind kind, uint32_t chunk_size, uint64_t *seq,
               struct store_capture_stats *stats)
 {
+	return store_capture_chunks(st, disk, image, time, kind, chunk_size, NULL, 0, seq, stats);
+}
+
+int
+store_capture_chunks(struct store *st, const char *disk, const char *image, int64_t time,
+                     enum store_kind kind, uint32_t chunk_size, const uint64_t *only, size_t nonly,
+                     uint64_t *seq, struct store_capture_stats *stats)
+{
 	struct store_capture_stats sx = {0};
 	int fd = open(image, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -69,6 +77,8 @@ store_capture(struct store *st, const char *disk, const char *image, int64_t tim
 		chunk_size = STORE_CHUNK_DEFAULT;
 	if (rc == 0 && (chunk_size < STORE_CHUNK_MIN || chunk_size > STORE_CHUNK_MAX))
 		rc = -EINVAL;
+	if (rc == 0 && only && !old)
+		rc = -EINVAL; /* the first point reads the whole image */
 	if (rc) {
 		free(old);
 		close(fd);
@@ -88,7 +98,12 @@ store_capture(struct store *st, const char *disk, const char *image, int64_t tim
 	lib_vec_init(&ch, sizeof(struct store_chunk));
 	uint64_t nch = (size + chunk_size - 1) / chunk_size, data = next_data(fd, 0, size);
 	uint8_t h[STORE_HASH_LEN];
-	for (uint64_t i = 0; i < nch; i++) {
+	uint64_t lastidx = 0;
+	for (uint64_t k = 0; only ? k < nonly : k < nch; k++) {
+		uint64_t i = only ? only[k] : k;
+		if (i >= nch || (only && k && i <= lastidx))
+			continue; /* out of range, or not ascending: skipped */
+		lastidx = i;
 		uint64_t off = i * chunk_size,
 		         len = size - off < chunk_size ? size - off : chunk_size;
 		if (data < off)
