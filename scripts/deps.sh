@@ -6,10 +6,11 @@ set -euo pipefail
 
 build_pkgs=(build-essential pkg-config meson ninja-build
             libfyaml-dev libjansson-dev libxxhash-dev libsqlite3-dev
-            libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libzstd-dev)
+            libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libzstd-dev
+            libssl-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind clang-format
            python3 python3-yaml python3-jsonschema curl
-           qemu-utils libnbd-bin python3-libnbd fio nbdkit)
+           qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server)
 
 want=()
 case "${1:-all}" in

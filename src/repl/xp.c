@@ -1,0 +1,513 @@
+/*
+ * xp.c - the replication transport's connections and its sender.
+ *
+ * A connection (struct xp_conn) is a byte stream behind an I/O ops table
+ * (plain TCP here; TLS is the seam, see xp.h) plus a receive buffer that
+ * frames are decoded from in place.
+ *
+ * The sender keeps every accepted record's encoded frame (already
+ * compressed) in a ring of `window` slots until the receiver acknowledges
+ * it (cumulative acks). After a cut, xp_sender_reconnect says hello again,
+ * learns the receiver's last stored sequence, releases the frames at or
+ * below it (on_ack) and resends only the rest: nothing acknowledged or
+ * stored is sent twice, nothing accepted is lost.
+ *
+ * Bandwidth: a token bucket over wire bytes of DATA frames, rate bytes per
+ * second, burst rate/8; the bucket may go negative and the sender sleeps
+ * the debt off, so a frame larger than the burst still passes at the rate.
+ * Blocking sockets and poll(); one thread per sender.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "lib/lib.h"
+#include "repl/xp.h"
+
+/* ---- plain TCP ops ------------------------------------------------------- */
+
+static ssize_t
+tcp_read(void *ctx, void *buf, size_t n)
+{
+	return recv((int)(intptr_t)ctx, buf, n, 0);
+}
+
+static ssize_t
+tcp_write(void *ctx, const void *buf, size_t n)
+{
+	return send((int)(intptr_t)ctx, buf, n, MSG_NOSIGNAL);
+}
+
+static int
+tcp_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	*ctx = (void *)(intptr_t)fd;
+	return 0;
+}
+
+static void
+tcp_close(void *ctx)
+{
+	close((int)(intptr_t)ctx);
+}
+
+const struct xp_io_ops xp_io_tcp = {
+    .read = tcp_read, .write = tcp_write, .wrap = tcp_wrap, .close = tcp_close};
+
+/* ---- connection ------------------------------------------------------------ */
+
+int
+xp_conn_accepted(struct xp_conn *c, const struct xp_io_ops *io, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->io = io ? io : &xp_io_tcp;
+	c->fd = fd;
+	int rc = c->io->wrap(c->io, fd, true, &c->ctx);
+	if (rc < 0) {
+		close(fd);
+		c->fd = -1;
+	}
+	return rc;
+}
+
+int
+xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
+	char ps[8];
+	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (getaddrinfo(host, ps, &hints, &res) != 0)
+		return -EHOSTUNREACH;
+	int rc = -ECONNREFUSED;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			freeaddrinfo(res);
+			c->io = io ? io : &xp_io_tcp;
+			c->fd = fd;
+			rc = c->io->wrap(c->io, fd, false, &c->ctx);
+			if (rc < 0) {
+				close(fd);
+				c->fd = -1;
+			}
+			return rc;
+		}
+		rc = -errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return rc;
+}
+
+void
+xp_conn_close(struct xp_conn *c)
+{
+	if (c->fd >= 0)
+		c->io->close(c->ctx);
+	c->fd = -1;
+	free(c->rbuf);
+	c->rbuf = NULL;
+	c->rn = c->rcap = c->consumed = 0;
+}
+
+int
+xp_conn_write(struct xp_conn *c, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = c->io->write(c->ctx, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -ECONNRESET;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const char **why)
+{
+	if (c->consumed) {
+		memmove(c->rbuf, c->rbuf + c->consumed, c->rn - c->consumed);
+		c->rn -= c->consumed;
+		c->consumed = 0;
+	}
+	for (;;) {
+		size_t used;
+		int rc = xp_decode(c->rbuf, c->rn, f, &used, why);
+		if (rc == 0) {
+			c->consumed = used;
+			return 0;
+		}
+		if (rc != -EAGAIN)
+			return rc;
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		bool buffered = c->io->pending && c->io->pending(c->ctx) > 0;
+		int pr = buffered ? 1 : poll(&pfd, 1, timeout_ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return -errno;
+		if (pr == 0)
+			return -ETIMEDOUT;
+		if (c->rcap - c->rn < 65536) {
+			size_t ncap = c->rcap ? c->rcap * 2 : 131072;
+			if (ncap > 2 * (XP_HDR_LEN + XP_MAX_BODY))
+				ncap = 2 * (XP_HDR_LEN + XP_MAX_BODY);
+			if (ncap <= c->rcap)
+				return -EBADMSG; /* cannot happen: a frame fits in half */
+			c->rbuf = lib_xrealloc(c->rbuf, ncap);
+			c->rcap = ncap;
+		}
+		ssize_t r = c->io->read(c->ctx, c->rbuf + c->rn, c->rcap - c->rn);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ECONNRESET;
+		c->rn += (size_t)r;
+	}
+}
+
+/* ---- sender ----------------------------------------------------------------- */
+
+struct pend {
+	uint64_t seq;
+	uint8_t *frame;
+	size_t n;
+};
+
+struct xp_sender {
+	char *host;
+	uint16_t port;
+	uint64_t disk;
+	struct xp_sender_opts o;
+	struct xp_conn c;
+	bool up;
+	struct pend *q; /* ring of o.window */
+	uint32_t qhead, qn;
+	uint64_t acked, accepted;
+	ZSTD_CCtx *cctx;
+	double tokens;
+	struct timespec last;
+	uint64_t wire;
+	char err[192];
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+throttle(struct xp_sender *s, size_t n)
+{
+	if (!s->o.rate)
+		return;
+	double rate = (double)s->o.rate, burst = rate / 8, t = now_s();
+	double last = (double)s->last.tv_sec + (double)s->last.tv_nsec / 1e9;
+	s->tokens += rate * (t - last);
+	if (s->tokens > burst)
+		s->tokens = burst;
+	clock_gettime(CLOCK_MONOTONIC, &s->last);
+	s->tokens -= (double)n;
+	if (s->tokens < 0) {
+		double d = -s->tokens / rate;
+		struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static void
+down(struct xp_sender *s, const char *why, int rc)
+{
+	if (why && !s->err[0])
+		snprintf(s->err, sizeof(s->err), "%s: %s", why, strerror(-rc));
+	if (s->up)
+		xp_conn_close(&s->c);
+	s->up = false;
+}
+
+static void
+release(struct xp_sender *s, uint64_t seq)
+{
+	if (seq <= s->acked)
+		return;
+	s->acked = seq;
+	while (s->qn && s->q[s->qhead].seq <= seq) {
+		free(s->q[s->qhead].frame);
+		s->q[s->qhead].frame = NULL;
+		s->qhead = (s->qhead + 1) % s->o.window;
+		s->qn--;
+	}
+	if (s->o.on_ack)
+		s->o.on_ack(s->o.arg, seq);
+}
+
+/* Reads one frame from the receiver (ack or error). 0, -ETIMEDOUT, or link down. */
+static int
+read_one(struct xp_sender *s, int timeout_ms)
+{
+	struct xp_frame f;
+	const char *why;
+	int rc = xp_conn_read_frame(&s->c, &f, timeout_ms, &why);
+	if (rc == -ETIMEDOUT)
+		return rc;
+	if (rc == -EBADMSG) {
+		snprintf(s->err, sizeof(s->err), "bad frame from receiver: %s", why);
+		down(s, NULL, rc);
+		return -EPROTO;
+	}
+	if (rc < 0) {
+		down(s, "link lost", rc);
+		return -ENOTCONN;
+	}
+	if (f.type == XP_T_ACK) {
+		if (f.seq > s->accepted) {
+			snprintf(s->err, sizeof(s->err), "ack %llu beyond sent %llu",
+			         (unsigned long long)f.seq, (unsigned long long)s->accepted);
+			down(s, NULL, 0);
+			return -EPROTO;
+		}
+		release(s, f.seq);
+		return 0;
+	}
+	if (f.type == XP_T_ERROR)
+		snprintf(s->err, sizeof(s->err), "receiver error at seq %llu: %s: %.*s",
+		         (unsigned long long)f.seq, xp_err_name(f.code), (int)f.plen,
+		         (const char *)f.payload);
+	else
+		snprintf(s->err, sizeof(s->err), "unexpected frame type %u from receiver", f.type);
+	down(s, NULL, 0);
+	return -EPROTO;
+}
+
+static int
+drain(struct xp_sender *s)
+{
+	int rc;
+	while (s->up && (rc = read_one(s, 0)) == 0)
+		;
+	return s->up ? 0 : -ENOTCONN;
+}
+
+static int
+put_frame(struct xp_sender *s, const uint8_t *p, size_t n)
+{
+	throttle(s, n);
+	int rc = xp_conn_write(&s->c, p, n);
+	if (rc < 0) {
+		/* The receiver may have said why before it closed: read that first. */
+		while (s->up && read_one(s, 0) == 0)
+			;
+		down(s, "send failed", rc);
+		return -ENOTCONN;
+	}
+	s->wire += n;
+	return 0;
+}
+
+static int
+handshake(struct xp_sender *s)
+{
+	uint8_t h[XP_HDR_LEN + XP_HELLO_LEN];
+	int rc = xp_conn_connect(&s->c, s->o.io, s->host, s->port);
+	if (rc < 0) {
+		snprintf(s->err, sizeof(s->err), "connect %s:%u: %s", s->host, s->port,
+		         strerror(-rc));
+		return rc;
+	}
+	s->up = true;
+	s->err[0] = 0;
+	if (xp_conn_write(&s->c, h, xp_encode_hello(h, s->disk)) < 0) {
+		down(s, "hello", -ECONNRESET);
+		return -ENOTCONN;
+	}
+	struct xp_frame f;
+	const char *why;
+	rc = xp_conn_read_frame(&s->c, &f, s->o.timeout_ms, &why);
+	if (rc < 0) {
+		if (rc == -EBADMSG)
+			snprintf(s->err, sizeof(s->err), "bad hello answer: %s", why);
+		down(s, "hello answer", rc);
+		return rc == -ETIMEDOUT ? rc : -EPROTO;
+	}
+	if (f.type == XP_T_ERROR) {
+		snprintf(s->err, sizeof(s->err), "receiver refused hello: %s: %.*s",
+		         xp_err_name(f.code), (int)f.plen, (const char *)f.payload);
+		down(s, NULL, 0);
+		return -EPROTO;
+	}
+	if (f.type != XP_T_HELLO_ACK || f.magic != XP_MAGIC || f.version != XP_VERSION) {
+		snprintf(s->err, sizeof(s->err), "bad hello answer (type %u)", f.type);
+		down(s, NULL, 0);
+		return -EPROTO;
+	}
+	if (f.seq < s->acked) {
+		snprintf(s->err, sizeof(s->err), "receiver went back: stored %llu < acked %llu",
+		         (unsigned long long)f.seq, (unsigned long long)s->acked);
+		down(s, NULL, 0);
+		return -EPROTO;
+	}
+	if (f.seq > s->accepted)
+		s->accepted = f.seq;
+	release(s, f.seq);
+	/* Resend the unacknowledged frames, in order. */
+	for (uint32_t i = 0; i < s->qn; i++) {
+		struct pend *p = &s->q[(s->qhead + i) % s->o.window];
+		if (put_frame(s, p->frame, p->n) < 0)
+			return -ENOTCONN;
+	}
+	return 0;
+}
+
+int
+xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_sender_opts *o,
+               struct xp_sender **out)
+{
+	*out = NULL;
+	if (!host)
+		return -EINVAL;
+	struct xp_sender *s = lib_xcalloc(1, sizeof(*s));
+	if (o)
+		s->o = *o;
+	if (!s->o.window)
+		s->o.window = 64;
+	if (!s->o.timeout_ms)
+		s->o.timeout_ms = 30000;
+	s->host = lib_xstrdup(host);
+	s->port = port;
+	s->disk = disk;
+	s->c.fd = -1;
+	s->q = lib_xcalloc(s->o.window, sizeof(*s->q));
+	clock_gettime(CLOCK_MONOTONIC, &s->last);
+	if (s->o.zlevel > 0 && !(s->cctx = ZSTD_createCCtx()))
+		lib_oom();
+	int rc = handshake(s);
+	if (rc < 0) {
+		xp_sender_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+xp_send(struct xp_sender *s, const struct xp_record *r)
+{
+	if (!r || r->seq == 0)
+		return -EINVAL;
+	if (r->seq <= s->acked) {
+		if (s->o.on_ack)
+			s->o.on_ack(s->o.arg, r->seq);
+		return 0;
+	}
+	if (r->seq <= s->accepted)
+		return 0; /* queued already */
+	if (!s->up)
+		return -ENOTCONN;
+	while (s->qn >= s->o.window) {
+		int rc = read_one(s, s->o.timeout_ms);
+		if (rc < 0)
+			return rc;
+	}
+	uint8_t *fr;
+	size_t n;
+	int rc = xp_encode_data(r, s->o.zlevel, s->cctx, &fr, &n);
+	if (rc < 0)
+		return rc;
+	struct pend *p = &s->q[(s->qhead + s->qn) % s->o.window];
+	p->seq = r->seq;
+	p->frame = fr;
+	p->n = n;
+	s->qn++;
+	s->accepted = r->seq;
+	if (put_frame(s, fr, n) == 0)
+		drain(s);
+	return 0;
+}
+
+int
+xp_sender_flush(struct xp_sender *s)
+{
+	while (s->qn) {
+		if (!s->up)
+			return -ENOTCONN;
+		int rc = read_one(s, s->o.timeout_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+xp_sender_reconnect(struct xp_sender *s)
+{
+	down(s, NULL, 0);
+	return handshake(s);
+}
+
+bool
+xp_sender_connected(const struct xp_sender *s)
+{
+	return s->up;
+}
+
+uint64_t
+xp_sender_acked(const struct xp_sender *s)
+{
+	return s->acked;
+}
+
+const char *
+xp_sender_error(const struct xp_sender *s)
+{
+	return s->err;
+}
+
+uint64_t
+xp_sender_wire_bytes(const struct xp_sender *s)
+{
+	return s->wire;
+}
+
+void
+xp_sender_close(struct xp_sender *s)
+{
+	if (!s)
+		return;
+	down(s, NULL, 0);
+	while (s->qn) {
+		free(s->q[s->qhead].frame);
+		s->qhead = (s->qhead + 1) % s->o.window;
+		s->qn--;
+	}
+	free(s->q);
+	ZSTD_freeCCtx(s->cctx);
+	free(s->host);
+	free(s);
+}

@@ -1,0 +1,197 @@
+/*
+ * xp.h - the replication transport: carries journal records from the
+ * protected side to the recovery region's store over TCP (see xp_wire.h for
+ * the frames).
+ *
+ * Codec (xp_codec.c): pure, bounds-checked encode/decode of frames; no I/O.
+ * Sender (xp_send.c) and receiver (xp_recv.c): blocking sockets with poll(),
+ * one thread each; the daemon will move them onto its libuv loop later.
+ *
+ * Byte streams go through an I/O ops table (struct xp_io_ops): plain TCP
+ * (xp_io_tcp) or TLS through OpenSSL (xp_tls_ops_new, xp_tls.c).
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef STRAIT_XP_H
+#define STRAIT_XP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "repl/xp_wire.h"
+
+/* One journal record: a write of len bytes at offset of the disk. */
+struct xp_record {
+	uint64_t seq; /* > 0, strictly increasing per disk */
+	uint64_t offset;
+	uint32_t len;   /* <= XP_MAX_RECORD */
+	uint32_t flags; /* journal flags, carried as is (FUA, flush barrier, ...) */
+	const void *data;
+};
+
+/* ---- codec -------------------------------------------------------------- */
+
+/* A decoded frame. Pointers point into the decoded buffer. */
+struct xp_frame {
+	uint8_t type, hflags;
+	uint32_t body_len;
+	uint32_t magic;         /* HELLO, HELLO_ACK */
+	uint16_t version;       /* HELLO, HELLO_ACK */
+	uint64_t disk;          /* HELLO */
+	uint64_t seq;           /* HELLO_ACK (last stored), DATA, ACK, ERROR */
+	uint64_t offset;        /* DATA */
+	uint32_t len;           /* DATA: uncompressed length */
+	uint32_t rflags;        /* DATA */
+	uint64_t hash;          /* DATA */
+	uint32_t code;          /* ERROR */
+	const uint8_t *payload; /* DATA payload (compressed when XP_HF_ZSTD), ERROR text */
+	size_t plen;
+};
+
+/*
+ * Decodes the frame at the start of buf[0..n). Returns 0 and sets *f and
+ * *used (header + body), -EAGAIN when buf holds only a valid prefix of a
+ * frame, or -EBADMSG with *why naming the reason. Never reads past n.
+ */
+int xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const char **why);
+
+/* Fixed-size frames into out (at least XP_HDR_LEN + 16 bytes); return the length. */
+size_t xp_encode_hello(uint8_t *out, uint64_t disk);
+size_t xp_encode_hello_ack(uint8_t *out, uint64_t last_seq);
+size_t xp_encode_ack(uint8_t *out, uint64_t seq);
+/* ERROR frame; msg is cut at XP_MAX_ERRMSG. out holds XP_HDR_LEN + 12 + XP_MAX_ERRMSG. */
+size_t xp_encode_error(uint8_t *out, uint32_t code, uint64_t seq, const char *msg);
+/*
+ * DATA frame, heap-allocated into *out (free()). zlevel > 0 compresses with
+ * zstd at that level and keeps the result only when it is shorter; cctx may be
+ * NULL (one is made for the call). Returns -EINVAL for a bad record.
+ */
+int xp_encode_data(const struct xp_record *r, int zlevel, void *cctx, uint8_t **out, size_t *n);
+
+const char *xp_err_name(uint32_t code);
+
+/* ---- I/O ops: the TLS seam ------------------------------------------------ */
+
+struct xp_io_ops {
+	/* Like read(2)/write(2) on the connection; may return short counts. */
+	ssize_t (*read)(void *ctx, void *buf, size_t n);
+	ssize_t (*write)(void *ctx, const void *buf, size_t n);
+	/* Wraps a freshly connected/accepted fd; *ctx is passed to the others. */
+	int (*wrap)(const struct xp_io_ops *self, int fd, bool server, void **ctx);
+	/* Bytes already buffered above the fd (poll cannot see them); may be NULL. */
+	size_t (*pending)(void *ctx);
+	void (*close)(void *ctx); /* closes the fd too */
+	void *cfg;                /* the table's own configuration (TLS: an SSL_CTX) */
+};
+extern const struct xp_io_ops xp_io_tcp;
+
+/* TLS through OpenSSL (xp_tls.c): PEM files. */
+struct xp_tls_opts {
+	const char *cert_file, *key_file; /* server: required; client: optional (mutual TLS) */
+	const char *ca_file;     /* client: required, verifies the server; server: demands a
+	                            client certificate signed by it */
+	const char *server_name; /* client: the name the server's certificate must carry */
+};
+int xp_tls_ops_new(const struct xp_tls_opts *o, bool server, struct xp_io_ops **out);
+void xp_tls_ops_free(struct xp_io_ops *ops);
+
+/* ---- sender --------------------------------------------------------------- */
+
+typedef void (*xp_ack_fn)(void *arg, uint64_t seq); /* every seq <= seq is stored */
+
+struct xp_sender_opts {
+	uint32_t window;  /* unacknowledged frames in flight; 0 = 64 */
+	uint64_t rate;    /* bytes per second on the wire; 0 = unlimited */
+	int zlevel;       /* zstd level; 0 = no compression */
+	int timeout_ms;   /* wait for acks / hello; 0 = 30000 */
+	xp_ack_fn on_ack; /* may be NULL */
+	void *arg;
+	const struct xp_io_ops *io; /* NULL = plain TCP */
+};
+
+struct xp_sender;
+
+/* Connects, says hello, learns the receiver's last stored sequence. */
+int xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_sender_opts *o,
+                   struct xp_sender **out);
+/*
+ * Offers one record (copied). Returns 0 when accepted: it will be delivered,
+ * and resent after a reconnect if the link drops before its ack. Records at or
+ * below the receiver's last stored sequence are not sent; on_ack fires at once.
+ * Returns -ENOTCONN (link down: xp_sender_reconnect, then offer it again),
+ * -EPROTO when the receiver answered an ERROR (xp_sender_error says why), or
+ * -ETIMEDOUT when the window stayed full for timeout_ms.
+ */
+int xp_send(struct xp_sender *s, const struct xp_record *r);
+/* Waits until every accepted record is acknowledged. */
+int xp_sender_flush(struct xp_sender *s);
+/* Drops the connection (if any), connects again, resends what is unacknowledged. */
+int xp_sender_reconnect(struct xp_sender *s);
+bool xp_sender_connected(const struct xp_sender *s);
+uint64_t xp_sender_acked(const struct xp_sender *s);      /* highest acknowledged seq */
+const char *xp_sender_error(const struct xp_sender *s);   /* last error text, "" if none */
+uint64_t xp_sender_wire_bytes(const struct xp_sender *s); /* bytes written, all frames */
+void xp_sender_close(struct xp_sender *s);
+
+/* ---- receiver ------------------------------------------------------------- */
+
+/* Stores one verified, decompressed record durably; returns 0 or a negative errno. */
+typedef int (*xp_store_fn)(void *arg, uint64_t disk, const struct xp_record *r);
+/* The last durably stored sequence of disk (0 = none); negative errno = unknown disk. */
+typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
+
+struct xp_receiver_opts {
+	xp_store_fn store;
+	xp_last_fn last;
+	void *arg;
+	const struct xp_io_ops *io; /* NULL = plain TCP */
+};
+
+struct xp_receiver_stats {
+	uint64_t stored;     /* records the store accepted */
+	uint64_t duplicates; /* DATA at or below the last stored seq: acked, not stored */
+	uint64_t checksum_errors;
+	uint64_t frame_errors; /* malformed frames, bad hello, decompress failures */
+	uint64_t store_errors;
+	uint64_t connections;
+	char last_error[128];
+};
+
+struct xp_receiver;
+
+/* Listens on host:port (port 0 = ephemeral; see xp_receiver_port). */
+int xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts *o,
+                     struct xp_receiver **out);
+uint16_t xp_receiver_port(const struct xp_receiver *r);
+/* Serves connections one at a time until xp_receiver_stop; run it on its own thread. */
+int xp_receiver_run(struct xp_receiver *r);
+void xp_receiver_stop(struct xp_receiver *r); /* thread-safe */
+/* Thread-safe: drops the current connection abruptly at the next frame boundary. */
+void xp_receiver_cut(struct xp_receiver *r);
+void xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st);
+void xp_receiver_close(struct xp_receiver *r);
+
+/* ---- internal: one connection, shared by sender and receiver (xp.c) -------- */
+
+struct xp_conn {
+	const struct xp_io_ops *io;
+	void *ctx;
+	int fd;
+	uint8_t *rbuf;
+	size_t rn, rcap, consumed;
+};
+
+int xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port);
+int xp_conn_accepted(struct xp_conn *c, const struct xp_io_ops *io, int fd);
+void xp_conn_close(struct xp_conn *c);
+int xp_conn_write(struct xp_conn *c, const void *buf, size_t n);
+/*
+ * Next frame, waiting up to timeout_ms (0 = only what is buffered or readable
+ * now). The frame points into the connection's buffer until the next call.
+ * -ETIMEDOUT, -ECONNRESET (peer closed), -EBADMSG (*why), or an I/O errno.
+ */
+int xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const char **why);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * xp_recv.c - the replication transport's receiver: accepts one sender at a
+ * time, answers its hello with the disk's last durably stored sequence, then
+ * verifies and stores DATA frames in order and acknowledges them.
+ *
+ * Invariants: a record reaches the store only after its payload decompressed
+ * to exactly len bytes and its XXH3-64 matched; an ACK for seq is sent only
+ * after the store callback returned 0 for seq (acks are cumulative and may be
+ * coalesced while more frames are already buffered). DATA at or below the
+ * last stored sequence is a duplicate: counted, acknowledged, not stored.
+ * Any bad frame, checksum mismatch or store failure is answered with an
+ * ERROR frame naming the reason, and the connection is closed; the sender
+ * resumes from the last stored sequence, so nothing is lost.
+ *
+ * Blocking sockets with poll() (100 ms ticks to see stop/cut requests); run
+ * xp_receiver_run on its own thread.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "lib/lib.h"
+#include "repl/xp.h"
+
+#define TICK_MS 100
+
+struct xp_receiver {
+	int lfd;
+	uint16_t port;
+	struct xp_receiver_opts o;
+	atomic_bool stop, cut;
+	pthread_mutex_t mu;
+	struct xp_receiver_stats st;
+	ZSTD_DCtx *dctx;
+	uint8_t *dbuf; /* XP_MAX_RECORD */
+};
+
+int
+xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts *o,
+                 struct xp_receiver **out)
+{
+	*out = NULL;
+	if (!o || !o->store || !o->last)
+		return -EINVAL;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE},
+	                *res;
+	char ps[8];
+	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
+	if (getaddrinfo(host, ps, &hints, &res) != 0)
+		return -EADDRNOTAVAIL;
+	int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	int one = 1, rc = 0;
+	if (fd < 0)
+		rc = -errno;
+	else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	         bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 8) < 0)
+		rc = -errno;
+	freeaddrinfo(res);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	struct xp_receiver *r = lib_xcalloc(1, sizeof(*r));
+	r->lfd = fd;
+	r->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                         : ((struct sockaddr_in *)&ss)->sin_port);
+	r->o = *o;
+	atomic_init(&r->stop, false);
+	atomic_init(&r->cut, false);
+	pthread_mutex_init(&r->mu, NULL);
+	if (!(r->dctx = ZSTD_createDCtx()))
+		lib_oom();
+	r->dbuf = lib_xmalloc(XP_MAX_RECORD);
+	*out = r;
+	return 0;
+}
+
+uint16_t
+xp_receiver_port(const struct xp_receiver *r)
+{
+	return r->port;
+}
+
+static void
+count(struct xp_receiver *r, uint64_t *field, const char *err)
+{
+	pthread_mutex_lock(&r->mu);
+	(*field)++;
+	if (err)
+		snprintf(r->st.last_error, sizeof(r->st.last_error), "%s", err);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Sends an ERROR frame (best effort), records the reason; the caller closes. */
+static void
+refuse(struct xp_receiver *r, struct xp_conn *c, uint64_t *field, uint32_t code, uint64_t seq,
+       const char *why)
+{
+	char msg[128];
+	uint8_t out[XP_HDR_LEN + XP_ERROR_FIXED_LEN + XP_MAX_ERRMSG];
+	snprintf(msg, sizeof(msg), "%s: %s (seq %llu)", xp_err_name(code), why,
+	         (unsigned long long)seq);
+	count(r, field, msg);
+	xp_conn_write(c, out, xp_encode_error(out, code, seq, why));
+}
+
+/* Verifies and stores one DATA frame. 0 = stored; -1 = refused (connection to close). */
+static int
+take_data(struct xp_receiver *r, struct xp_conn *c, uint64_t disk, const struct xp_frame *f)
+{
+	const uint8_t *data = f->payload;
+	if (f->hflags & XP_HF_ZSTD) {
+		size_t z = ZSTD_decompressDCtx(r->dctx, r->dbuf, f->len, f->payload, f->plen);
+		if (ZSTD_isError(z) || z != f->len) {
+			refuse(r, c, &r->st.frame_errors, XP_E_DECOMPRESS, f->seq,
+			       ZSTD_isError(z) ? ZSTD_getErrorName(z) : "short payload");
+			return -1;
+		}
+		data = r->dbuf;
+	}
+	if (XXH3_64bits(data, f->len) != f->hash) {
+		refuse(r, c, &r->st.checksum_errors, XP_E_CHECKSUM, f->seq,
+		       "payload does not match its XXH3-64; not stored");
+		return -1;
+	}
+	struct xp_record rec = {f->seq, f->offset, f->len, f->rflags, data};
+	int rc = r->o.store(r->o.arg, disk, &rec);
+	if (rc < 0) {
+		refuse(r, c, &r->st.store_errors, XP_E_STORE, f->seq, strerror(-rc));
+		return -1;
+	}
+	count(r, &r->st.stored, NULL);
+	return 0;
+}
+
+static void
+serve(struct xp_receiver *r, struct xp_conn *c)
+{
+	bool hello = false, ack_due = false;
+	uint64_t disk = 0, last = 0;
+	uint8_t out[XP_HDR_LEN + 16];
+	for (;;) {
+		if (atomic_load(&r->stop) || atomic_exchange(&r->cut, false))
+			return;
+		struct xp_frame f;
+		const char *why;
+		int rc = xp_conn_read_frame(c, &f, 0, &why);
+		if (rc == -ETIMEDOUT && ack_due) {
+			if (xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
+				return;
+			ack_due = false;
+		}
+		if (rc == -ETIMEDOUT)
+			rc = xp_conn_read_frame(c, &f, TICK_MS, &why);
+		if (rc == -ETIMEDOUT)
+			continue;
+		if (rc == -EBADMSG) {
+			refuse(r, c, &r->st.frame_errors, XP_E_FRAME, last, why);
+			return;
+		}
+		if (rc < 0)
+			return; /* peer gone */
+		if (!hello) {
+			if (f.type != XP_T_HELLO) {
+				refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, 0,
+				       "expected hello");
+				return;
+			}
+			if (f.magic != XP_MAGIC) {
+				refuse(r, c, &r->st.frame_errors, XP_E_MAGIC, 0,
+				       "not a strait sender");
+				return;
+			}
+			if (f.version != XP_VERSION) {
+				refuse(r, c, &r->st.frame_errors, XP_E_VERSION, 0,
+				       "version 1 only");
+				return;
+			}
+			disk = f.disk;
+			if (r->o.last(r->o.arg, disk, &last) < 0) {
+				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, "no such disk");
+				return;
+			}
+			if (xp_conn_write(c, out, xp_encode_hello_ack(out, last)) < 0)
+				return;
+			hello = true;
+			continue;
+		}
+		if (f.type == XP_T_ERROR)
+			return;
+		if (f.type != XP_T_DATA) {
+			refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, last, "expected data");
+			return;
+		}
+		if (f.seq <= last) {
+			count(r, &r->st.duplicates, NULL);
+			ack_due = true;
+			continue;
+		}
+		if (take_data(r, c, disk, &f) < 0)
+			return;
+		last = f.seq;
+		ack_due = true;
+	}
+}
+
+int
+xp_receiver_run(struct xp_receiver *r)
+{
+	while (!atomic_load(&r->stop)) {
+		struct pollfd pfd = {.fd = r->lfd, .events = POLLIN};
+		int pr = poll(&pfd, 1, TICK_MS);
+		if (pr < 0 && errno != EINTR)
+			return -errno;
+		if (pr <= 0)
+			continue;
+		int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct xp_conn c;
+		if (xp_conn_accepted(&c, r->o.io, fd) < 0)
+			continue;
+		count(r, &r->st.connections, NULL);
+		atomic_store(&r->cut, false);
+		serve(r, &c);
+		xp_conn_close(&c);
+	}
+	return 0;
+}
+
+void
+xp_receiver_stop(struct xp_receiver *r)
+{
+	atomic_store(&r->stop, true);
+}
+
+void
+xp_receiver_cut(struct xp_receiver *r)
+{
+	atomic_store(&r->cut, true);
+}
+
+void
+xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st)
+{
+	pthread_mutex_lock(&r->mu);
+	*st = r->st;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+xp_receiver_close(struct xp_receiver *r)
+{
+	if (!r)
+		return;
+	close(r->lfd);
+	pthread_mutex_destroy(&r->mu);
+	ZSTD_freeDCtx(r->dctx);
+	free(r->dbuf);
+	free(r);
+}

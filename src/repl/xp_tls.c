@@ -1,0 +1,199 @@
+/*
+ * xp_tls.c - TLS (OpenSSL) for the replication transport: an xp_io_ops table
+ * whose cfg is an SSL_CTX; plain TCP is xp_io_tcp in xp.c.
+ *
+ * Server: presents cert/key; with a CA file it also demands and verifies a
+ * client certificate (mutual TLS). Client: verifies the server against the
+ * CA file (and its name, when one is given); presents cert/key if set.
+ * TLS 1.2 at least. The handshake runs blocking inside wrap, on the sender's
+ * or the receiver's thread, for at most HANDSHAKE_S seconds of silence.
+ *
+ * SIGPIPE: OpenSSL writes with write(2), which raises SIGPIPE on a dead
+ * peer. A library must not change signal dispositions, so every write and
+ * shutdown runs with SIGPIPE blocked on the calling thread, and a SIGPIPE it
+ * raised is consumed before unblocking.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "lib/lib.h"
+#include "repl/xp.h"
+
+#define HANDSHAKE_S 10 /* seconds a handshake may stall */
+
+struct tls_conn {
+	SSL *ssl;
+	int fd;
+};
+
+struct pipe_guard {
+	sigset_t old;
+	bool was_pending;
+};
+
+static void
+pipe_block(struct pipe_guard *g)
+{
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pend);
+	g->was_pending = sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void
+pipe_unblock(struct pipe_guard *g)
+{
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pend);
+	if (!g->was_pending && sigismember(&pend, SIGPIPE)) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static ssize_t
+tls_read(void *ctx, void *buf, size_t n)
+{
+	struct tls_conn *t = ctx;
+	int k = n > INT32_MAX ? INT32_MAX : (int)n;
+	int r = SSL_read(t->ssl, buf, k);
+	if (r > 0)
+		return r;
+	int e = SSL_get_error(t->ssl, r);
+	ERR_clear_error();
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? EAGAIN : ECONNRESET;
+	return -1;
+}
+
+static ssize_t
+tls_write(void *ctx, const void *buf, size_t n)
+{
+	struct tls_conn *t = ctx;
+	int k = n > INT32_MAX ? INT32_MAX : (int)n;
+	struct pipe_guard g;
+	pipe_block(&g);
+	int r = SSL_write(t->ssl, buf, k);
+	pipe_unblock(&g);
+	if (r > 0)
+		return r;
+	ERR_clear_error();
+	errno = EPIPE;
+	return -1;
+}
+
+static size_t
+tls_pending(void *ctx)
+{
+	struct tls_conn *t = ctx;
+	return (size_t)SSL_pending(t->ssl);
+}
+
+static void
+tls_close(void *ctx)
+{
+	struct tls_conn *t = ctx;
+	struct pipe_guard g;
+	pipe_block(&g);
+	SSL_shutdown(t->ssl);
+	pipe_unblock(&g);
+	SSL_free(t->ssl);
+	ERR_clear_error();
+	close(t->fd);
+	free(t);
+}
+
+static int
+tls_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
+{
+	SSL *ssl = SSL_new(self->cfg);
+	if (!ssl)
+		return -ENOMEM;
+	const char *name = SSL_CTX_get_app_data((SSL_CTX *)self->cfg);
+	if (!server && name &&
+	    (!SSL_set1_host(ssl, name) || !SSL_set_tlsext_host_name(ssl, name))) {
+		SSL_free(ssl);
+		return -ENOMEM;
+	}
+	SSL_set_fd(ssl, fd);
+	/* A peer that stalls the handshake must not hold the thread forever. */
+	struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct pipe_guard g;
+	pipe_block(&g);
+	int r = server ? SSL_accept(ssl) : SSL_connect(ssl);
+	pipe_unblock(&g);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &off, sizeof(off));
+	if (r != 1) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return -ECONNABORTED;
+	}
+	struct tls_conn *t = lib_xcalloc(1, sizeof(*t));
+	t->ssl = ssl;
+	t->fd = fd;
+	*ctx = t;
+	return 0;
+}
+
+int
+xp_tls_ops_new(const struct xp_tls_opts *o, bool server, struct xp_io_ops **out)
+{
+	*out = NULL;
+	if (!o || (server && (!o->cert_file || !o->key_file)) || (!server && !o->ca_file))
+		return -EINVAL;
+	SSL_CTX *c = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (!c)
+		return -ENOMEM;
+	int rc = -EINVAL;
+	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+	if (o->cert_file && (SSL_CTX_use_certificate_chain_file(c, o->cert_file) != 1 ||
+	                     SSL_CTX_use_PrivateKey_file(c, o->key_file, SSL_FILETYPE_PEM) != 1 ||
+	                     SSL_CTX_check_private_key(c) != 1))
+		goto fail;
+	if (o->ca_file) {
+		if (SSL_CTX_load_verify_locations(c, o->ca_file, NULL) != 1)
+			goto fail;
+		SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	struct xp_io_ops *ops = lib_xcalloc(1, sizeof(*ops));
+	ops->read = tls_read;
+	ops->write = tls_write;
+	ops->wrap = tls_wrap;
+	ops->pending = tls_pending;
+	ops->close = tls_close;
+	ops->cfg = c;
+	if (o->server_name)
+		SSL_CTX_set_app_data(c, lib_xstrdup(o->server_name));
+	*out = ops;
+	return 0;
+fail:
+	ERR_clear_error();
+	SSL_CTX_free(c);
+	return rc;
+}
+
+void
+xp_tls_ops_free(struct xp_io_ops *ops)
+{
+	if (!ops)
+		return;
+	free(SSL_CTX_get_app_data((SSL_CTX *)ops->cfg));
+	SSL_CTX_free(ops->cfg);
+	free(ops);
+}

@@ -1,0 +1,68 @@
+/*
+ * xp_wire.h - the replication transport's frame format, as named constants.
+ *
+ * Every integer is big-endian (network order). Every frame starts with the
+ * same 8-byte header:
+ *
+ *   u8 type | u8 hflags | u16 reserved (0) | u32 body_len
+ *
+ * followed by body_len bytes of body. Bodies by type:
+ *
+ *   HELLO      (sender -> receiver, first frame, 16 bytes)
+ *              u32 magic | u16 version | u16 reserved (0) | u64 disk
+ *   HELLO_ACK  (receiver -> sender, answer to HELLO, 16 bytes)
+ *              u32 magic | u16 version | u16 reserved (0) | u64 last_seq
+ *              last_seq: the last sequence durably stored for that disk
+ *              (0 = nothing yet); the sender resumes after it.
+ *   DATA       (sender -> receiver, 32 bytes + payload)
+ *              u64 seq | u64 offset | u32 len | u32 rflags | u64 xxh3 | payload
+ *              len is the uncompressed length; xxh3 is XXH3-64 of the
+ *              uncompressed payload. hflags XP_HF_ZSTD: the payload is one zstd
+ *              frame, strictly shorter than len; otherwise exactly len bytes.
+ *   ACK        (receiver -> sender, 8 bytes) u64 seq: cumulative, every
+ *              sequence <= seq is durably stored.
+ *   ERROR      (either way, 12 bytes + message) u32 code | u64 seq | text
+ *              The sender of an ERROR closes the connection after it.
+ */
+#ifndef STRAIT_XP_WIRE_H
+#define STRAIT_XP_WIRE_H
+
+#define XP_MAGIC   0x53545850u /* "STXP" */
+#define XP_VERSION 1u
+
+#define XP_HDR_LEN         8u
+#define XP_HELLO_LEN       16u
+#define XP_HELLO_ACK_LEN   16u
+#define XP_DATA_FIXED_LEN  32u
+#define XP_ACK_LEN         8u
+#define XP_ERROR_FIXED_LEN 12u
+
+#define XP_MAX_RECORD (8u << 20)                          /* uncompressed payload */
+#define XP_MAX_ERRMSG 256u                                /* error text bytes */
+#define XP_MAX_BODY   (XP_DATA_FIXED_LEN + XP_MAX_RECORD) /* largest legal body */
+
+enum xp_type {
+	XP_T_HELLO = 1,
+	XP_T_HELLO_ACK = 2,
+	XP_T_DATA = 3,
+	XP_T_ACK = 4,
+	XP_T_ERROR = 5,
+};
+
+/* Header flags (hflags). */
+#define XP_HF_ZSTD 0x01u
+#define XP_HF_MASK XP_HF_ZSTD
+
+/* ERROR codes. */
+enum xp_err {
+	XP_E_FRAME = 1,      /* malformed frame (reason in the text) */
+	XP_E_MAGIC = 2,      /* hello with a foreign magic */
+	XP_E_VERSION = 3,    /* unsupported protocol version */
+	XP_E_SEQUENCE = 4,   /* frame out of protocol order (data before hello, ...) */
+	XP_E_CHECKSUM = 5,   /* XXH3 of the payload does not match: not stored */
+	XP_E_DECOMPRESS = 6, /* zstd payload does not decode to len bytes */
+	XP_E_STORE = 7,      /* the store refused the record (full disk, I/O) */
+	XP_E_DISK = 8,       /* the receiver knows no such disk */
+};
+
+#endif

@@ -1,0 +1,834 @@
+/*
+ * test_xp.c - the replication transport (src/repl/xp*.c): the frame codec
+ * (every type round trips, prefixes ask for more, a fuzz-style run of random
+ * and mutated byte strings only ever gives a valid frame or an error), a
+ * 10,000-record round trip over 127.0.0.1 through a receiver thread (every
+ * byte equal, in order), cuts mid-stream (the receiver drops the link after
+ * storing but before acking; the receiver is stopped and restarted) with the
+ * sender resuming from the last stored sequence (nothing lost, no duplicate),
+ * corruption and malformed frames from a raw socket (reported with an ERROR
+ * frame, not stored, not acknowledged), a failing store, and the bandwidth
+ * limit (4 MiB at 2 MiB/s takes 2 s +- 10%), and TLS (a round trip with a
+ * cut; a client trusting another certificate or name is refused).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "repl/xp.h"
+
+#define DISK   0x5157u
+#define MAXREC 8192
+
+/* ---- deterministic records -------------------------------------------- */
+
+static uint64_t
+mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Record seq: odd ones compressible text, even ones random bytes. */
+static void
+gen(uint64_t seq, uint8_t *buf, struct xp_record *r)
+{
+	uint64_t s = seq * 7919;
+	r->seq = seq;
+	r->len = (uint32_t)(1 + mix(&s) % MAXREC);
+	r->offset = (mix(&s) % 100000) * 512;
+	r->flags = (uint32_t)(seq % 3);
+	r->data = buf;
+	for (uint32_t i = 0; i < r->len; i++)
+		buf[i] = (seq & 1) ? (uint8_t)("abcab "[(i / 7) % 6]) : (uint8_t)mix(&s);
+}
+
+/* ---- the store side ------------------------------------------------------ */
+
+struct store {
+	pthread_mutex_t mu;
+	uint64_t last, stored, mismatches, out_of_order;
+	uint64_t cut_at, fail_at;
+	struct xp_receiver *rx;
+	uint8_t exp[MAXREC];
+};
+
+static int
+st_store(void *arg, uint64_t disk, const struct xp_record *r)
+{
+	struct store *s = arg;
+	struct xp_record e;
+	pthread_mutex_lock(&s->mu);
+	if (r->seq == s->fail_at) {
+		s->fail_at = 0;
+		pthread_mutex_unlock(&s->mu);
+		return -ENOSPC;
+	}
+	gen(r->seq, s->exp, &e);
+	if (disk != DISK || e.len != r->len || e.offset != r->offset || e.flags != r->flags ||
+	    memcmp(e.data, r->data, r->len) != 0)
+		s->mismatches++;
+	if (r->seq != s->last + 1)
+		s->out_of_order++;
+	s->last = r->seq;
+	s->stored++;
+	if (r->seq == s->cut_at) /* stored, but the link drops before the ack */
+		xp_receiver_cut(s->rx);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static int
+st_last(void *arg, uint64_t disk, uint64_t *seq)
+{
+	struct store *s = arg;
+	if (disk != DISK)
+		return -ENOENT;
+	pthread_mutex_lock(&s->mu);
+	*seq = s->last;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+struct rxrun {
+	struct xp_receiver *rx;
+	pthread_t th;
+};
+
+static void *
+rx_main(void *arg)
+{
+	xp_receiver_run(arg);
+	return NULL;
+}
+
+static void
+rx_start(struct rxrun *rr, struct store *st, uint16_t port)
+{
+	struct xp_receiver_opts o = {.store = st_store, .last = st_last, .arg = st};
+	assert_int_equal(xp_receiver_open("127.0.0.1", port, &o, &rr->rx), 0);
+	pthread_mutex_lock(&st->mu);
+	st->rx = rr->rx;
+	pthread_mutex_unlock(&st->mu);
+	assert_int_equal(pthread_create(&rr->th, NULL, rx_main, rr->rx), 0);
+}
+
+static void
+rx_stop(struct rxrun *rr, struct xp_receiver_stats *stats)
+{
+	xp_receiver_stop(rr->rx);
+	pthread_join(rr->th, NULL);
+	if (stats)
+		xp_receiver_stats(rr->rx, stats);
+	xp_receiver_close(rr->rx);
+	rr->rx = NULL;
+}
+
+static void
+store_init(struct store *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+struct acks {
+	uint64_t last, calls, backwards;
+};
+
+static void
+on_ack(void *arg, uint64_t seq)
+{
+	struct acks *a = arg;
+	if (seq < a->last)
+		a->backwards++;
+	if (seq > a->last)
+		a->last = seq;
+	a->calls++;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char first_err[256]; /* the first error send_retry met */
+
+/* Offers seq, reconnecting (for up to 10 s) while the link is down. */
+static void
+send_retry(struct xp_sender *tx, const struct xp_record *r, int *reconnects)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		int rc = xp_send(tx, r);
+		if (rc == 0)
+			return;
+		assert_true(rc == -ENOTCONN || rc == -EPROTO);
+		if (!first_err[0])
+			snprintf(first_err, sizeof(first_err), "%s", xp_sender_error(tx));
+		while (xp_sender_reconnect(tx) < 0)
+			usleep(10000);
+		(*reconnects)++;
+	}
+	fail_msg("could not send seq %llu", (unsigned long long)r->seq);
+}
+
+static void
+flush_retry(struct xp_sender *tx, int *reconnects)
+{
+	for (int i = 0; i < 100; i++) {
+		int rc = xp_sender_flush(tx);
+		if (rc == 0)
+			return;
+		assert_true(rc == -ENOTCONN || rc == -EPROTO);
+		if (!first_err[0])
+			snprintf(first_err, sizeof(first_err), "%s", xp_sender_error(tx));
+		while (xp_sender_reconnect(tx) < 0)
+			usleep(10000);
+		(*reconnects)++;
+	}
+	fail_msg("could not flush");
+}
+
+/* ---- codec ----------------------------------------------------------------- */
+
+static void
+test_codec_roundtrip(void **state)
+{
+	uint8_t b[XP_HDR_LEN + XP_ERROR_FIXED_LEN + XP_MAX_ERRMSG];
+	struct xp_frame f;
+	size_t used, n;
+	const char *why;
+
+	n = xp_encode_hello(b, 42);
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
+	assert_int_equal(used, n);
+	assert_int_equal(f.type, XP_T_HELLO);
+	assert_int_equal(f.magic, XP_MAGIC);
+	assert_int_equal(f.version, XP_VERSION);
+	assert_int_equal(f.disk, 42);
+	for (size_t k = 0; k < n; k++) /* every proper prefix asks for more */
+		assert_int_equal(xp_decode(b, k, &f, &used, &why), -EAGAIN);
+
+	n = xp_encode_hello_ack(b, 77);
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
+	assert_int_equal(f.type, XP_T_HELLO_ACK);
+	assert_int_equal(f.seq, 77);
+	n = xp_encode_ack(b, 1234567890123ull);
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
+	assert_int_equal(f.type, XP_T_ACK);
+	assert_int_equal(f.seq, 1234567890123ull);
+	n = xp_encode_error(b, XP_E_CHECKSUM, 9, "bad");
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
+	assert_int_equal(f.code, XP_E_CHECKSUM);
+	assert_int_equal(f.plen, 3);
+	assert_memory_equal(f.payload, "bad", 3);
+
+	/* Data: compressible records are compressed, random ones are not. */
+	static uint8_t buf[MAXREC];
+	struct xp_record r;
+	for (uint64_t seq = 1; seq <= 40; seq++) {
+		uint8_t *fr;
+		gen(seq, buf, &r);
+		assert_int_equal(xp_encode_data(&r, 3, NULL, &fr, &n), 0);
+		assert_int_equal(xp_decode(fr, n, &f, &used, &why), 0);
+		assert_int_equal(used, n);
+		assert_int_equal(f.seq, seq);
+		assert_int_equal(f.offset, r.offset);
+		assert_int_equal(f.len, r.len);
+		assert_int_equal(f.rflags, r.flags);
+		assert_int_equal(f.hash, XXH3_64bits(buf, r.len));
+		if ((seq & 1) && r.len > 200)
+			assert_true(f.hflags & XP_HF_ZSTD);
+		if (!(seq & 1)) {
+			assert_false(f.hflags & XP_HF_ZSTD);
+			assert_memory_equal(f.payload, buf, r.len);
+		}
+		assert_int_equal(xp_decode(fr, n - 1, &f, &used, &why), -EAGAIN);
+		free(fr);
+	}
+	/* Bad records are refused by the encoder. */
+	uint8_t *fr;
+	r.seq = 0;
+	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), -EINVAL);
+	r.seq = 1;
+	r.len = XP_MAX_RECORD + 1;
+	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), -EINVAL);
+}
+
+static void
+test_codec_rejects(void **state)
+{
+	uint8_t b[64];
+	struct xp_frame f;
+	size_t used, n;
+	const char *why;
+
+	b[0] = 9;
+	assert_int_equal(xp_decode(b, 1, &f, &used, &why), -EBADMSG);
+	assert_non_null(strstr(why, "type"));
+	n = xp_encode_ack(b, 5);
+	b[1] = XP_HF_ZSTD;
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), -EBADMSG);
+	n = xp_encode_ack(b, 5);
+	b[7] = 9; /* ack body length */
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), -EBADMSG);
+	n = xp_encode_hello(b, 5);
+	b[2] = 1; /* reserved */
+	assert_int_equal(xp_decode(b, 4, &f, &used, &why), -EBADMSG);
+	/* Data: declared length beyond the maximum, before the body arrives. */
+	uint8_t d[XP_HDR_LEN + XP_DATA_FIXED_LEN] = {XP_T_DATA, 0, 0, 0, 0xff, 0xff, 0xff, 0xff};
+	assert_int_equal(xp_decode(d, 8, &f, &used, &why), -EBADMSG);
+	/* Uncompressed payload whose length differs from len. */
+	uint8_t one = 'x';
+	struct xp_record r = {1, 0, 1, 0, &one};
+	uint8_t *fr;
+	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), 0);
+	fr[XP_HDR_LEN + 19] = 2;
+	assert_int_equal(xp_decode(fr, n, &f, &used, &why), -EBADMSG);
+	assert_non_null(strstr(why, "length"));
+	/* Compressed flag with a payload as long as the record. */
+	fr[XP_HDR_LEN + 19] = 1;
+	fr[1] = XP_HF_ZSTD;
+	assert_int_equal(xp_decode(fr, n, &f, &used, &why), -EBADMSG);
+	free(fr);
+}
+
+static void
+check_decode(const uint8_t *b, size_t n)
+{
+	struct xp_frame f;
+	size_t used = 0;
+	const char *why = NULL;
+	int rc = xp_decode(b, n, &f, &used, &why);
+	assert_true(rc == 0 || rc == -EAGAIN || rc == -EBADMSG);
+	if (rc == -EBADMSG)
+		assert_non_null(why);
+	if (rc == 0) {
+		assert_true(used >= XP_HDR_LEN && used <= n);
+		assert_int_equal(used, XP_HDR_LEN + f.body_len);
+		if (f.payload) {
+			assert_true(f.payload >= b && f.payload + f.plen <= b + used);
+		}
+		if (f.type == XP_T_DATA) {
+			assert_true(f.len <= XP_MAX_RECORD);
+			if (f.hflags & XP_HF_ZSTD)
+				assert_true(f.plen > 0 && f.plen < f.len);
+			else
+				assert_int_equal(f.plen, f.len);
+		}
+	}
+}
+
+static void
+test_decoder_fuzz(void **state)
+{
+	uint64_t s = 12345;
+	static uint8_t buf[MAXREC + 64];
+	int valid = 0;
+	/* Random strings, with a valid type byte half the time. */
+	for (int it = 0; it < 200000; it++) {
+		size_t n = mix(&s) % 96;
+		uint8_t *b = malloc(n ? n : 1); /* exact size: ASan sees any over-read */
+		for (size_t i = 0; i < n; i++)
+			b[i] = (uint8_t)mix(&s);
+		if (n && (it & 1))
+			b[0] = (uint8_t)(1 + mix(&s) % 5);
+		if (n > 3 && (it & 2))
+			b[1] = b[2] = b[3] = 0;
+		if (n > 7 && (it & 4))
+			b[4] = b[5] = 0;
+		check_decode(b, n);
+		free(b);
+	}
+	/* Mutated valid frames of every type: flips, truncations, length edits. */
+	for (int it = 0; it < 20000; it++) {
+		uint8_t *fr = NULL, small[XP_HDR_LEN + XP_ERROR_FIXED_LEN + XP_MAX_ERRMSG];
+		size_t n;
+		struct xp_record r;
+		switch (it % 5) {
+		case 0:
+			gen(1 + mix(&s) % 64, buf, &r);
+			assert_int_equal(xp_encode_data(&r, (int)(it & 1), NULL, &fr, &n), 0);
+			break;
+		case 1:
+			n = xp_encode_hello(small, mix(&s));
+			break;
+		case 2:
+			n = xp_encode_hello_ack(small, mix(&s));
+			break;
+		case 3:
+			n = xp_encode_ack(small, mix(&s));
+			break;
+		default:
+			n = xp_encode_error(small, 5, 1, "reason");
+			break;
+		}
+		uint8_t *src = fr ? fr : small;
+		size_t m = (mix(&s) & 3) ? n : mix(&s) % (n + 1);
+		uint8_t *b = malloc(m ? m : 1);
+		memcpy(b, src, m);
+		int flips = (int)(mix(&s) % 4);
+		for (int k = 0; k < flips && m; k++)
+			b[mix(&s) % m] ^= (uint8_t)(1u << (mix(&s) % 8));
+		struct xp_frame f;
+		size_t used;
+		const char *why;
+		if (xp_decode(b, m, &f, &used, &why) == 0)
+			valid++;
+		check_decode(b, m);
+		free(b);
+		free(fr);
+	}
+	assert_true(valid > 1000); /* the mutations leave many frames valid */
+}
+
+/* ---- over loopback ------------------------------------------------------- */
+
+static void
+test_roundtrip_10000(void **state)
+{
+	struct store *st = malloc(sizeof(*st));
+	store_init(st);
+	struct rxrun rr;
+	rx_start(&rr, st, 0);
+	struct acks a = {0};
+	struct xp_sender_opts o = {.window = 32, .zlevel = 1, .on_ack = on_ack, .arg = &a};
+	struct xp_sender *tx;
+	assert_int_equal(xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), DISK, &o, &tx), 0);
+	static uint8_t buf[MAXREC];
+	uint64_t raw = 0;
+	for (uint64_t seq = 1; seq <= 10000; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		raw += r.len;
+		assert_int_equal(xp_send(tx, &r), 0);
+	}
+	assert_int_equal(xp_sender_flush(tx), 0);
+	assert_int_equal(xp_sender_acked(tx), 10000);
+	assert_true(xp_sender_wire_bytes(tx) < raw); /* half the records compress */
+	xp_sender_close(tx);
+	struct xp_receiver_stats rs;
+	rx_stop(&rr, &rs);
+	assert_int_equal(st->stored, 10000);
+	assert_int_equal(st->last, 10000);
+	assert_int_equal(st->mismatches, 0);
+	assert_int_equal(st->out_of_order, 0);
+	assert_int_equal(rs.duplicates, 0);
+	assert_int_equal(rs.checksum_errors + rs.frame_errors + rs.store_errors, 0);
+	assert_int_equal(a.last, 10000);
+	assert_int_equal(a.backwards, 0);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+static void
+test_cut_and_resume(void **state)
+{
+	struct store *st = malloc(sizeof(*st));
+	store_init(st);
+	st->cut_at = 3000; /* stored, then the link drops before its ack */
+	struct rxrun rr;
+	rx_start(&rr, st, 0);
+	uint16_t port = xp_receiver_port(rr.rx);
+	struct acks a = {0};
+	struct xp_sender_opts o = {
+	    .window = 64, .zlevel = 1, .timeout_ms = 5000, .on_ack = on_ack, .arg = &a};
+	struct xp_sender *tx;
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &o, &tx), 0);
+	static uint8_t buf[MAXREC];
+	int reconnects = 0;
+	uint64_t dups = 0;
+	for (uint64_t seq = 1; seq <= 10000; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		if (seq == 6000) { /* the receiver dies and comes back on the same port */
+			struct xp_receiver_stats rs;
+			rx_stop(&rr, &rs);
+			dups += rs.duplicates;
+			rx_start(&rr, st, port);
+		}
+		send_retry(tx, &r, &reconnects);
+	}
+	flush_retry(tx, &reconnects);
+	assert_int_equal(xp_sender_acked(tx), 10000);
+	xp_sender_close(tx);
+	struct xp_receiver_stats rs;
+	rx_stop(&rr, &rs);
+	dups += rs.duplicates;
+	assert_true(reconnects >= 2);
+	assert_int_equal(st->stored, 10000); /* nothing lost, nothing stored twice */
+	assert_int_equal(st->mismatches, 0);
+	assert_int_equal(st->out_of_order, 0);
+	assert_int_equal(dups, 0); /* nothing stored or acknowledged was sent again */
+	assert_int_equal(a.last, 10000);
+	assert_int_equal(a.backwards, 0);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+/* A raw client socket, connected; reads time out after 5 s (a failure, not a hang). */
+static int
+raw_connect(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = {5, 0};
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* A raw client: connect and say hello; returns the fd and the last stored seq. */
+static int
+raw_hello(uint16_t port, uint64_t disk, uint64_t *last)
+{
+	int fd = raw_connect(port);
+	uint8_t b[32];
+	size_t n = xp_encode_hello(b, disk);
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	if (last) {
+		assert_int_equal(read(fd, b, 24), 24);
+		struct xp_frame f;
+		size_t used;
+		assert_int_equal(xp_decode(b, 24, &f, &used, NULL), 0);
+		assert_int_equal(f.type, XP_T_HELLO_ACK);
+		*last = f.seq;
+	}
+	return fd;
+}
+
+/* Reads frames until an ERROR (returned in *f, text in msg) or EOF (-1). */
+static int
+raw_until_error(int fd, struct xp_frame *f, char *msg, size_t msz, uint64_t *acked)
+{
+	static uint8_t b[4096];
+	size_t n = 0, used;
+	for (;;) {
+		int rc = xp_decode(b, n, f, &used, NULL);
+		if (rc == 0) {
+			if (f->type == XP_T_ERROR) {
+				snprintf(msg, msz, "%.*s", (int)f->plen, (const char *)f->payload);
+				return 0;
+			}
+			if (f->type == XP_T_ACK && acked)
+				*acked = f->seq;
+			memmove(b, b + used, n - used);
+			n -= used;
+			continue;
+		}
+		ssize_t r = read(fd, b + n, sizeof(b) - n);
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+	}
+}
+
+static void
+test_corruption_and_errors(void **state)
+{
+	struct store *st = malloc(sizeof(*st));
+	store_init(st);
+	struct rxrun rr;
+	rx_start(&rr, st, 0);
+	uint16_t port = xp_receiver_port(rr.rx);
+	static uint8_t buf[MAXREC];
+	struct xp_record r;
+	uint8_t *fr;
+	size_t n;
+	uint64_t last, acked = 0;
+	struct xp_frame f;
+	char msg[300];
+
+	/* Seq 1 intact, seq 2 with one payload bit flipped (uncompressed). */
+	int fd = raw_hello(port, DISK, &last);
+	assert_int_equal(last, 0);
+	gen(1, buf, &r);
+	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), 0);
+	assert_int_equal(write(fd, fr, n), (ssize_t)n);
+	free(fr);
+	gen(2, buf, &r);
+	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), 0);
+	fr[n - 1] ^= 0x10;
+	assert_int_equal(write(fd, fr, n), (ssize_t)n);
+	free(fr);
+	assert_int_equal(raw_until_error(fd, &f, msg, sizeof(msg), &acked), 0);
+	assert_int_equal(f.code, XP_E_CHECKSUM);
+	assert_int_equal(f.seq, 2);
+	assert_int_equal(acked, 1); /* seq 2 never acknowledged */
+	assert_non_null(strstr(msg, "XXH3"));
+	close(fd);
+
+	/* A corrupted compressed payload: reported (decompress or checksum), not stored. */
+	fd = raw_hello(port, DISK, &last);
+	assert_int_equal(last, 1);
+	gen(3, buf, &r);
+	assert_int_equal(xp_encode_data(&r, 1, NULL, &fr, &n), 0);
+	assert_true(fr[1] & XP_HF_ZSTD);
+	fr[n - 2] ^= 0xff;
+	fr[n / 2 + 20] ^= 0x55;
+	assert_int_equal(write(fd, fr, n), (ssize_t)n);
+	free(fr);
+	assert_int_equal(raw_until_error(fd, &f, msg, sizeof(msg), NULL), 0);
+	assert_true(f.code == XP_E_DECOMPRESS || f.code == XP_E_CHECKSUM);
+	close(fd);
+
+	/* A malformed frame: ERROR naming the reason, then the link closes. */
+	fd = raw_hello(port, DISK, &last);
+	uint8_t junk[16] = {XP_T_ACK, 0, 0, 0, 0, 0, 0, 3};
+	assert_int_equal(write(fd, junk, 16), 16);
+	assert_int_equal(raw_until_error(fd, &f, msg, sizeof(msg), NULL), 0);
+	assert_int_equal(f.code, XP_E_FRAME);
+	assert_non_null(strstr(msg, "ack body length"));
+	uint8_t tmp[8];
+	assert_true(read(fd, tmp, sizeof(tmp)) <= 0);
+	close(fd);
+
+	/* Data before hello, a foreign disk. */
+	fd = raw_connect(port);
+	uint8_t ackf[16];
+	n = xp_encode_ack(ackf, 1);
+	assert_int_equal(write(fd, ackf, n), (ssize_t)n);
+	assert_int_equal(raw_until_error(fd, &f, msg, sizeof(msg), NULL), 0);
+	assert_int_equal(f.code, XP_E_SEQUENCE);
+	close(fd);
+	fd = raw_hello(port, 999, NULL);
+	assert_int_equal(raw_until_error(fd, &f, msg, sizeof(msg), NULL), 0);
+	assert_int_equal(f.code, XP_E_DISK);
+	close(fd);
+
+	/* A failing store (full disk): the sender is told why; after it, resume. */
+	pthread_mutex_lock(&st->mu);
+	st->fail_at = 5;
+	pthread_mutex_unlock(&st->mu);
+	struct xp_sender_opts o = {.timeout_ms = 5000};
+	struct xp_sender *tx;
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &o, &tx), 0);
+	int reconnects = 0;
+	first_err[0] = 0;
+	for (uint64_t seq = 2; seq <= 6; seq++) { /* one at a time: the error is read, not reset */
+		gen(seq, buf, &r);
+		send_retry(tx, &r, &reconnects);
+		flush_retry(tx, &reconnects);
+	}
+	assert_int_equal(reconnects, 1);
+	assert_non_null(strstr(first_err, "store failed"));
+	assert_non_null(strstr(first_err, "No space left"));
+	assert_int_equal(xp_sender_acked(tx), 6);
+	xp_sender_close(tx);
+
+	struct xp_receiver_stats rs;
+	rx_stop(&rr, &rs);
+	assert_true(rs.checksum_errors >= 1 && rs.frame_errors >= 3);
+	assert_int_equal(rs.checksum_errors + rs.frame_errors, 5);
+	assert_int_equal(rs.store_errors, 1);
+	assert_int_equal(rs.duplicates, 0);
+	assert_int_equal(st->stored, 6);
+	assert_int_equal(st->mismatches, 0);
+	assert_int_equal(st->out_of_order, 0);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+static void
+test_bandwidth_limit(void **state)
+{
+	struct store *st = malloc(sizeof(*st));
+	store_init(st);
+	struct rxrun rr;
+	rx_start(&rr, st, 0);
+	/* 4 MiB of 4 KiB records at 2 MiB/s, framing included: 2 s +- 10%. */
+	struct xp_sender_opts o = {.rate = 2u << 20};
+	struct xp_sender *tx;
+	static uint8_t buf[4096];
+	uint64_t s = 99;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)mix(&s);
+	double t0 = now_s();
+	assert_int_equal(xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), DISK, &o, &tx), 0);
+	uint32_t nrec = (4u << 20) / (4096 + XP_HDR_LEN + XP_DATA_FIXED_LEN);
+	for (uint32_t i = 1; i <= nrec; i++) {
+		struct xp_record r = {i, (uint64_t)i * 4096, 4096, 0, buf};
+		assert_int_equal(xp_send(tx, &r), 0);
+	}
+	assert_int_equal(xp_sender_flush(tx), 0);
+	double dt = now_s() - t0;
+	uint64_t wire = xp_sender_wire_bytes(tx);
+	xp_sender_close(tx);
+	rx_stop(&rr, NULL);
+	print_message("# 4 MiB at 2 MiB/s: %.3f s (%llu wire bytes)\n", dt,
+	              (unsigned long long)wire);
+	assert_true(wire >= (4u << 20) - 4096 && wire <= (4u << 20));
+	assert_true(dt >= 1.8 && dt <= 2.2);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct xp_sender *tx;
+	struct store st;
+	store_init(&st);
+	struct rxrun rr;
+	rx_start(&rr, &st, 0);
+	uint16_t port = xp_receiver_port(rr.rx);
+	/* Unknown disk: open fails with the receiver's reason. */
+	assert_int_equal(xp_sender_open("127.0.0.1", port, 7, NULL, &tx), -EPROTO);
+	assert_null(tx);
+	rx_stop(&rr, NULL);
+	/* Nobody listening. */
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, NULL, &tx), -ECONNREFUSED);
+	struct xp_receiver *rx;
+	struct xp_receiver_opts bad = {0};
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &bad, &rx), -EINVAL);
+	pthread_mutex_destroy(&st.mu);
+}
+
+/* ---- TLS ------------------------------------------------------------------- */
+
+/* A self-signed P-256 certificate for cn into dir/<stem>.crt and .key. */
+static void
+make_cert(const char *dir, const char *stem, const char *cn)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	assert_non_null(k);
+	X509 *x = X509_new();
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_NAME *nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, nm);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, stem);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	PEM_write_X509(f, x);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void
+test_tls(void **state)
+{
+	char dir[] = "/tmp/test_xp_tlsXXXXXX", crt[600], key[600], other[600];
+	assert_non_null(mkdtemp(dir));
+	make_cert(dir, "srv", "replica.test");
+	make_cert(dir, "other", "replica.test");
+	snprintf(crt, sizeof(crt), "%s/srv.crt", dir);
+	snprintf(key, sizeof(key), "%s/srv.key", dir);
+	snprintf(other, sizeof(other), "%s/other.crt", dir);
+
+	struct xp_io_ops *sio, *cio, *bad;
+	struct xp_tls_opts so = {.cert_file = crt, .key_file = key};
+	struct xp_tls_opts co = {.ca_file = crt, .server_name = "replica.test"};
+	struct xp_tls_opts bo = {.ca_file = other, .server_name = "replica.test"};
+	assert_int_equal(xp_tls_ops_new(&so, true, &sio), 0);
+	assert_int_equal(xp_tls_ops_new(&co, false, &cio), 0);
+	assert_int_equal(xp_tls_ops_new(&bo, false, &bad), 0);
+	struct xp_tls_opts missing = {.ca_file = "/nonexistent/ca.pem"};
+	struct xp_io_ops *none;
+	assert_int_equal(xp_tls_ops_new(&missing, false, &none), -EINVAL);
+	assert_int_equal(xp_tls_ops_new(&co, true, &none), -EINVAL); /* server without a cert */
+
+	struct store *st = malloc(sizeof(*st));
+	store_init(st);
+	st->cut_at = 700;
+	struct rxrun rr;
+	struct xp_receiver_opts ro = {.store = st_store, .last = st_last, .arg = st, .io = sio};
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &ro, &rr.rx), 0);
+	st->rx = rr.rx;
+	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
+	uint16_t port = xp_receiver_port(rr.rx);
+
+	/* A client that trusts another certificate does not get through. */
+	struct xp_sender *tx;
+	struct xp_sender_opts bopt = {.io = bad, .timeout_ms = 5000};
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &bopt, &tx), -ECONNABORTED);
+	/* Nor one that expects another name. */
+	struct xp_tls_opts wo = {.ca_file = crt, .server_name = "elsewhere.test"};
+	struct xp_io_ops *wrong;
+	assert_int_equal(xp_tls_ops_new(&wo, false, &wrong), 0);
+	bopt.io = wrong;
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &bopt, &tx), -ECONNABORTED);
+
+	/* 2,000 records through TLS, with a cut at 700: all stored once, in order. */
+	struct acks a = {0};
+	struct xp_sender_opts o = {
+	    .zlevel = 1, .timeout_ms = 5000, .on_ack = on_ack, .arg = &a, .io = cio};
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &o, &tx), 0);
+	static uint8_t buf[MAXREC];
+	int reconnects = 0;
+	for (uint64_t seq = 1; seq <= 2000; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		send_retry(tx, &r, &reconnects);
+	}
+	flush_retry(tx, &reconnects);
+	assert_int_equal(xp_sender_acked(tx), 2000);
+	xp_sender_close(tx);
+	struct xp_receiver_stats rs;
+	rx_stop(&rr, &rs);
+	assert_true(reconnects >= 1);
+	assert_int_equal(st->stored, 2000);
+	assert_int_equal(st->mismatches, 0);
+	assert_int_equal(st->out_of_order, 0);
+	assert_int_equal(rs.duplicates, 0);
+	assert_int_equal(a.last, 2000);
+	xp_tls_ops_free(sio);
+	xp_tls_ops_free(cio);
+	xp_tls_ops_free(bad);
+	xp_tls_ops_free(wrong);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_codec_roundtrip),
+	    cmocka_unit_test(test_codec_rejects),
+	    cmocka_unit_test(test_decoder_fuzz),
+	    cmocka_unit_test(test_roundtrip_10000),
+	    cmocka_unit_test(test_cut_and_resume),
+	    cmocka_unit_test(test_corruption_and_errors),
+	    cmocka_unit_test(test_bandwidth_limit),
+	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_tls),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
