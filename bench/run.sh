@@ -124,3 +124,7 @@ echo "recovery: strait-gen --hubs 2 --spokes-per-hub 91 --vms-per-spoke 11 --cir
 "$gen" --hubs 2 --spokes-per-hub 91 --vms-per-spoke 11 --circuits 4 --sites 2 --plans 20 >"$tmp/rec.yaml"
 "$bd/bench/bench_recover" "$tmp/rec.yaml" --runs 3 | tee "$tmp/rec.out"
 awk -F'[= ]' '/^simulate_with_estate_after_ms/ { printf "20 plans simulated with their estates after in %.0f ms (goal < 1000): %s\n", $2, ($2 < 1000) ? "goal met" : "goal MISSED" }' "$tmp/rec.out"
+
+echo
+echo "replication: fio through NBD, strait replicating against nbdkit and nbd-server"
+"$(dirname "$0")/repl.sh" "$strait"

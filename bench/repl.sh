@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Replication benchmark: fio through NBD (4k random writes, 1M sequential
+# writes) against the same 1 GiB backing file served by strait with
+# replication on (journal, shipper and a point every 5 s), nbdkit's file
+# plugin and nbd-server (neither replicates). Prints IOPS and MB/s and
+# strait's ratio to each (goal: at least 0.9).
+# Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G)
+set -euo pipefail
+strait=${1:?usage: bench/repl.sh STRAIT}
+secs=${SECS:-8} size=${SIZE:-1G}
+for t in fio nbdkit nbd-server; do
+	command -v $t >/dev/null || { echo "repl.sh: $t missing (scripts/deps.sh installs it)" >&2; exit 2; }
+done
+tmp=$(mktemp -d)
+pid=
+trap 'pkill -f "nbd-server -C $tmp/nbd.conf"; [ -n "$pid" ] && [ "$pid" != nbd-server ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "repl.sh: no socket $1" >&2; exit 1; }
+
+start() { # start SERVER -> $pid, $uri
+	rm -f "$tmp/disk.img" "$tmp/s.sock"
+	rm -rf "$tmp/store" "$tmp/work"
+	truncate -s "$size" "$tmp/disk.img"
+	case $1 in
+	strait)
+		"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
+			--interval 5s vm1-os="$tmp/disk.img" >/dev/null &
+		pid=$! uri="nbd+unix:///vm1-os?socket=$tmp/s.sock" ;;
+	nbdkit)
+		nbdkit -f -U "$tmp/s.sock" file "$tmp/disk.img" &
+		pid=$! uri="nbd+unix:///?socket=$tmp/s.sock" ;;
+	nbd-server)
+		printf '[generic]\nunixsock = %s\n[disk]\nexportname = %s\n' "$tmp/s.sock" "$tmp/disk.img" >"$tmp/nbd.conf"
+		nbd-server -C "$tmp/nbd.conf" 2>/dev/null # daemonizes; forks per client
+		pid=nbd-server uri="nbd+unix:///disk?socket=$tmp/s.sock" ;;
+	esac
+	wait_sock "$tmp/s.sock"
+}
+
+stop() { # the server must still run: a crash under load is a failure
+	if [ "$1" = nbd-server ]; then
+		pkill -f "nbd-server -C $tmp/nbd.conf" || { echo "repl.sh: nbd-server exited under load" >&2; exit 1; }
+		pid=
+		return
+	fi
+	kill -TERM "$pid" 2>/dev/null || { echo "repl.sh: $1 exited under load" >&2; exit 1; }
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+run_fio() { # run_fio RW BS -> "iops mbps"
+	fio --name=b --ioengine=nbd --uri="$uri" --rw="$1" --bs="$2" --iodepth=8 --size="$size" \
+		--time_based --runtime="$secs" --output-format=json >"$tmp/fio.json" 2>/dev/null
+	/usr/bin/python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):])["jobs"][0]["write"]; print("%.0f %.1f" % (j["iops"], j["bw_bytes"]/1e6))' "$tmp/fio.json"
+}
+
+declare -A res
+for s in strait nbdkit nbd-server; do
+	for w in "randwrite 4k" "write 1M"; do
+		start $s
+		# shellcheck disable=SC2086
+		res[$s,$w]=$(run_fio $w)
+		stop $s
+	done
+done
+printf '%s, fio iodepth 8, %s s per run, %s file\n' "$(date -u +%F)" "$secs" "$size"
+printf '%-11s %14s %14s\n' "" "4k randwrite" "1M write"
+for s in strait nbdkit nbd-server; do
+	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
+	read -r _ m1 <<<"${res[$s,write 1M]}"
+	printf '%-11s %9s IOPS %9s MB/s\n' "$s" "$i4" "$m1"
+done
+read -r si _ <<<"${res[strait,randwrite 4k]}"
+read -r _ sm <<<"${res[strait,write 1M]}"
+for s in nbdkit nbd-server; do
+	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
+	read -r _ m1 <<<"${res[$s,write 1M]}"
+	awk -v a="$si" -v b="$i4" -v c="$sm" -v d="$m1" -v s="$s" 'BEGIN {
+		r1 = a / b; r2 = c / d
+		printf "strait (replicating) / %s: %.2f of its IOPS, %.2f of its MB/s (goal >= 0.9): %s\n",
+			s, r1, r2, (r1 >= 0.9 && r2 >= 0.9) ? "goal met" : "goal MISSED" }'
+done
