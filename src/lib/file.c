@@ -61,6 +61,46 @@ lib_read_file(const char *path, char **data, size_t *n)
 }
 
 int
+lib_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+lib_pwrite_all(int fd, const void *data, size_t n, uint64_t off)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+int
+lib_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int
 lib_write_atomic(const char *path, const void *data, size_t n)
 {
 	size_t plen = strlen(path);
@@ -71,18 +111,9 @@ lib_write_atomic(const char *path, const void *data, size_t n)
 		rc = -errno;
 		goto out_free;
 	}
-	const char *p = data;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out_unlink;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	rc = lib_write_all(fd, data, n);
+	if (rc)
+		goto out_unlink;
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
 		rc = -errno;
 		goto out_unlink;

@@ -148,6 +148,11 @@ void lib_fmt_bandwidth(uint64_t mbps, char *out, size_t n);
 
 /* Durable write: temp file in the same directory, fsync, rename, fsync dir. */
 int lib_write_atomic(const char *path, const void *data, size_t n);
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -errno (-EIO on a 0 write). */
+int lib_write_all(int fd, const void *data, size_t n);
+int lib_pwrite_all(int fd, const void *data, size_t n, uint64_t off);
+/* qsort comparator for uint64_t. */
+int lib_cmp_u64(const void *a, const void *b);
 /* Whole file into a NUL-terminated heap buffer. */
 int lib_read_file(const char *path, char **data, size_t *n);
 

@@ -588,13 +588,6 @@ seg_create(struct jnl *j, uint64_t first)
 	return 0;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Read the whole log: next seq, durable point, records after it, clean end. */
 static int
 scan(struct jnl *j)
@@ -682,7 +675,7 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 	for (uint32_t i = 0; i < j->nseg; i++)
 		j->bytes += j->segs[i].size;
 	if (j->rec_n) {
-		qsort(j->rec_ext, j->rec_n, sizeof(*j->rec_ext), cmp_u64);
+		qsort(j->rec_ext, j->rec_n, sizeof(*j->rec_ext), lib_cmp_u64);
 		size_t k = 0;
 		for (size_t i = 0; i < j->rec_n; i++)
 			if (!k || j->rec_ext[k - 1] != j->rec_ext[i])

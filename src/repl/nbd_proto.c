@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/lib.h"
 #include "repl/nbd_internal.h"
 #include "repl/nbd_wire.h"
 
@@ -305,21 +306,6 @@ errno_to_nbd(int e)
 }
 
 static int
-pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w, n -= (size_t)w, off += (uint64_t)w;
-	}
-	return 0;
-}
-
-static int
 pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
 	uint8_t *p = buf;
@@ -356,7 +342,7 @@ write_zeroes(int fd, uint64_t off, uint32_t len, bool may_trim)
 		return 0;
 	while (len > 0) { /* fallback: write zeroes */
 		uint32_t n = len < sizeof(zero) ? len : (uint32_t)sizeof(zero);
-		int rc = pwrite_all(fd, zero, n, off);
+		int rc = lib_pwrite_all(fd, zero, n, off);
 		if (rc < 0)
 			return rc;
 		off += n, len -= n;
@@ -410,7 +396,7 @@ do_mutate(struct nbd_conn *c, const uint8_t *data)
 	pthread_mutex_lock(&e->mu);
 	switch (c->type) {
 	case NBD_CMD_WRITE:
-		rc = pwrite_all(e->fd, data, c->len, c->off);
+		rc = lib_pwrite_all(e->fd, data, c->len, c->off);
 		break;
 	case NBD_CMD_TRIM:
 		/* advisory: a file system without hole punching keeps the data */

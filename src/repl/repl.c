@@ -146,8 +146,9 @@ copy_range(struct rdisk *d, int sfd, uint64_t off, uint64_t len, bool fresh, uin
 		if (got == 0)
 			return -EIO;
 		bool zero = buf[0] == 0 && !memcmp(buf, buf + 1, (size_t)got - 1);
-		if (!(fresh && zero) && pwrite(d->rfd, buf, (size_t)got, (off_t)off) != got)
-			return errno ? -errno : -EIO;
+		int rc = fresh && zero ? 0 : lib_pwrite_all(d->rfd, buf, (size_t)got, off);
+		if (rc)
+			return rc;
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
@@ -389,14 +390,13 @@ apply(struct rdisk *d, const struct jnl_rec *rec)
 		uint8_t z[65536] = {0};
 		for (uint64_t o = 0; o < rec->len; o += sizeof(z)) {
 			size_t n = rec->len - o < sizeof(z) ? (size_t)(rec->len - o) : sizeof(z);
-			if (pwrite(d->rfd, z, n, (off_t)(rec->off + o)) != (ssize_t)n)
-				return -EIO;
+			int rc = lib_pwrite_all(d->rfd, z, n, rec->off + o);
+			if (rc)
+				return rc;
 		}
 		return 0;
 	}
-	if (pwrite(d->rfd, rec->data, rec->dlen, (off_t)rec->off) != (ssize_t)rec->dlen)
-		return errno ? -errno : -EIO;
-	return 0;
+	return lib_pwrite_all(d->rfd, rec->data, rec->dlen, rec->off);
 }
 
 static int

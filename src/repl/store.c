@@ -333,13 +333,6 @@ seq_cb(void *arg, const char *name)
 	return 0;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Sequences of the disk's manifests, ascending (heap). */
 static int
 list_seqs(struct store *st, const char *disk, uint64_t **seqs, size_t *n)
@@ -354,7 +347,7 @@ list_seqs(struct store *st, const char *disk, uint64_t **seqs, size_t *n)
 		return rc;
 	}
 	if (s.v.n)
-		qsort(s.v.v, s.v.n, sizeof(uint64_t), cmp_u64);
+		qsort(s.v.v, s.v.n, sizeof(uint64_t), lib_cmp_u64);
 	*n = s.v.n;
 	*seqs = s.v.v ? s.v.v : lib_xmalloc(1);
 	return 0;
@@ -685,24 +678,6 @@ store_map_read(struct store_map *m, uint64_t idx, void *buf)
 	return chunk_get(m->st, m->hashes + idx * STORE_HASH_LEN, buf, len);
 }
 
-static int
-pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 int
 store_restore_fd(struct store *st, const char *disk, uint64_t seq, int fd)
 {
@@ -722,7 +697,8 @@ store_restore_fd(struct store *st, const char *disk, uint64_t seq, int fd)
 			continue;
 		rc = store_map_read(m, i, buf);
 		if (!rc)
-			rc = pwrite_all(fd, buf, store_map_chunk_len(m, i), i * m->p.chunk_size);
+			rc =
+			    lib_pwrite_all(fd, buf, store_map_chunk_len(m, i), i * m->p.chunk_size);
 	}
 	free(buf);
 out:

@@ -87,23 +87,6 @@ make_parents(struct dirbe *d, char *path)
 }
 
 static int
-write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 dir_put(void *be, const char *name, const void *data, size_t n, unsigned flags)
 {
 	struct dirbe *d = be;
@@ -124,7 +107,7 @@ dir_put(void *be, const char *name, const void *data, size_t n, unsigned flags)
 		free(tmp);
 		goto out;
 	}
-	rc = write_all(fd, data, n);
+	rc = lib_write_all(fd, data, n);
 	if (!rc && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
