@@ -44,6 +44,7 @@ fuzz: deps $(FUZZBUILD)/build.ninja
 	@ninja -C $(FUZZBUILD) >/dev/null
 	@scripts/fuzz.sh $(FUZZBUILD) 600 fuzz_load
 	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_nbd
+	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_xp
 
 # The long crash run: 100 SIGKILL trials of replication (10 run in make check).
 crash: build $(TESTBUILD)/build.ninja

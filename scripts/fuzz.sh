@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # The long fuzzing run (make fuzz): one libFuzzer target (fuzz_load, the
-# estate loader, by default; fuzz_nbd, the NBD protocol core) for SECS
+# estate loader, by default; fuzz_nbd, the NBD protocol core; fuzz_xp, the
+# transport's frame decoder) for SECS
 # seconds under ASan + UBSan + LeakSanitizer, one worker per CPU. The corpus
 # grows in BUILDDIR/fuzz-corpus[-nbd] across runs (seeded from
 # tests/fuzz/corpus[-nbd] and the reproducers in tests/fuzz/crashes[-nbd]);
 # crashes, leaks and hangs land in BUILDDIR/fuzz-found. Keep a reproducer by
 # copying it to tests/fuzz/crashes[-nbd]/ (make check replays those).
-# Usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd]
+# Usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp]
 #        (BUILDDIR configured with -Dfuzz=true)
 set -euo pipefail
-bd=${1:?usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd]}
+bd=${1:?usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp]}
 secs=${2:-600}
 target=${3:-fuzz_load}
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $target in
 fuzz_load) sfx="" dict=(-dict="$root/tests/fuzz/estate.dict") ;;
 fuzz_nbd) sfx="-nbd" dict=() ;;
-*) echo "fuzz.sh: unknown target '$target' (expected fuzz_load or fuzz_nbd)" >&2; exit 2 ;;
+fuzz_xp) sfx="-xp" dict=() ;;
+*) echo "fuzz.sh: unknown target '$target' (expected fuzz_load, fuzz_nbd or fuzz_xp)" >&2; exit 2 ;;
 esac
 fz=$bd/tests/fuzz/$target
 [[ -x $fz ]] || { echo "fuzz.sh: $fz is not built (CC=clang meson setup $bd -Dfuzz=true)" >&2; exit 2; }
