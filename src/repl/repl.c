@@ -402,16 +402,21 @@ apply(struct rdisk *d, const struct jnl_rec *rec)
 static int
 ship_disk(struct repl *r, struct rdisk *d, int64_t now, bool force)
 {
+	/* The records before limit are complete in the segment files, so they are read
+	 * and applied without the lock: writers go on while the replica catches up. Only
+	 * the shipper releases segments, so none vanish under the iterator. */
 	pthread_mutex_lock(&d->mu);
+	uint64_t limit = jnl_next_seq(d->j);
+	pthread_mutex_unlock(&d->mu);
 	uint64_t from = d->shipped + 1, last = d->shipped;
-	bool barrier = false, bitmap = jnl_bitmap_mode(d->j);
+	bool barrier = false;
 	struct jnl_iter *it = NULL;
-	int rc = jnl_iter_open(d->jdir, from, &it);
-	while (!rc) {
+	int rc = from < limit ? jnl_iter_open(d->jdir, from, &it) : 0;
+	while (!rc && it) {
 		struct jnl_rec rec;
 		int got = jnl_iter_next(it, &rec);
-		if (got <= 0) {
-			rc = got;
+		if (got <= 0 || rec.seq >= limit) {
+			rc = got < 0 ? got : 0;
 			break;
 		}
 		rc = apply(d, &rec);
@@ -422,6 +427,8 @@ ship_disk(struct repl *r, struct rdisk *d, int64_t now, bool force)
 		jnl_iter_close(it);
 	if (rc == -ENOENT)
 		rc = 0; /* no segment yet */
+	pthread_mutex_lock(&d->mu);
+	bool bitmap = jnl_bitmap_mode(d->j);
 	bool recovered = d->npending > 0;
 	if (!rc && recovered) {
 		rc = resync_extents(d, d->pending, d->npending, JNL_AL_SHIFT);
