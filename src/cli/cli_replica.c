@@ -46,12 +46,13 @@ static const struct option rep_opts[] = {
     {"work", required_argument, NULL, 'w'},
     {"socket", required_argument, NULL, 'S'},
     {"interval", required_argument, NULL, 'i'},
+    {"tcp", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0},
 };
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
-	const char *work, *socket, *interval;
+	const char *work, *socket, *interval, *tcp;
 	bool app;
 };
 
@@ -94,6 +95,9 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 			break;
 		case 'i':
 			a->interval = optarg;
+			break;
+		case 'T':
+			a->tcp = optarg;
 			break;
 		default:
 			return cli_usage_error("bad option");
@@ -470,6 +474,26 @@ rep_serve(int argc, char **argv)
 			fprintf(stderr, "strait: cannot listen on %s: %s\n", a.socket,
 			        strerror(-rc));
 	}
+	uint16_t port = 0;
+	if (!rc && a.tcp) {
+		/* HOST:PORT, IPv4; port 0 picks a free one (printed below). */
+		char *host = lib_xstrdup(a.tcp), *colon = strrchr(host, ':'), *end = NULL;
+		unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
+		if (!colon || !colon[1] || *end || p > 65535) {
+			fprintf(stderr,
+			        "strait: bad --tcp '%s' (expected HOST:PORT, such as "
+			        "127.0.0.1:10809)\n",
+			        a.tcp);
+			rc = -EINVAL;
+		} else {
+			*colon = 0;
+			rc = nbd_server_listen_tcp(serve_srv, host, (uint16_t)p, &port);
+			if (rc)
+				fprintf(stderr, "strait: cannot listen on %s: %s\n", a.tcp,
+				        strerror(-rc));
+		}
+		free(host);
+	}
 	if (rc) {
 		if (serve_srv)
 			nbd_server_free(serve_srv);
@@ -485,8 +509,11 @@ rep_serve(int argc, char **argv)
 	pthread_cond_init(&sh.cv, NULL);
 	pthread_t th;
 	pthread_create(&th, NULL, ship_loop, &sh);
-	printf("protecting %zu disk%s on %s, a point every %llds\n", repl_ndisks(r),
-	       repl_ndisks(r) == 1 ? "" : "s", a.socket, (long long)every);
+	printf("protecting %zu disk%s on %s", repl_ndisks(r), repl_ndisks(r) == 1 ? "" : "s",
+	       a.socket);
+	if (a.tcp)
+		printf(" and TCP port %u", port);
+	printf(", a point every %llds\n", (long long)every);
 	fflush(stdout);
 	rc = nbd_server_run(serve_srv);
 	pthread_mutex_lock(&sh.mu);

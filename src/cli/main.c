@@ -269,7 +269,8 @@ static const struct cli_cmd cmds[] = {
     {"replica",
      "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
-     "--retention DUR | gc | serve --work DIR --socket PATH [--interval DUR] DISK=IMAGE...) "
+     "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
+     "DISK=IMAGE...) "
      "--store DIR",
      "the recovery region's store: capture a disk image as a recovery point, list, restore, "
      "prune, collect garbage; protect disks served over NBD",

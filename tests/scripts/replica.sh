@@ -13,7 +13,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..16"
+echo "1..18"
 for t in qemu-img qemu-io; do
 	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs qemu-utils)"; exit 1; }
 done
@@ -51,4 +51,15 @@ rm -rf st && mv st.saved st
 check "prune with retention 0 keeps only the newest point" 'S prune vm1-os --retention 0 >out && grep -q "3 points of vm1-os pruned" out && [ "$(S points vm1-os -o json | grep -c "\"point\"")" -eq 1 ]'
 check "gc deletes the chunks only pruned points named" 'S gc >out && grep -Eq "^[1-9][0-9]* unreferenced" out'
 check "after prune and gc the newest point still restores" 'S restore vm1-os r5.img >/dev/null && cmp -s r5.img p4.img'
+# serve over TCP on loopback (port 0: a free one, printed)
+truncate -s 16M tcp.img
+"$STRAIT" replica serve --store "$tmp/st2" --work "$tmp/w2" --socket "$tmp/s2" --tcp 127.0.0.1:0 \
+	--interval 1s vm2-os=tcp.img >serve.out 2>&1 &
+spid=$!
+for _ in $(seq 50); do grep -q "TCP port" serve.out && break; sleep 0.1; done
+port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve.out)
+qemu-io -f raw -c "write -P 0x7e 1M 64k" "nbd://127.0.0.1:$port/vm2-os" >/dev/null 2>&1
+kill -TERM "$spid"; wait "$spid"; src=$?
+check "serve over TCP: a qemu-io write reaches the newest point" '[ "$src" -eq 0 ] && "$STRAIT" replica restore vm2-os r6.img --store "$tmp/st2" >/dev/null && cmp -s r6.img tcp.img && [ "$(od -An -tx1 -j 1048576 -N1 r6.img | tr -d " ")" = 7e ]'
+check "serve with a bad --tcp fails and says what is expected" '"$STRAIT" replica serve --store "$tmp/st2" --work "$tmp/w2" --socket "$tmp/s3" --tcp nope vm2-os=tcp.img 2>err; [ $? -eq 1 ] && grep -q "HOST:PORT" err'
 [ "$fails" -eq 0 ]
