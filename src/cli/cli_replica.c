@@ -448,6 +448,20 @@ rep_serve(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (!strchr(argv[i], '='))
 			return cli_usage_error("expected DISK=IMAGE, got '%s'", argv[i]);
+	/* --tcp HOST:PORT (IPv4; port 0 picks a free one, printed), checked before any work. */
+	char tcp_host[64] = "";
+	unsigned long tcp_port = 0;
+	if (a.tcp) {
+		const char *colon = strrchr(a.tcp, ':');
+		char *end = NULL;
+		if (colon)
+			tcp_port = strtoul(colon + 1, &end, 10);
+		if (!colon || colon == a.tcp || (size_t)(colon - a.tcp) >= sizeof(tcp_host) ||
+		    !colon[1] || *end || tcp_port > 65535)
+			return cli_usage_error(
+			    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
+		memcpy(tcp_host, a.tcp, (size_t)(colon - a.tcp));
+	}
 	struct store *st = rep_open(a.store);
 	if (!st)
 		return CLI_UNUSABLE;
@@ -476,23 +490,9 @@ rep_serve(int argc, char **argv)
 	}
 	uint16_t port = 0;
 	if (!rc && a.tcp) {
-		/* HOST:PORT, IPv4; port 0 picks a free one (printed below). */
-		char *host = lib_xstrdup(a.tcp), *colon = strrchr(host, ':'), *end = NULL;
-		unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
-		if (!colon || !colon[1] || *end || p > 65535) {
-			fprintf(stderr,
-			        "strait: bad --tcp '%s' (expected HOST:PORT, such as "
-			        "127.0.0.1:10809)\n",
-			        a.tcp);
-			rc = -EINVAL;
-		} else {
-			*colon = 0;
-			rc = nbd_server_listen_tcp(serve_srv, host, (uint16_t)p, &port);
-			if (rc)
-				fprintf(stderr, "strait: cannot listen on %s: %s\n", a.tcp,
-				        strerror(-rc));
-		}
-		free(host);
+		rc = nbd_server_listen_tcp(serve_srv, tcp_host, (uint16_t)tcp_port, &port);
+		if (rc)
+			fprintf(stderr, "strait: cannot listen on %s: %s\n", a.tcp, strerror(-rc));
 	}
 	if (rc) {
 		if (serve_srv)

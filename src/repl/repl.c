@@ -43,12 +43,12 @@ struct repl {
 	struct lib_vec disks; /* struct rdisk * */
 };
 
-/* a/bc */
+/* dir/sub/name + ext, on the heap */
 static char *
-path_of(const char *a, const char *b, const char *c)
+path_of(const char *dir, const char *sub, const char *name, const char *ext)
 {
 	struct lib_buf p = {0};
-	lib_buf_printf(&p, "%s/%s%s", a, b, c);
+	lib_buf_printf(&p, "%s/%s%s%s", dir, sub, name, ext);
 	return p.s;
 }
 
@@ -74,7 +74,7 @@ mkdir_p(const char *dir)
 int
 repl_open(const char *work, struct store *st, struct repl **out)
 {
-	char *j = path_of(work, "journal", ""), *r = path_of(work, "replica", "");
+	char *j = path_of(work, "journal", "", ""), *r = path_of(work, "replica", "", "");
 	int rc = mkdir_p(j);
 	if (!rc)
 		rc = mkdir_p(r);
@@ -288,13 +288,9 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	struct rdisk *d = lib_xcalloc(1, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->source = lib_xstrdup(source);
-	d->jdir = path_of(r->work, "journal/", name);
-	d->img = path_of(r->work, "replica/", name);
-	d->seqf = path_of(r->work, "replica/", name);
-	d->img = lib_xrealloc(d->img, strlen(d->img) + 5);
-	strcat(d->img, ".img");
-	d->seqf = lib_xrealloc(d->seqf, strlen(d->seqf) + 5);
-	strcat(d->seqf, ".seq");
+	d->jdir = path_of(r->work, "journal/", name, "");
+	d->img = path_of(r->work, "replica/", name, ".img");
+	d->seqf = path_of(r->work, "replica/", name, ".seq");
 	d->rfd = -1;
 	pthread_mutex_init(&d->mu, NULL);
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
@@ -510,9 +506,9 @@ repl_status(struct repl *r, size_t i, struct repl_disk_status *s)
 int
 repl_close(struct repl *r, int64_t now)
 {
-	int rc = r ? repl_ship(r, now, false) : 0;
 	if (!r)
 		return 0;
+	int rc = repl_ship(r, now, false);
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		if (d->j) {

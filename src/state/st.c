@@ -74,6 +74,16 @@ static const unsigned legal_to[] = {
     [ST_JOB_CANCELLED] = 0,
 };
 
+/* The index of s in names[n], or -EINVAL. */
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
 const char *
 st_job_state_name(enum st_job_state s)
 {
@@ -83,12 +93,11 @@ st_job_state_name(enum st_job_state s)
 int
 st_job_state_parse(const char *s, enum st_job_state *out)
 {
-	for (size_t i = 0; s && i < LIB_ARRAY_LEN(job_state_names); i++)
-		if (strcmp(s, job_state_names[i]) == 0) {
-			*out = (enum st_job_state)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(job_state_names, LIB_ARRAY_LEN(job_state_names), s);
+	if (i < 0)
+		return i;
+	*out = (enum st_job_state)i;
+	return 0;
 }
 
 const char *
@@ -100,12 +109,11 @@ st_step_state_name(enum st_step_state s)
 int
 st_step_state_parse(const char *s, enum st_step_state *out)
 {
-	for (size_t i = 0; s && i < LIB_ARRAY_LEN(step_state_names); i++)
-		if (strcmp(s, step_state_names[i]) == 0) {
-			*out = (enum st_step_state)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(step_state_names, LIB_ARRAY_LEN(step_state_names), s);
+	if (i < 0)
+		return i;
+	*out = (enum st_step_state)i;
+	return 0;
 }
 
 bool

@@ -61,5 +61,5 @@ port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve.out)
 qemu-io -f raw -c "write -P 0x7e 1M 64k" "nbd://127.0.0.1:$port/vm2-os" >/dev/null 2>&1
 kill -TERM "$spid"; wait "$spid"; src=$?
 check "serve over TCP: a qemu-io write reaches the newest point" '[ "$src" -eq 0 ] && "$STRAIT" replica restore vm2-os r6.img --store "$tmp/st2" >/dev/null && cmp -s r6.img tcp.img && [ "$(od -An -tx1 -j 1048576 -N1 r6.img | tr -d " ")" = 7e ]'
-check "serve with a bad --tcp fails and says what is expected" '"$STRAIT" replica serve --store "$tmp/st2" --work "$tmp/w2" --socket "$tmp/s3" --tcp nope vm2-os=tcp.img 2>err; [ $? -eq 1 ] && grep -q "HOST:PORT" err'
+check "serve with a bad --tcp is a usage error before any work" '"$STRAIT" replica serve --store "$tmp/st3" --work "$tmp/w3" --socket "$tmp/s3" --tcp nope vm2-os=tcp.img 2>err; [ $? -eq 2 ] && grep -q "HOST:PORT" err && [ ! -e "$tmp/w3" ]'
 [ "$fails" -eq 0 ]
