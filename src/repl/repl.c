@@ -145,12 +145,39 @@ copy_range(struct rdisk *d, int sfd, uint64_t off, uint64_t len, bool fresh, uin
 			return -errno;
 		if (got == 0)
 			return -EIO;
+		/* Leave the source's page cache as it was: reading a sparse source
+		 * fills it with large zero folios that make every later small write to
+		 * the source walk the whole folio (4k writes 5x slower on ext4). */
+		(void)posix_fadvise(sfd, (off_t)off, got, POSIX_FADV_DONTNEED);
 		bool zero = buf[0] == 0 && !memcmp(buf, buf + 1, (size_t)got - 1);
 		int rc = fresh && zero ? 0 : lib_pwrite_all(d->rfd, buf, (size_t)got, off);
 		if (rc)
 			return rc;
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
+	}
+	return 0;
+}
+
+/* The initial copy: only the source's data extents (SEEK_DATA), into a fresh
+ * sparse replica. */
+static int
+copy_data(struct rdisk *d, int sfd, uint8_t *buf)
+{
+	uint64_t off = 0;
+	while (off < d->size) {
+		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
+		if (a < 0 && errno == ENXIO)
+			return 0; /* only a hole follows */
+		if (a < 0)        /* no SEEK_DATA: copy the rest */
+			return copy_range(d, sfd, off, d->size - off, true, buf);
+		b = lseek(sfd, a, SEEK_HOLE);
+		if (b < 0 || (uint64_t)b > d->size)
+			b = (off_t)d->size;
+		int rc = copy_range(d, sfd, (uint64_t)a, (uint64_t)(b - a), true, buf);
+		if (rc)
+			return rc;
+		off = (uint64_t)b;
 	}
 	return 0;
 }
@@ -237,7 +264,7 @@ disk_open(struct repl *r, struct rdisk *d)
 		if (ftruncate(d->rfd, (off_t)d->size))
 			rc = -errno;
 		if (!rc)
-			rc = copy_range(d, sfd, 0, d->size, true, buf);
+			rc = copy_data(d, sfd, buf);
 		free(buf);
 		if (!rc && fdatasync(d->rfd))
 			rc = -errno;
