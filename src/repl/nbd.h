@@ -35,11 +35,29 @@ struct nbd_hooks {
 struct nbd_server;
 struct nbd_export;
 
+/* An export's storage. The server calls the mutating functions (pwrite, trim,
+ * zero, flush) of one export one at a time, under the export's lock, and
+ * pread concurrently with them from other connections' threads: a backend
+ * whose reads touch state that writes change locks it itself. All return 0
+ * or a negative errno (mapped to the NBD error). fua: durable before return. */
+struct nbd_backend_ops {
+	int (*pread)(void *arg, void *buf, uint32_t len, uint64_t off);
+	int (*pwrite)(void *arg, const void *buf, uint32_t len, uint64_t off, bool fua);
+	int (*flush)(void *arg);
+	int (*trim)(void *arg, uint64_t off, uint32_t len, bool fua); /* advisory */
+	int (*zero)(void *arg, uint64_t off, uint32_t len, bool may_trim, bool fua);
+	void (*close)(void *arg); /* at nbd_server_free; may be NULL */
+};
+
 /* ---- server ------------------------------------------------------------- */
 /* hooks may be NULL; it is copied. */
 int nbd_server_new(const struct nbd_hooks *hooks, void *ctx, struct nbd_server **out);
 /* The first export added is also the default export (empty name). */
 int nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, bool readonly);
+/* An export of size bytes served by ops (copied) on arg; arg is closed by
+ * ops->close at nbd_server_free, also when this call fails. */
+int nbd_server_add_backend(struct nbd_server *s, const char *name, uint64_t size, bool readonly,
+                           const struct nbd_backend_ops *ops, void *arg);
 int nbd_server_listen_unix(struct nbd_server *s, const char *path);
 /* port 0 picks a free port, returned in *bound when bound is not NULL. */
 int nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port, uint16_t *bound);

@@ -12,11 +12,15 @@
 
 struct nbd_export {
 	char *name;
-	int fd;
+	struct nbd_backend_ops ops;
+	void *arg;
 	uint64_t size;
 	bool ro;
 	pthread_mutex_t mu; /* serializes mutating commands and their hooks */
 };
+
+/* The backend of exports backed by a file or block device: arg is the fd. */
+extern const struct nbd_backend_ops nbd_file_ops;
 
 #define NBD_MAX_LISTEN 8
 

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -305,50 +306,82 @@ errno_to_nbd(int e)
 	}
 }
 
+/* ---- the file backend ---------------------------------------------------- */
+
 static int
-pread_all(int fd, void *buf, size_t n, uint64_t off)
+file_pread(void *arg, void *buf, uint32_t len, uint64_t off)
 {
+	int fd = (int)(intptr_t)arg;
 	uint8_t *p = buf;
-	while (n > 0) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
 		if (r == 0) { /* file shrank under us: the rest reads as zeroes */
-			memset(p, 0, n);
+			memset(p, 0, len);
 			return 0;
 		}
-		p += r, n -= (size_t)r, off += (uint64_t)r;
+		p += r, len -= (uint32_t)r, off += (uint64_t)r;
 	}
 	return 0;
 }
 
 static int
-sync_fd(int fd)
+file_flush(void *arg)
 {
-	return fdatasync(fd) < 0 ? -errno : 0;
+	return fdatasync((int)(intptr_t)arg) < 0 ? -errno : 0;
 }
 
 static int
-write_zeroes(int fd, uint64_t off, uint32_t len, bool may_trim)
+file_pwrite(void *arg, const void *buf, uint32_t len, uint64_t off, bool fua)
+{
+	int rc = lib_pwrite_all((int)(intptr_t)arg, buf, len, off);
+	return rc == 0 && fua ? file_flush(arg) : rc;
+}
+
+static int
+file_trim(void *arg, uint64_t off, uint32_t len, bool fua)
+{
+	/* advisory: a file system without hole punching keeps the data */
+	fallocate((int)(intptr_t)arg, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, len);
+	return fua ? file_flush(arg) : 0;
+}
+
+static int
+file_zero(void *arg, uint64_t off, uint32_t len, bool may_trim, bool fua)
 {
 	static const uint8_t zero[NBD_DISCARD_CHUNK];
+	int fd = (int)(intptr_t)arg, rc = 0;
 
 	if (may_trim &&
 	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		return 0;
+		return fua ? file_flush(arg) : 0;
 	if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		return 0;
-	while (len > 0) { /* fallback: write zeroes */
+		return fua ? file_flush(arg) : 0;
+	while (len > 0 && rc == 0) { /* fallback: write zeroes */
 		uint32_t n = len < sizeof(zero) ? len : (uint32_t)sizeof(zero);
-		int rc = lib_pwrite_all(fd, zero, n, off);
-		if (rc < 0)
-			return rc;
+		rc = lib_pwrite_all(fd, zero, n, off);
 		off += n, len -= n;
 	}
-	return 0;
+	return rc == 0 && fua ? file_flush(arg) : rc;
 }
+
+static void
+file_close(void *arg)
+{
+	close((int)(intptr_t)arg);
+}
+
+const struct nbd_backend_ops nbd_file_ops = {
+    .pread = file_pread,
+    .pwrite = file_pwrite,
+    .flush = file_flush,
+    .trim = file_trim,
+    .zero = file_zero,
+    .close = file_close,
+};
 
 /* Validates the current request; returns an NBD error or 0. */
 static uint32_t
@@ -396,19 +429,15 @@ do_mutate(struct nbd_conn *c, const uint8_t *data)
 	pthread_mutex_lock(&e->mu);
 	switch (c->type) {
 	case NBD_CMD_WRITE:
-		rc = lib_pwrite_all(e->fd, data, c->len, c->off);
+		rc = e->ops.pwrite(e->arg, data, c->len, c->off, fua);
 		break;
 	case NBD_CMD_TRIM:
-		/* advisory: a file system without hole punching keeps the data */
-		fallocate(e->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)c->off, c->len);
-		rc = 0;
+		rc = e->ops.trim ? e->ops.trim(e->arg, c->off, c->len, fua) : 0;
 		break;
 	default:
-		rc = write_zeroes(e->fd, c->off, c->len, !(c->flags & NBD_CMD_FLAG_NO_HOLE));
+		rc = e->ops.zero(e->arg, c->off, c->len, !(c->flags & NBD_CMD_FLAG_NO_HOLE), fua);
 		break;
 	}
-	if (rc == 0 && fua)
-		rc = sync_fd(e->fd);
 	if (rc == 0 && c->type == NBD_CMD_WRITE && h->on_write)
 		rc = hook_rc(h->on_write(c->srv->ctx, e->name, c->off, data, c->len, fua));
 	else if (rc == 0 && c->type == NBD_CMD_TRIM && h->on_trim)
@@ -427,7 +456,7 @@ do_flush(struct nbd_conn *c)
 	int rc;
 
 	pthread_mutex_lock(&e->mu);
-	rc = sync_fd(e->fd);
+	rc = e->ops.flush ? e->ops.flush(e->arg) : 0;
 	if (rc == 0 && h->on_flush)
 		rc = hook_rc(h->on_flush(c->srv->ctx, e->name));
 	pthread_mutex_unlock(&e->mu);
@@ -449,7 +478,7 @@ req_exec(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 		uint8_t *p = out_reserve(out, NBD_SIMPLE_REPLY_LEN + (size_t)c->len);
 		if (!p)
 			return put_simple(out, NBD_ENOMEM, c->cookie);
-		rc = pread_all(c->exp->fd, p + NBD_SIMPLE_REPLY_LEN, c->len, c->off);
+		rc = c->exp->ops.pread(c->exp->arg, p + NBD_SIMPLE_REPLY_LEN, c->len, c->off);
 		out->n = mark;
 		if (rc < 0)
 			return put_simple(out, errno_to_nbd(-rc), c->cookie);

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,11 +75,42 @@ nbd_find_export(struct nbd_server *s, const char *name, size_t n)
 }
 
 int
-nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, bool readonly)
+nbd_server_add_backend(struct nbd_server *s, const char *name, uint64_t size, bool readonly,
+                       const struct nbd_backend_ops *ops, void *arg)
 {
 	struct nbd_export *e, **v;
-	off_t size;
 	size_t nl = strlen(name);
+
+	if (nl == 0 || nl > NBD_MAX_STRING || nbd_find_export(s, name, nl) || !ops->pread ||
+	    (!readonly && (!ops->pwrite || !ops->flush || !ops->zero))) {
+		if (ops->close)
+			ops->close(arg);
+		return -EINVAL;
+	}
+	v = realloc(s->exps, (s->nexps + 1) * sizeof(*v));
+	e = calloc(1, sizeof(*e));
+	if (v)
+		s->exps = v;
+	if (!v || !e || !(e->name = strdup(name))) {
+		free(e);
+		if (ops->close)
+			ops->close(arg);
+		return -ENOMEM;
+	}
+	e->ops = *ops;
+	e->arg = arg;
+	e->size = size;
+	e->ro = readonly;
+	pthread_mutex_init(&e->mu, NULL);
+	s->exps[s->nexps++] = e;
+	return 0;
+}
+
+int
+nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, bool readonly)
+{
+	size_t nl = strlen(name);
+	off_t size;
 	int fd;
 
 	if (nl == 0 || nl > NBD_MAX_STRING || nbd_find_export(s, name, nl))
@@ -92,21 +124,8 @@ nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, 
 		close(fd);
 		return -err;
 	}
-	v = realloc(s->exps, (s->nexps + 1) * sizeof(*v));
-	e = calloc(1, sizeof(*e));
-	if (v)
-		s->exps = v;
-	if (!v || !e || !(e->name = strdup(name))) {
-		free(e);
-		close(fd);
-		return -ENOMEM;
-	}
-	e->fd = fd;
-	e->size = (uint64_t)size;
-	e->ro = readonly;
-	pthread_mutex_init(&e->mu, NULL);
-	s->exps[s->nexps++] = e;
-	return 0;
+	return nbd_server_add_backend(s, name, (uint64_t)size, readonly, &nbd_file_ops,
+	                              (void *)(intptr_t)fd);
 }
 
 static int
@@ -243,7 +262,7 @@ nbd_serve_fd(struct nbd_server *s, int fd)
 				buf = nb, cap = need;
 			}
 		}
-		size_t got;
+		size_t got = 0;
 		rc = fill(fd, buf + tail, cap - tail, &got);
 		if (rc == 0)
 			tail += got;
@@ -374,7 +393,8 @@ nbd_server_free(struct nbd_server *s)
 		free(s->unix_paths[i]);
 	}
 	for (size_t i = 0; i < s->nexps; i++) {
-		close(s->exps[i]->fd);
+		if (s->exps[i]->ops.close)
+			s->exps[i]->ops.close(s->exps[i]->arg);
 		pthread_mutex_destroy(&s->exps[i]->mu);
 		free(s->exps[i]->name);
 		free(s->exps[i]);
