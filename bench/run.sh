@@ -128,3 +128,7 @@ awk -F'[= ]' '/^simulate_with_estate_after_ms/ { printf "20 plans simulated with
 echo
 echo "replication: fio through NBD, strait replicating against nbdkit and nbd-server"
 "$(dirname "$0")/repl.sh" "$strait"
+
+echo
+echo "replication: initial copy, resync after 1% changes and restore, against rsync and cp"
+"$(dirname "$0")/repl-copy.sh" "$strait"

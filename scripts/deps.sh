@@ -10,7 +10,7 @@ build_pkgs=(build-essential pkg-config meson ninja-build
             libssl-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind clang-format
            python3 python3-yaml python3-jsonschema curl
-           qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server)
+           qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server rsync)
 
 want=()
 case "${1:-all}" in

@@ -43,8 +43,15 @@ int cli_cmd_reprotect(int argc, char **argv);
 int cli_cmd_failback(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_remote(int argc, char **argv);
+int cli_replica_status(int argc, char **argv); /* cli_repl_status.c */
+int cli_replica_mark(int argc, char **argv);
 int cli_cmd_replica(int argc, char **argv);
 /* straitd's socket: $STRAIT_SOCKET, else $XDG_RUNTIME_DIR/strait.sock, else /tmp. */
 const char *cli_socket_default(void);
+/* Calls straitd's API (path: "/v1/NAME?query") on the Unix socket: CLI_GOOD with
+ * the answer in *out, CLI_BAD for an error answer (printed; *out holds it), or
+ * CLI_UNUSABLE when straitd cannot be reached or answers no JSON (*out NULL). */
+int cli_api_call(const char *sock, const char *method, const char *path, json_t **out,
+                 long *status);
 
 #endif

@@ -33,6 +33,48 @@ cli_socket_default(void)
 }
 
 int
+cli_api_call(const char *sock, const char *method, const char *path, json_t **out, long *status)
+{
+	CURL *h = curl_easy_init();
+	if (!h)
+		lib_oom();
+	struct lib_buf url = {0}, body = {0};
+	lib_buf_printf(&url, "http://straitd%s", path);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
+	curl_easy_setopt(h, CURLOPT_URL, url.s);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+	CURLcode rc = curl_easy_perform(h);
+	*status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(h);
+	lib_buf_free(&url);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "strait: cannot reach straitd on %s: %s\n", sock,
+		        curl_easy_strerror(rc));
+		lib_buf_free(&body);
+		return CLI_UNUSABLE;
+	}
+	json_error_t je;
+	*out = json_loads(body.s ? body.s : "", 0, &je);
+	lib_buf_free(&body);
+	if (!*out) {
+		fprintf(stderr, "strait: straitd answered something that is not JSON: %s\n",
+		        je.text);
+		return CLI_UNUSABLE;
+	}
+	if (*status < 200 || *status >= 300) {
+		const char *e = json_string_value(json_object_get(*out, "error"));
+		fprintf(stderr, "strait: %s\n", e ? e : "straitd answered an error");
+		return CLI_BAD;
+	}
+	return CLI_GOOD;
+}
+
+int
 cli_cmd_remote(int argc, char **argv)
 {
 	static const struct option opts[] = {

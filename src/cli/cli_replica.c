@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "repl/nbd.h"
 #include "repl/repl.h"
+#include "repl/rsvc.h"
 #include "repl/store.h"
 
 #include <errno.h>
@@ -389,49 +390,6 @@ rep_gc(int argc, char **argv)
 
 /* ---- serve ------------------------------------------------------------------------------ */
 
-static struct nbd_server *serve_srv;
-
-static void
-serve_stop(int sig)
-{
-	(void)sig;
-	if (serve_srv)
-		nbd_server_stop(serve_srv);
-}
-
-struct shipper {
-	struct repl *r;
-	int64_t interval;
-	bool stop;
-	int err;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-};
-
-static void *
-ship_loop(void *arg)
-{
-	struct shipper *sh = arg;
-	pthread_mutex_lock(&sh->mu);
-	while (!sh->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += sh->interval;
-		pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
-		if (sh->stop)
-			break;
-		pthread_mutex_unlock(&sh->mu);
-		int rc = repl_ship(sh->r, (int64_t)time(NULL), false);
-		if (rc < 0)
-			fprintf(stderr, "strait: shipping failed: %s (retrying in %llds)\n",
-			        strerror(-rc), (long long)sh->interval);
-		pthread_mutex_lock(&sh->mu);
-		sh->err = rc < 0 ? rc : 0;
-	}
-	pthread_mutex_unlock(&sh->mu);
-	return NULL;
-}
-
 static int
 rep_serve(int argc, char **argv)
 {
@@ -445,91 +403,64 @@ rep_serve(int argc, char **argv)
 	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
 		                       a.interval);
-	for (int i = optind; i < argc; i++)
-		if (!strchr(argv[i], '='))
-			return cli_usage_error("expected DISK=IMAGE, got '%s'", argv[i]);
-	/* --tcp HOST:PORT (IPv4; port 0 picks a free one, printed), checked before any work. */
-	char tcp_host[64] = "";
-	unsigned long tcp_port = 0;
 	if (a.tcp) {
 		const char *colon = strrchr(a.tcp, ':');
 		char *end = NULL;
-		if (colon)
-			tcp_port = strtoul(colon + 1, &end, 10);
-		if (!colon || colon == a.tcp || (size_t)(colon - a.tcp) >= sizeof(tcp_host) ||
-		    !colon[1] || *end || tcp_port > 65535)
+		unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+		if (!colon || colon == a.tcp || colon - a.tcp >= 64 || !colon[1] || *end ||
+		    port > 65535)
 			return cli_usage_error(
 			    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
-		memcpy(tcp_host, a.tcp, (size_t)(colon - a.tcp));
 	}
-	struct store *st = rep_open(a.store);
-	if (!st)
-		return CLI_UNUSABLE;
-	struct repl *r;
-	rc = repl_open(a.work, st, &r);
+	const char *store = a.store ? a.store : getenv("STRAIT_STORE");
+	if (!store || !*store)
+		return cli_usage_error("expected --store DIR (or STRAIT_STORE)");
+	size_t nd = (size_t)(argc - optind);
+	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
+	char **names = lib_xcalloc(nd, sizeof(*names));
+	for (size_t i = 0; i < nd; i++) {
+		char *eq = strchr(argv[optind + (int)i], '=');
+		if (!eq) {
+			for (size_t k = 0; k < i; k++)
+				free(names[k]);
+			free(names);
+			free(disks);
+			return cli_usage_error("expected DISK=IMAGE, got '%s'",
+			                       argv[optind + (int)i]);
+		}
+		names[i] = lib_xstrdup(argv[optind + (int)i]);
+		names[i][eq - argv[optind + (int)i]] = 0;
+		disks[i] = (struct rsvc_disk){names[i], eq + 1};
+	}
+	struct rsvc_opts o = {
+	    .work = a.work, .store = store, .socket = a.socket, .tcp = a.tcp, .interval = every};
+	/* Signals are taken by sigwait on this thread; the service's threads block them. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	struct rsvc *sv = NULL;
+	char err[512] = "";
+	rc = rsvc_start(&o, disks, nd, NULL, 0, &sv, err, sizeof(err));
+	for (size_t i = 0; i < nd; i++)
+		free(names[i]);
+	free(names);
+	free(disks);
 	if (rc) {
-		fprintf(stderr, "strait: cannot use the work directory %s: %s\n", a.work,
-		        strerror(-rc));
-		store_close(st);
-		return CLI_UNUSABLE;
-	}
-	for (int i = optind; i < argc && !rc; i++) {
-		char *name = lib_xstrdup(argv[i]), *img = strchr(name, '=');
-		*img++ = 0;
-		rc = repl_add_disk(r, name, img);
-		if (rc)
-			fprintf(stderr, "strait: cannot protect disk '%s' (%s): %s\n", name, img,
-			        rc == -EINVAL ? "bad or repeated disk name" : strerror(-rc));
-		free(name);
-	}
-	if (!rc && (rc = repl_attach(r, &serve_srv)) == 0) {
-		rc = nbd_server_listen_unix(serve_srv, a.socket);
-		if (rc)
-			fprintf(stderr, "strait: cannot listen on %s: %s\n", a.socket,
-			        strerror(-rc));
-	}
-	uint16_t port = 0;
-	if (!rc && a.tcp) {
-		rc = nbd_server_listen_tcp(serve_srv, tcp_host, (uint16_t)tcp_port, &port);
-		if (rc)
-			fprintf(stderr, "strait: cannot listen on %s: %s\n", a.tcp, strerror(-rc));
-	}
-	if (rc) {
-		if (serve_srv)
-			nbd_server_free(serve_srv);
-		repl_close(r, (int64_t)time(NULL));
-		store_close(st);
+		fprintf(stderr, "strait: %s\n", err);
 		return CLI_BAD;
 	}
-	struct sigaction sa = {.sa_handler = serve_stop};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	struct shipper sh = {.r = r, .interval = every};
-	pthread_mutex_init(&sh.mu, NULL);
-	pthread_cond_init(&sh.cv, NULL);
-	pthread_t th;
-	pthread_create(&th, NULL, ship_loop, &sh);
-	printf("protecting %zu disk%s on %s", repl_ndisks(r), repl_ndisks(r) == 1 ? "" : "s",
-	       a.socket);
+	printf("protecting %zu disk%s on %s", nd, nd == 1 ? "" : "s", a.socket);
 	if (a.tcp)
-		printf(" and TCP port %u", port);
+		printf(" and TCP port %u", rsvc_tcp_port(sv));
 	printf(", a point every %llds\n", (long long)every);
 	fflush(stdout);
-	rc = nbd_server_run(serve_srv);
-	pthread_mutex_lock(&sh.mu);
-	sh.stop = true;
-	pthread_cond_signal(&sh.cv);
-	pthread_mutex_unlock(&sh.mu);
-	pthread_join(th, NULL);
-	pthread_cond_destroy(&sh.cv);
-	pthread_mutex_destroy(&sh.mu);
-	nbd_server_free(serve_srv);
-	serve_srv = NULL;
-	int rc2 = repl_close(r, (int64_t)time(NULL)); /* the last ship */
-	store_close(st);
-	if (rc || rc2) {
-		fprintf(stderr, "strait: replication stopped with an error: %s\n",
-		        strerror(-(rc ? rc : rc2)));
+	int sig;
+	sigwait(&sigs, &sig);
+	rc = rsvc_stop(sv); /* the last ship */
+	if (rc) {
+		fprintf(stderr, "strait: replication stopped with an error: %s\n", strerror(-rc));
 		return CLI_BAD;
 	}
 	return CLI_GOOD;
@@ -542,16 +473,23 @@ cli_cmd_replica(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} sub[] = {
-	    {"capture", rep_capture}, {"points", rep_points}, {"restore", rep_restore},
-	    {"prune", rep_prune},     {"gc", rep_gc},         {"serve", rep_serve},
+	    {"capture", rep_capture},
+	    {"points", rep_points},
+	    {"restore", rep_restore},
+	    {"prune", rep_prune},
+	    {"gc", rep_gc},
+	    {"serve", rep_serve},
+	    {"status", cli_replica_status},
+	    {"mark", cli_replica_mark},
 	};
 	if (argc < 2)
 		return cli_usage_error(
-		    "expected a subcommand: capture, points, restore, prune, gc or serve");
+		    "expected a subcommand: capture, points, restore, prune, gc, "
+		    "serve, status or mark");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(sub); i++)
 		if (strcmp(argv[1], sub[i].name) == 0)
 			return sub[i].fn(argc - 1, argv + 1);
 	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune, "
-	                       "gc or serve)",
+	                       "gc, serve, status or mark)",
 	                       argv[1]);
 }

@@ -271,9 +271,10 @@ static const struct cli_cmd cmds[] = {
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
      "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
      "DISK=IMAGE...) "
-     "--store DIR",
+     "--store DIR | status [--socket PATH] [-o table|json] | mark [DISK|GROUP] [--socket PATH]",
      "the recovery region's store: capture a disk image as a recovery point, list, restore, "
-     "prune, collect garbage; protect disks served over NBD",
+     "prune, collect garbage; protect disks served over NBD; straitd's replication status "
+     "and app-consistent points",
      cli_cmd_replica},
     {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
      "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},

@@ -229,6 +229,62 @@ cmd_reload(struct ctl_env *env, json_t *args, json_t **out)
 	return 200;
 }
 
+/* The replication status of every protected disk (strait replica status). */
+static int
+cmd_replication(struct ctl_env *env, json_t *args, json_t **out)
+{
+	if (!env->repl)
+		return ctl_error(out, 404, "no replication in this straitd: %s",
+		                 env->repl_off ? env->repl_off : "not configured");
+	json_t *a = json_array();
+	for (size_t i = 0; i < rsvc_ndisks(env->repl); i++) {
+		struct repl_disk_status s;
+		if (rsvc_status(env->repl, i, &s))
+			continue;
+		json_t *d = json_pack(
+		    "{s:s, s:s?, s:s, s:I, s:I, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I}", "disk",
+		    s.name, "group", s.group[0] ? s.group : NULL, "state", repl_state_name(s.state),
+		    "size", (json_int_t)s.size, "copied", (json_int_t)s.copied, "copy_percent",
+		    s.size ? 100.0 * (double)s.copied / (double)s.size : 100.0, "rpo_ms",
+		    (json_int_t)s.rpo_ms, "churn_bytes_per_s", s.churn, "backlog_bytes",
+		    (json_int_t)s.backlog, "journal_bytes", (json_int_t)s.journal, "written_bytes",
+		    (json_int_t)s.written, "next_seq", (json_int_t)s.next_seq, "shipped_seq",
+		    (json_int_t)s.shipped);
+		if (s.last_point)
+			json_object_set_new(d, "last_point",
+			                    json_pack("{s:I, s:I, s:s}", "seq",
+			                              (json_int_t)s.last_point, "time",
+			                              (json_int_t)s.last_time, "kind",
+			                              s.last_kind == STORE_APP ? "app" : "crash"));
+		if (s.err)
+			json_object_set_new(d, "error", json_string(strerror(-s.err)));
+		json_array_append_new(a, d);
+	}
+	*out = json_pack("{s:o}", "disks", a);
+	return 200;
+}
+
+/* An app-consistent point now (strait replica mark). */
+static int
+cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
+{
+	if (!env->repl)
+		return ctl_error(out, 404, "no replication in this straitd: %s",
+		                 env->repl_off ? env->repl_off : "not configured");
+	const char *name = json_string_value(json_object_get(args, "disk"));
+	if (name && !*name)
+		name = NULL;
+	int rc = rsvc_mark(env->repl, name);
+	if (rc == -ENOENT)
+		return ctl_error(out, 404, "no protected disk or group '%s'", name ? name : "");
+	if (rc == -EAGAIN)
+		return ctl_error(out, 409, "the initial copy has not finished; no point yet");
+	if (rc < 0)
+		return ctl_error(out, 500, "the app-consistent point failed: %s", strerror(-rc));
+	*out = json_pack("{s:i}", "points", rc);
+	return 200;
+}
+
 static int cmd_index(struct ctl_env *env, json_t *args, json_t **out);
 
 const struct ctl_cmd ctl_cmds[] = {
@@ -241,6 +297,9 @@ const struct ctl_cmd ctl_cmds[] = {
     {"trace", "GET", false, "from=A&to=B", "a trace from A to B", cmd_trace},
     {"jobs", "GET", false, "", "recovery jobs in the state database", cmd_jobs},
     {"reload", "POST", true, "", "read the estate file again", cmd_reload},
+    {"replication", "GET", false, "", "every protected disk: state, RPO, churn, backlog, points",
+     cmd_replication},
+    {"mark", "POST", true, "[disk=DISK|GROUP]", "an app-consistent point now", cmd_mark},
 };
 const size_t ctl_ncmds = LIB_ARRAY_LEN(ctl_cmds);
 

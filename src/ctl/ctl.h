@@ -12,6 +12,7 @@
 #define STRAIT_CTL_H
 
 #include "estate/est.h"
+#include "repl/rsvc.h"
 
 #include <jansson.h>
 
@@ -24,6 +25,8 @@ struct ctl_env {
 	const char *state_path; /* SQLite state of recovery jobs, or NULL */
 	uint64_t requests, errors;
 	int64_t started;
+	struct rsvc *repl;    /* replication running in straitd, or NULL */
+	const char *repl_off; /* why there is none */
 };
 
 struct ctl_cmd {

@@ -8,6 +8,7 @@
  * load).
  */
 #include "api/api.h"
+#include "daemon/d_repl.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -58,6 +59,10 @@ on_hup(uv_signal_t *s, int signum)
 		logf_("reloaded %s", d->env.estate_path);
 }
 
+#define USAGE                                                                                      \
+	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
+	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT]]\n"
+
 int
 main(int argc, char **argv)
 {
@@ -65,10 +70,15 @@ main(int argc, char **argv)
 	    {"estate", required_argument, NULL, 'e'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"state", required_argument, NULL, 'S'},
+	    {"work", required_argument, NULL, 'w'},
+	    {"store", required_argument, NULL, 'T'},
+	    {"nbd-socket", required_argument, NULL, 'n'},
+	    {"nbd-tcp", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *estate = NULL, *sock = NULL, *state = NULL;
+	struct d_repl_opts ro = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "e:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -81,14 +91,25 @@ main(int argc, char **argv)
 		case 'S':
 			state = optarg;
 			break;
+		case 'w':
+			ro.work = optarg;
+			break;
+		case 'T':
+			ro.store = optarg;
+			break;
+		case 'n':
+			ro.socket = optarg;
+			break;
+		case 't':
+			ro.tcp = optarg;
+			break;
 		default:
-			fprintf(stderr,
-			        "usage: straitd --estate FILE --socket PATH [--state DB]\n");
+			fprintf(stderr, USAGE);
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (!estate || !sock || optind != argc) {
-		fprintf(stderr, "usage: straitd --estate FILE --socket PATH [--state DB]\n");
+		fprintf(stderr, USAGE);
 		return 2;
 	}
 	struct daemon d = {.loop = uv_default_loop()};
@@ -97,10 +118,25 @@ main(int argc, char **argv)
 	d.env.started = time(NULL);
 	if (ctl_load(&d.env))
 		logf_("estate not loaded (the API says why; SIGHUP retries): %s", d.env.load_error);
-	char err[256];
+	char err[512] = "";
+	/* Replication: the estate's protected disks, when --work says where to keep them. */
+	ro.estate_path = estate;
+	d.env.repl_off = !ro.work        ? "straitd runs replication with --work DIR"
+	                 : !d.env.estate ? "the estate did not load"
+	                                 : "the estate protects no disk with a path";
+	if (ro.work && d.env.estate &&
+	    d_repl_start(d.env.estate, &ro, &d.env.repl, err, sizeof(err))) {
+		logf_("replication: %s", err);
+		est_free(d.env.estate);
+		return 1;
+	}
+	if (d.env.repl)
+		logf_("replicating %zu disk%s", rsvc_ndisks(d.env.repl),
+		      rsvc_ndisks(d.env.repl) == 1 ? "" : "s");
 	int rc = api_start(d.loop, sock, &d.env, &d.api, err, sizeof(err));
 	if (rc) {
 		logf_("%s", err);
+		rsvc_stop(d.env.repl);
 		est_free(d.env.estate);
 		return 1;
 	}
@@ -114,6 +150,8 @@ main(int argc, char **argv)
 	logf_("serving %s on %s", estate, sock);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(d.loop);
+	if (d.env.repl && (rc = rsvc_stop(d.env.repl)))
+		logf_("replication stopped with an error: %s", strerror(-rc));
 	est_free(d.env.estate);
 	logf_("stopped");
 	return 0;

@@ -145,3 +145,23 @@ out_free:
 	free(tmp);
 	return rc;
 }
+
+int
+lib_mkdir_p(const char *dir)
+{
+	char *d = lib_xstrdup(dir);
+	for (char *s = d + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(d, 0700) && errno != EEXIST) {
+			int e = errno;
+			free(d);
+			return -e;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(d, 0700) && errno != EEXIST ? -errno : 0;
+	free(d);
+	return rc;
+}

@@ -147,6 +147,8 @@ void lib_fmt_bandwidth(uint64_t mbps, char *out, size_t n);
 /* ---- files -------------------------------------------------------------- */
 
 /* Durable write: temp file in the same directory, fsync, rename, fsync dir. */
+/* mkdir -p: dir and its missing parents (mode 0700); 0 or -errno. */
+int lib_mkdir_p(const char *dir);
 int lib_write_atomic(const char *path, const void *data, size_t n);
 /* Writes all n bytes (retrying short writes and EINTR); 0 or -errno (-EIO on a 0 write). */
 int lib_write_all(int fd, const void *data, size_t n);

@@ -147,6 +147,9 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	free(zeros);
 	free(old);
 	munmap((void *)map, size);
+	/* Drop the image's clean pages read here: readahead brought them in as
+	 * large folios, which make later small writes to the image much slower. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);
 	if (rc == 0 && stats)
 		*stats = sx;

@@ -1,0 +1,238 @@
+/*
+ * rsvc.c - the replication service of rsvc.h: threads, ticks, schedules.
+ *
+ * Invariants: the NBD thread only serves; the shipper thread is the only one
+ * that calls repl_ship and store_prune; marks come from any thread (repl_mark
+ * takes the pipeline's shipping lock). rsvc_stop stops the NBD server first
+ * (no write is acknowledged after that), then the shipper, then closes the
+ * pipeline, whose last ship cuts a point for whatever changed.
+ */
+#include "repl/rsvc.h"
+
+#include "lib/lib.h"
+#include "repl/nbd.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct rsvc {
+	struct rsvc_opts o;
+	struct store *st;
+	struct repl *r;
+	struct nbd_server *srv;
+	uint16_t port;
+	pthread_t nbd_th, ship_th;
+	bool nbd_up, ship_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	int64_t last_app, last_prune;
+};
+
+static void *
+nbd_main(void *arg)
+{
+	struct rsvc *s = arg;
+	nbd_server_run(s->srv);
+	return NULL;
+}
+
+static bool
+copying(struct rsvc *s)
+{
+	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
+		struct repl_disk_status st;
+		if (repl_status(s->r, i, &st) == 0 && st.state == REPL_COPYING)
+			return true;
+	}
+	return false;
+}
+
+static void
+tick(struct rsvc *s)
+{
+	int64_t now = (int64_t)time(NULL);
+	int rc = repl_ship(s->r, now, false);
+	if (rc < 0)
+		fprintf(stderr, "strait: shipping: %s (retried at the next tick)\n", strerror(-rc));
+	if (s->o.app_every && now - s->last_app >= s->o.app_every) {
+		s->last_app = now;
+		rc = repl_mark(s->r, NULL, now);
+		if (rc < 0 && rc != -EAGAIN)
+			fprintf(stderr, "strait: app-consistent point: %s\n", strerror(-rc));
+	}
+	if (s->o.retention && now - s->last_prune >= 60) {
+		s->last_prune = now;
+		for (size_t i = 0; i < repl_ndisks(s->r); i++) {
+			struct repl_disk_status st;
+			if (repl_status(s->r, i, &st) == 0 && st.last_point &&
+			    (rc = store_prune(s->st, st.name, s->o.retention)) < 0)
+				fprintf(stderr, "strait: pruning %s: %s\n", st.name, strerror(-rc));
+		}
+	}
+}
+
+static void *
+ship_main(void *arg)
+{
+	struct rsvc *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		pthread_mutex_unlock(&s->mu);
+		tick(s);
+		bool busy = copying(s);
+		pthread_mutex_lock(&s->mu);
+		if (s->stop || busy)
+			continue;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t ns = ts.tv_nsec + s->o.tick_ms % 1000 * 1000000;
+		ts.tv_sec += s->o.tick_ms / 1000 + ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Threads that take no signals: the caller's thread handles them. */
+static int
+spawn(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
+}
+
+static int
+parse_tcp(const char *tcp, char *host, size_t hn, uint16_t *port)
+{
+	const char *colon = strrchr(tcp, ':');
+	char *end = NULL;
+	unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || colon == tcp || (size_t)(colon - tcp) >= hn || !colon[1] || *end || p > 65535)
+		return -EINVAL;
+	memcpy(host, tcp, (size_t)(colon - tcp));
+	host[colon - tcp] = 0;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int
+rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
+           const struct rsvc_group *groups, size_t ng, struct rsvc **out, char *err, size_t errlen)
+{
+	struct rsvc *s = lib_xcalloc(1, sizeof(*s));
+	s->o = *o;
+	if (!s->o.interval)
+		s->o.interval = 300;
+	if (!s->o.tick_ms)
+		s->o.tick_ms = 1000;
+	s->last_app = s->last_prune = (int64_t)time(NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	char host[64] = "";
+	uint16_t port = 0;
+	int rc = 0;
+	if (o->tcp && parse_tcp(o->tcp, host, sizeof(host), &port)) {
+		snprintf(err, errlen, "bad NBD TCP address '%s' (expected HOST:PORT)", o->tcp);
+		rc = -EINVAL;
+	}
+	if (!rc && (rc = lib_mkdir_p(o->store)))
+		snprintf(err, errlen, "cannot make the store directory %s: %s", o->store,
+		         strerror(-rc));
+	if (!rc && (rc = store_open(o->store, &s->st)))
+		snprintf(err, errlen, "cannot open the store %s: %s", o->store, strerror(-rc));
+	if (!rc && (rc = repl_open(o->work, s->st, &s->r)))
+		snprintf(err, errlen, "cannot use the work directory %s: %s", o->work,
+		         strerror(-rc));
+	if (!rc)
+		repl_set_interval(s->r, s->o.interval);
+	for (size_t i = 0; i < nd && !rc; i++)
+		if ((rc = repl_add_disk(s->r, disks[i].name, disks[i].path)))
+			snprintf(err, errlen, "cannot protect disk '%s' (%s): %s", disks[i].name,
+			         disks[i].path,
+			         rc == -EINVAL ? "bad or repeated disk name" : strerror(-rc));
+	for (size_t i = 0; i < ng && !rc; i++)
+		if ((rc = repl_add_group(s->r, groups[i].name, groups[i].disks, groups[i].n)))
+			snprintf(err, errlen, "cannot form replication group '%s': %s",
+			         groups[i].name,
+			         rc == -EEXIST   ? "a disk is in another group, or the name repeats"
+			         : rc == -ENOENT ? "a disk is not protected"
+			                         : strerror(-rc));
+	if (!rc && (rc = repl_attach(s->r, &s->srv)))
+		snprintf(err, errlen, "cannot serve the disks: %s", strerror(-rc));
+	if (!rc && (rc = nbd_server_listen_unix(s->srv, o->socket)))
+		snprintf(err, errlen, "cannot listen on %s: %s", o->socket, strerror(-rc));
+	if (!rc && o->tcp && (rc = nbd_server_listen_tcp(s->srv, host, port, &s->port)))
+		snprintf(err, errlen, "cannot listen on %s: %s", o->tcp, strerror(-rc));
+	if (!rc && (rc = spawn(&s->nbd_th, nbd_main, s)) == 0)
+		s->nbd_up = true;
+	if (!rc && (rc = spawn(&s->ship_th, ship_main, s)) == 0)
+		s->ship_up = true;
+	if (rc && !err[0])
+		snprintf(err, errlen, "cannot start: %s", strerror(-rc));
+	if (rc) {
+		rsvc_stop(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+uint16_t
+rsvc_tcp_port(const struct rsvc *s)
+{
+	return s->port;
+}
+
+size_t
+rsvc_ndisks(const struct rsvc *s)
+{
+	return repl_ndisks(s->r);
+}
+
+int
+rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st)
+{
+	return repl_status(s->r, i, st);
+}
+
+int
+rsvc_mark(struct rsvc *s, const char *name)
+{
+	return repl_mark(s->r, name, (int64_t)time(NULL));
+}
+
+int
+rsvc_stop(struct rsvc *s)
+{
+	if (!s)
+		return 0;
+	if (s->nbd_up) {
+		nbd_server_stop(s->srv);
+		pthread_join(s->nbd_th, NULL);
+	}
+	if (s->ship_up) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->ship_th, NULL);
+	}
+	nbd_server_free(s->srv);
+	int rc = repl_close(s->r, (int64_t)time(NULL));
+	store_close(s->st);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * rsvc.h - the replication service: the pipeline of repl.h running on its
+ * own threads, as `strait replica serve` and straitd run it.
+ *
+ * Design: one thread serves the NBD exports (nbd_server_run), one ships. The
+ * shipper ticks every tick_ms (default 1 s; at once again while an initial
+ * copy has slices left): every journal applied to its replica, a point for
+ * every disk whose interval passed with changes, an app-consistent mark every
+ * app_every seconds when set, and Site Recovery's pruning every minute when a
+ * retention is set. Callers on other threads read the status and ask for
+ * marks; both lock only what they read.
+ * Errors while shipping are kept per disk (the status shows them) and retried
+ * at the next tick; nothing is lost while the journal holds the writes.
+ */
+#ifndef STRAIT_RSVC_H
+#define STRAIT_RSVC_H
+
+#include "repl/repl.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rsvc_opts {
+	const char *work;   /* the capture side's directory */
+	const char *store;  /* the recovery region's store directory */
+	const char *socket; /* the NBD exports' Unix socket */
+	const char *tcp;    /* "HOST:PORT" for NBD over TCP too (port 0 picks one), or NULL */
+	int64_t interval;   /* seconds between crash-consistent points; default 300 */
+	int64_t app_every;  /* seconds between app-consistent points; 0 = on request only */
+	int64_t retention;  /* seconds of points kept; 0 = keep every point */
+	int64_t tick_ms;    /* the shipper's period; default 1000 */
+};
+
+struct rsvc_disk {
+	const char *name; /* the export and store name */
+	const char *path; /* the source: a file or block device */
+};
+
+struct rsvc_group {
+	const char *name;
+	const char *const *disks;
+	size_t n;
+};
+
+struct rsvc;
+
+/* Opens the store and the work directory, protects the disks, forms the
+ * groups, listens and starts both threads. On failure err says what failed. */
+int rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
+               const struct rsvc_group *groups, size_t ng, struct rsvc **out, char *err,
+               size_t errlen);
+/* The TCP port bound (when o->tcp was set), else 0. */
+uint16_t rsvc_tcp_port(const struct rsvc *s);
+size_t rsvc_ndisks(const struct rsvc *s);
+int rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st);
+/* An app-consistent point for a disk or group (NULL: all); see repl_mark. */
+int rsvc_mark(struct rsvc *s, const char *name);
+/* Stops serving and shipping, ships what is left (a point for any change),
+ * closes everything. Returns 0 or the first error. */
+int rsvc_stop(struct rsvc *s);
+
+#endif
