@@ -212,6 +212,7 @@ struct xp_sender {
 	struct timespec last;
 	uint64_t wire;
 	char err[192];
+	char *name; /* owned copy of o.name */
 };
 
 static double
@@ -334,7 +335,7 @@ put_frame(struct xp_sender *s, const uint8_t *p, size_t n)
 static int
 handshake(struct xp_sender *s)
 {
-	uint8_t h[XP_HDR_LEN + XP_HELLO_LEN];
+	uint8_t h[XP_HDR_LEN + XP_HELLO_LEN + XP_MAX_NAME];
 	int rc = xp_conn_connect(&s->c, s->o.io, s->host, s->port);
 	if (rc < 0) {
 		snprintf(s->err, sizeof(s->err), "connect %s:%u: %s", s->host, s->port,
@@ -343,7 +344,7 @@ handshake(struct xp_sender *s)
 	}
 	s->up = true;
 	s->err[0] = 0;
-	if (xp_conn_write(&s->c, h, xp_encode_hello(h, s->disk)) < 0) {
+	if (xp_conn_write(&s->c, h, xp_encode_hello(h, s->disk, s->o.name, s->o.size)) < 0) {
 		down(s, "hello", -ECONNRESET);
 		return -ENOTCONN;
 	}
@@ -400,6 +401,8 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_s
 	if (!s->o.timeout_ms)
 		s->o.timeout_ms = 30000;
 	s->host = lib_xstrdup(host);
+	if (s->o.name)
+		s->o.name = s->name = lib_xstrdup(s->o.name);
 	s->port = port;
 	s->disk = disk;
 	s->c.fd = -1;
@@ -509,5 +512,6 @@ xp_sender_close(struct xp_sender *s)
 	free(s->q);
 	ZSTD_freeCCtx(s->cctx);
 	free(s->host);
+	free(s->name);
 	free(s);
 }

@@ -37,9 +37,12 @@ struct xp_record {
 struct xp_frame {
 	uint8_t type, hflags;
 	uint32_t body_len;
-	uint32_t magic;         /* HELLO, HELLO_ACK */
-	uint16_t version;       /* HELLO, HELLO_ACK */
-	uint64_t disk;          /* HELLO */
+	uint32_t magic;   /* HELLO, HELLO_ACK */
+	uint16_t version; /* HELLO, HELLO_ACK */
+	uint64_t disk;    /* HELLO */
+	uint64_t size;    /* HELLO: the disk's size in bytes */
+	const char *name; /* HELLO: the disk's name, name_len bytes (no NUL) */
+	uint8_t name_len;
 	uint64_t seq;           /* HELLO_ACK (last stored), DATA, ACK, ERROR */
 	uint64_t offset;        /* DATA */
 	uint32_t len;           /* DATA: uncompressed length */
@@ -58,7 +61,9 @@ struct xp_frame {
 int xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const char **why);
 
 /* Fixed-size frames into out (at least XP_HDR_LEN + 16 bytes); return the length. */
-size_t xp_encode_hello(uint8_t *out, uint64_t disk);
+/* HELLO: out holds XP_HDR_LEN + XP_HELLO_LEN + XP_MAX_NAME; name may be NULL
+ * and is cut at XP_MAX_NAME. */
+size_t xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size);
 size_t xp_encode_hello_ack(uint8_t *out, uint64_t last_seq);
 size_t xp_encode_ack(uint8_t *out, uint64_t seq);
 /* ERROR frame; msg is cut at XP_MAX_ERRMSG. out holds XP_HDR_LEN + 12 + XP_MAX_ERRMSG. */
@@ -109,6 +114,8 @@ struct xp_sender_opts {
 	xp_ack_fn on_ack; /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
+	const char *name;           /* the disk's name and size, told in the hello; may be NULL */
+	uint64_t size;
 };
 
 struct xp_sender;
@@ -142,9 +149,17 @@ typedef int (*xp_store_fn)(void *arg, uint64_t disk, const struct xp_record *r);
 /* The last durably stored sequence of disk (0 = none); negative errno = unknown disk. */
 typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
 
+/* A hello named the disk (name is NUL-terminated, "" when the sender sent none):
+ * make or open it. A negative errno refuses the sender. */
+typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t size);
+/* Makes every record stored for disk so far durable; called before an ACK. */
+typedef int (*xp_sync_fn)(void *arg, uint64_t disk);
+
 struct xp_receiver_opts {
 	xp_store_fn store;
 	xp_last_fn last;
+	xp_open_fn open; /* may be NULL */
+	xp_sync_fn sync; /* may be NULL: store is durable on its own */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 };
@@ -165,10 +180,12 @@ struct xp_receiver;
 int xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts *o,
                      struct xp_receiver **out);
 uint16_t xp_receiver_port(const struct xp_receiver *r);
-/* Serves connections one at a time until xp_receiver_stop; run it on its own thread. */
+/* Serves every connection on a thread of its own (one per disk; callbacks for
+ * different disks run concurrently) until xp_receiver_stop; run it on its own
+ * thread. It joins the connections' threads before it returns. */
 int xp_receiver_run(struct xp_receiver *r);
 void xp_receiver_stop(struct xp_receiver *r); /* thread-safe */
-/* Thread-safe: drops the current connection abruptly at the next frame boundary. */
+/* Thread-safe: drops the current connections abruptly at the next frame boundary. */
 void xp_receiver_cut(struct xp_receiver *r);
 void xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st);
 void xp_receiver_close(struct xp_receiver *r);

@@ -68,14 +68,21 @@ put_hdr(uint8_t *p, uint8_t type, uint8_t hflags, uint32_t body_len)
 }
 
 size_t
-xp_encode_hello(uint8_t *out, uint64_t disk)
+xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size)
 {
-	put_hdr(out, XP_T_HELLO, 0, XP_HELLO_LEN);
+	size_t nl = name ? strlen(name) : 0;
+	if (nl > XP_MAX_NAME)
+		nl = XP_MAX_NAME;
+	put_hdr(out, XP_T_HELLO, 0, XP_HELLO_LEN + (uint32_t)nl);
 	put32(out + 8, XP_MAGIC);
 	put16(out + 12, XP_VERSION);
-	put16(out + 14, 0);
+	out[14] = (uint8_t)nl;
+	out[15] = 0;
 	put64(out + 16, disk);
-	return XP_HDR_LEN + XP_HELLO_LEN;
+	put64(out + 24, size);
+	if (nl)
+		memcpy(out + 32, name, nl);
+	return XP_HDR_LEN + XP_HELLO_LEN + nl;
 }
 
 size_t
@@ -174,8 +181,11 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		return bad(why, "compression flag on a non-data frame");
 	switch (type) {
 	case XP_T_HELLO:
+		if (blen < XP_HELLO_LEN || blen > XP_HELLO_LEN + XP_MAX_NAME)
+			return bad(why, "hello body length");
+		break;
 	case XP_T_HELLO_ACK:
-		if (blen != XP_HELLO_LEN)
+		if (blen != XP_HELLO_ACK_LEN)
 			return bad(why, "hello body length");
 		break;
 	case XP_T_ACK:
@@ -204,9 +214,13 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		if ((hflags & XP_HF_ZSTD) && (plen == 0 || plen >= len))
 			return bad(why, "compressed payload not shorter than the record");
 	}
-	if ((type == XP_T_HELLO || type == XP_T_HELLO_ACK) && have >= 8) {
-		if (get16(b + 6) != 0)
+	if (type == XP_T_HELLO_ACK && have >= 8 && get16(b + 6) != 0)
+		return bad(why, "reserved hello bits set");
+	if (type == XP_T_HELLO && have >= 8) {
+		if (b[7] != 0)
 			return bad(why, "reserved hello bits set");
+		if (b[6] != blen - XP_HELLO_LEN)
+			return bad(why, "hello name length differs from the body");
 	}
 	if (have < blen)
 		return -EAGAIN;
@@ -220,10 +234,14 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 	case XP_T_HELLO_ACK:
 		f->magic = get32(b);
 		f->version = get16(b + 4);
-		if (type == XP_T_HELLO)
+		if (type == XP_T_HELLO) {
 			f->disk = get64(b + 8);
-		else
+			f->size = get64(b + 16);
+			f->name_len = b[6];
+			f->name = (const char *)b + XP_HELLO_LEN;
+		} else {
 			f->seq = get64(b + 8);
+		}
 		break;
 	case XP_T_ACK:
 		f->seq = get64(b);

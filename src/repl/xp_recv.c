@@ -1,12 +1,14 @@
 /*
- * xp_recv.c - the replication transport's receiver: accepts one sender at a
- * time, answers its hello with the disk's last durably stored sequence, then
- * verifies and stores DATA frames in order and acknowledges them.
+ * xp_recv.c - the replication transport's receiver: serves each sender (one
+ * per disk) on a thread of its own, answers its hello with the disk's last
+ * durably stored sequence, then verifies and stores DATA frames in order and
+ * acknowledges them.
  *
  * Invariants: a record reaches the store only after its payload decompressed
  * to exactly len bytes and its XXH3-64 matched; an ACK for seq is sent only
- * after the store callback returned 0 for seq (acks are cumulative and may be
- * coalesced while more frames are already buffered). DATA at or below the
+ * after the store callback returned 0 for seq and the sync callback (when
+ * set) made it durable: acks are cumulative and coalesced while more frames
+ * are already buffered, so one sync covers a burst of records. DATA at or below the
  * last stored sequence is a duplicate: counted, acknowledged, not stored.
  * Any bad frame, checksum mismatch or store failure is answered with an
  * ERROR frame naming the reason, and the connection is closed; the sender
@@ -20,6 +22,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +37,25 @@
 
 #define TICK_MS 100
 
+struct rconn {
+	struct xp_receiver *r;
+	struct xp_conn c;
+	pthread_t th;
+	atomic_bool done;
+	ZSTD_DCtx *dctx;
+	uint8_t *dbuf; /* XP_MAX_RECORD */
+	struct rconn *next;
+};
+
 struct xp_receiver {
 	int lfd;
 	uint16_t port;
 	struct xp_receiver_opts o;
-	atomic_bool stop, cut;
+	atomic_bool stop;
+	atomic_uint cut; /* a generation: connections older than it hang up */
 	pthread_mutex_t mu;
 	struct xp_receiver_stats st;
-	ZSTD_DCtx *dctx;
-	uint8_t *dbuf; /* XP_MAX_RECORD */
+	struct rconn *conns; /* live connection threads (only the run thread touches the list) */
 };
 
 int
@@ -83,11 +96,8 @@ xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts 
 	                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	r->o = *o;
 	atomic_init(&r->stop, false);
-	atomic_init(&r->cut, false);
+	atomic_init(&r->cut, 0);
 	pthread_mutex_init(&r->mu, NULL);
-	if (!(r->dctx = ZSTD_createDCtx()))
-		lib_oom();
-	r->dbuf = lib_xmalloc(XP_MAX_RECORD);
 	*out = r;
 	return 0;
 }
@@ -123,17 +133,18 @@ refuse(struct xp_receiver *r, struct xp_conn *c, uint64_t *field, uint32_t code,
 
 /* Verifies and stores one DATA frame. 0 = stored; -1 = refused (connection to close). */
 static int
-take_data(struct xp_receiver *r, struct xp_conn *c, uint64_t disk, const struct xp_frame *f)
+take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_frame *f)
 {
+	struct xp_receiver *r = rc_->r;
 	const uint8_t *data = f->payload;
 	if (f->hflags & XP_HF_ZSTD) {
-		size_t z = ZSTD_decompressDCtx(r->dctx, r->dbuf, f->len, f->payload, f->plen);
+		size_t z = ZSTD_decompressDCtx(rc_->dctx, rc_->dbuf, f->len, f->payload, f->plen);
 		if (ZSTD_isError(z) || z != f->len) {
 			refuse(r, c, &r->st.frame_errors, XP_E_DECOMPRESS, f->seq,
 			       ZSTD_isError(z) ? ZSTD_getErrorName(z) : "short payload");
 			return -1;
 		}
-		data = r->dbuf;
+		data = rc_->dbuf;
 	}
 	if (XXH3_64bits(data, f->len) != f->hash) {
 		refuse(r, c, &r->st.checksum_errors, XP_E_CHECKSUM, f->seq,
@@ -151,18 +162,28 @@ take_data(struct xp_receiver *r, struct xp_conn *c, uint64_t disk, const struct 
 }
 
 static void
-serve(struct xp_receiver *r, struct xp_conn *c)
+serve(struct rconn *rc_)
 {
-	bool hello = false, ack_due = false;
+	struct xp_receiver *r = rc_->r;
+	struct xp_conn *c = &rc_->c;
+	bool hello = false, ack_due = false, sync_due = false;
 	uint64_t disk = 0, last = 0;
 	uint8_t out[XP_HDR_LEN + 16];
+	unsigned gen = atomic_load(&r->cut);
 	for (;;) {
-		if (atomic_load(&r->stop) || atomic_exchange(&r->cut, false))
+		if (atomic_load(&r->stop) || atomic_load(&r->cut) != gen)
 			return;
 		struct xp_frame f;
 		const char *why;
 		int rc = xp_conn_read_frame(c, &f, 0, &why);
 		if (rc == -ETIMEDOUT && ack_due) {
+			/* A burst is stored: one sync makes it durable, then one ack. */
+			int src = sync_due && r->o.sync ? r->o.sync(r->o.arg, disk) : 0;
+			if (src < 0) {
+				refuse(r, c, &r->st.store_errors, XP_E_STORE, last, strerror(-src));
+				return;
+			}
+			sync_due = false;
 			if (xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
 				return;
 			ack_due = false;
@@ -194,6 +215,17 @@ serve(struct xp_receiver *r, struct xp_conn *c)
 				return;
 			}
 			disk = f.disk;
+			char name[XP_MAX_NAME + 1];
+			memcpy(name, f.name, f.name_len);
+			name[f.name_len] = 0;
+			int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f.size) : 0;
+			if (orc < 0) {
+				char why2[160];
+				snprintf(why2, sizeof(why2), "cannot open disk '%s': %s", name,
+				         strerror(-orc));
+				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, why2);
+				return;
+			}
 			if (r->o.last(r->o.arg, disk, &last) < 0) {
 				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, "no such disk");
 				return;
@@ -214,10 +246,39 @@ serve(struct xp_receiver *r, struct xp_conn *c)
 			ack_due = true;
 			continue;
 		}
-		if (take_data(r, c, disk, &f) < 0)
+		if (take_data(rc_, c, disk, &f) < 0)
 			return;
 		last = f.seq;
-		ack_due = true;
+		ack_due = sync_due = true;
+	}
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct rconn *c = arg;
+	serve(c);
+	xp_conn_close(&c->c);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* Joins finished connection threads (all of them when all). */
+static void
+reap(struct xp_receiver *r, bool all)
+{
+	struct rconn **pp = &r->conns;
+	while (*pp) {
+		struct rconn *c = *pp;
+		if (!all && !atomic_load(&c->done)) {
+			pp = &c->next;
+			continue;
+		}
+		pthread_join(c->th, NULL);
+		*pp = c->next;
+		ZSTD_freeDCtx(c->dctx);
+		free(c->dbuf);
+		free(c);
 	}
 }
 
@@ -227,21 +288,47 @@ xp_receiver_run(struct xp_receiver *r)
 	while (!atomic_load(&r->stop)) {
 		struct pollfd pfd = {.fd = r->lfd, .events = POLLIN};
 		int pr = poll(&pfd, 1, TICK_MS);
-		if (pr < 0 && errno != EINTR)
-			return -errno;
-		if (pr <= 0)
+		if (pr < 0 && errno != EINTR) {
+			int e = errno;
+			atomic_store(&r->stop, true);
+			reap(r, true);
+			return -e;
+		}
+		if (pr <= 0) {
+			reap(r, false);
 			continue;
+		}
 		int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		struct xp_conn c;
-		if (xp_conn_accepted(&c, r->o.io, fd) < 0)
+		struct rconn *c = lib_xcalloc(1, sizeof(*c));
+		c->r = r;
+		if (xp_conn_accepted(&c->c, r->o.io, fd) < 0) {
+			free(c);
 			continue;
+		}
+		if (!(c->dctx = ZSTD_createDCtx()))
+			lib_oom();
+		c->dbuf = lib_xmalloc(XP_MAX_RECORD);
+		atomic_init(&c->done, false);
 		count(r, &r->st.connections, NULL);
-		atomic_store(&r->cut, false);
-		serve(r, &c);
-		xp_conn_close(&c);
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		int prc = pthread_create(&c->th, NULL, conn_main, c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (prc != 0) {
+			xp_conn_close(&c->c);
+			ZSTD_freeDCtx(c->dctx);
+			free(c->dbuf);
+			free(c);
+			continue;
+		}
+		c->next = r->conns;
+		r->conns = c;
+		reap(r, false);
 	}
+	reap(r, true);
 	return 0;
 }
 
@@ -254,7 +341,7 @@ xp_receiver_stop(struct xp_receiver *r)
 void
 xp_receiver_cut(struct xp_receiver *r)
 {
-	atomic_store(&r->cut, true);
+	atomic_fetch_add(&r->cut, 1);
 }
 
 void
@@ -270,9 +357,8 @@ xp_receiver_close(struct xp_receiver *r)
 {
 	if (!r)
 		return;
+	reap(r, true);
 	close(r->lfd);
 	pthread_mutex_destroy(&r->mu);
-	ZSTD_freeDCtx(r->dctx);
-	free(r->dbuf);
 	free(r);
 }

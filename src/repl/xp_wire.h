@@ -8,8 +8,12 @@
  *
  * followed by body_len bytes of body. Bodies by type:
  *
- *   HELLO      (sender -> receiver, first frame, 16 bytes)
- *              u32 magic | u16 version | u16 reserved (0) | u64 disk
+ *   HELLO      (sender -> receiver, first frame, 24 bytes + name)
+ *              u32 magic | u16 version | u8 name_len | u8 reserved (0) |
+ *              u64 disk | u64 size | name (name_len bytes, 0 to XP_MAX_NAME)
+ *              disk: the sender's number for the disk; name and size let the
+ *              receiver make the disk's replica on first contact (name_len 0:
+ *              the receiver must know the disk by number).
  *   HELLO_ACK  (receiver -> sender, answer to HELLO, 16 bytes)
  *              u32 magic | u16 version | u16 reserved (0) | u64 last_seq
  *              last_seq: the last sequence durably stored for that disk
@@ -31,7 +35,8 @@
 #define XP_VERSION 1u
 
 #define XP_HDR_LEN         8u
-#define XP_HELLO_LEN       16u
+#define XP_HELLO_LEN       24u /* without the name */
+#define XP_MAX_NAME        64u
 #define XP_HELLO_ACK_LEN   16u
 #define XP_DATA_FIXED_LEN  32u
 #define XP_ACK_LEN         8u
