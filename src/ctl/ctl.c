@@ -242,22 +242,24 @@ cmd_replication(struct ctl_env *env, json_t *args, json_t **out)
 		if (rsvc_status(env->repl, i, &s))
 			continue;
 		json_t *d = json_pack(
-		    "{s:s, s:s?, s:s, s:I, s:I, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I}", "disk",
-		    s.name, "group", s.group[0] ? s.group : NULL, "state", repl_state_name(s.state),
-		    "size", (json_int_t)s.size, "copied", (json_int_t)s.copied, "copy_percent",
+		    "{s:s, s:s?, s:s, s:I, s:I, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "disk", s.name, "group", s.group[0] ? s.group : NULL, "state",
+		    repl_state_name(s.state), "size", (json_int_t)s.size, "copied",
+		    (json_int_t)s.copied, "copy_percent",
 		    s.size ? 100.0 * (double)s.copied / (double)s.size : 100.0, "rpo_ms",
 		    (json_int_t)s.rpo_ms, "churn_bytes_per_s", s.churn, "backlog_bytes",
-		    (json_int_t)s.backlog, "journal_bytes", (json_int_t)s.journal, "written_bytes",
-		    (json_int_t)s.written, "next_seq", (json_int_t)s.next_seq, "shipped_seq",
-		    (json_int_t)s.shipped);
+		    (json_int_t)s.backlog, "written_bytes", (json_int_t)s.written, "wire_bytes",
+		    (json_int_t)s.wire, "next_seq", (json_int_t)s.next_seq, "sent_seq",
+		    (json_int_t)s.sent, "acked_seq", (json_int_t)s.acked, "covered_seq",
+		    (json_int_t)s.covered);
 		if (s.last_point)
 			json_object_set_new(d, "last_point",
 			                    json_pack("{s:I, s:I, s:s}", "seq",
 			                              (json_int_t)s.last_point, "time",
 			                              (json_int_t)s.last_time, "kind",
 			                              s.last_kind == STORE_APP ? "app" : "crash"));
-		if (s.err)
-			json_object_set_new(d, "error", json_string(strerror(-s.err)));
+		if (s.error[0])
+			json_object_set_new(d, "error", json_string(s.error));
 		json_array_append_new(a, d);
 	}
 	*out = json_pack("{s:o}", "disks", a);
@@ -278,7 +280,11 @@ cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
 	if (rc == -ENOENT)
 		return ctl_error(out, 404, "no protected disk or group '%s'", name ? name : "");
 	if (rc == -EAGAIN)
-		return ctl_error(out, 409, "the initial copy has not finished; no point yet");
+		return ctl_error(out, 409,
+		                 "the initial copy or a resync has not finished; no point yet");
+	if (rc == -ETIMEDOUT)
+		return ctl_error(out, 504,
+		                 "the recovery region did not report the point within 60 s");
 	if (rc < 0)
 		return ctl_error(out, 500, "the app-consistent point failed: %s", strerror(-rc));
 	*out = json_pack("{s:i}", "points", rc);

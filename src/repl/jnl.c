@@ -607,7 +607,7 @@ scan(struct jnl *j)
 				j->rec_n = mark;
 				j->barrier = r.seq;
 			}
-		} else {
+		} else if (!(r.flags & (JNL_F_SYNCED | JNL_F_MARK | JNL_F_CUT))) {
 			uint64_t e1 = (r.len ? r.off + r.len - 1 : r.off) >> JNL_AL_SHIFT;
 			for (uint64_t e = r.off >> JNL_AL_SHIFT; e <= e1; e++)
 				add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, e);
@@ -773,7 +773,7 @@ int
 jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
            uint64_t *seq)
 {
-	flags &= JNL_F_FUA | JNL_F_TRIM | JNL_F_ZERO;
+	flags &= JNL_F_FUA | JNL_F_TRIM | JNL_F_ZERO | JNL_F_RESYNC;
 	uint32_t dlen = (flags & (JNL_F_TRIM | JNL_F_ZERO)) ? 0 : len;
 	if (dlen > JNL_MAX_DATA || (dlen && !data) || off + len < off)
 		return -EINVAL;
@@ -809,6 +809,16 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 		j->durable = *seq;
 	}
 	return 0;
+}
+
+int
+jnl_append_marker(struct jnl *j, uint32_t flags, uint64_t off, uint32_t len, const void *data,
+                  uint32_t dlen, uint64_t *seq)
+{
+	flags &= JNL_F_SYNCED | JNL_F_MARK | JNL_F_CUT;
+	if (dlen > 4096 || (dlen && !data))
+		return -EINVAL;
+	return put(j, off, len, flags, data, dlen, seq);
 }
 
 int

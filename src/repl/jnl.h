@@ -38,6 +38,17 @@
 #define JNL_F_FLUSH 0x2u /* a barrier record: no data */
 #define JNL_F_TRIM  0x4u /* length without data */
 #define JNL_F_ZERO  0x8u /* length without data */
+/* Replication's own records (jnl_append_marker, and RESYNC through jnl_append):
+ * RESYNC data read from the source (the initial copy, a resync): the replica
+ *        is inconsistent until the SYNCED marker that ends the resync;
+ * SYNCED the resync is over: points may be cut again;
+ * MARK   an app-consistent point is asked for here (after a barrier);
+ * CUT    a group cut: data names the group, off is the cut's number, len the
+ *        number of disks in the group. */
+#define JNL_F_RESYNC 0x10u
+#define JNL_F_SYNCED 0x20u
+#define JNL_F_MARK   0x40u
+#define JNL_F_CUT    0x80u
 
 #define JNL_HDR_SIZE   40u
 #define JNL_MAX_DATA   (64u << 20)
@@ -68,6 +79,12 @@ void jnl_abandon(struct jnl *j);
  * than the activity log holds is -E2BIG: the caller splits it (a long TRIM). */
 int jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
                uint64_t *seq);
+/* A marker record (SYNCED, MARK, CUT or CUT|MARK for an app-consistent group
+ * cut; the caller puts a barrier before a MARK with jnl_flush): dlen bytes
+ * of data (a group's name), off and len as the flags say. It touches neither
+ * the activity log nor the bitmap, and is journaled even in bitmap mode. */
+int jnl_append_marker(struct jnl *j, uint32_t flags, uint64_t off, uint32_t len, const void *data,
+                      uint32_t dlen, uint64_t *seq);
 /* Makes every record durable and appends a barrier; *seq gets its number (or the
  * last durable seq in bitmap mode). seq may be NULL. */
 int jnl_flush(struct jnl *j, uint64_t *seq);

@@ -75,6 +75,12 @@ void nbd_server_stop(struct nbd_server *s);
 int nbd_serve_fd(struct nbd_server *s, int fd);
 void nbd_server_free(struct nbd_server *s);
 
+/* Holds the named export's write lock (as a WRITE does for its data and hook):
+ * a caller that reads the backing file and journals what it read cannot
+ * interleave with a client's write. -ENOENT for an unknown export. */
+int nbd_server_export_lock(struct nbd_server *s, const char *name);
+void nbd_server_export_unlock(struct nbd_server *s, const char *name);
+
 /* ---- protocol core ------------------------------------------------------ */
 struct nbd_out {
 	uint8_t *p;

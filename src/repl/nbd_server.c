@@ -128,6 +128,24 @@ nbd_server_add_export(struct nbd_server *s, const char *name, const char *path, 
 	                              (void *)(intptr_t)fd);
 }
 
+int
+nbd_server_export_lock(struct nbd_server *s, const char *name)
+{
+	struct nbd_export *e = nbd_find_export(s, name, strlen(name));
+	if (!e || !*name)
+		return -ENOENT;
+	pthread_mutex_lock(&e->mu);
+	return 0;
+}
+
+void
+nbd_server_export_unlock(struct nbd_server *s, const char *name)
+{
+	struct nbd_export *e = nbd_find_export(s, name, strlen(name));
+	if (e && *name)
+		pthread_mutex_unlock(&e->mu);
+}
+
 static int
 add_listener(struct nbd_server *s, int fd, const char *unix_path)
 {

@@ -1,12 +1,18 @@
 /*
- * repl.c - the replication pipeline of repl.h: journaling hooks, the
- * shipper, the initial copy and crash recovery.
+ * repl.c - the protected side of replication (see repl.h): journaling hooks,
+ * the shipper, the initial copy, resyncs and marks.
+ *
+ * Lock order: an export's write lock (held by the NBD server around a write
+ * and its hook, and by the shipper around a source read and its RESYNC
+ * record), then the disk's mutex. The shipper is one thread; it alone sends,
+ * releases journal segments and reads the source.
  */
 #include "repl/repl.h"
 
 #include "lib/lib.h"
 #include "repl/jnl.h"
 #include "repl/nbd.h"
+#include "repl/tgt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,37 +24,47 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
-#define COPY_BUF (1u << 20)
+#define COPY_PIECE    (1u << 20)     /* one RESYNC record */
+#define COPY_SLICE    (256ull << 20) /* of the initial copy per tick */
+#define SEND_BATCH    (64ull << 20)  /* journal bytes sent per disk per tick */
+#define RPO_SAMPLE_MS 100
+
+struct rpo_sample {
+	uint64_t seq;
+	int64_t ms;
+};
 
 struct rdisk {
 	char name[STORE_NAME_MAX + 1];
-	char *source, *jdir, *img, *seqf, *copyf;
+	char *source, *jdir, *copyf;
 	uint64_t size;
 	struct jnl *j;
-	int rfd;   /* the replica */
 	int group; /* index in repl.groups, -1 */
-	/* The fields below change under mu (the status reads them under it too). */
+	struct xp_sender *tx;
+	/* Under mu (the status reads them too). */
 	enum repl_state state;
-	int err;
-	uint64_t copy_off; /* initial copy: done below this offset */
-	uint64_t shipped;
+	char error[192];
+	uint64_t copy_off;
+	uint64_t sent, acked, covered;
 	uint64_t last_point;
 	int64_t last_time;
 	enum store_kind last_kind;
-	uint64_t written, applied; /* bytes: by the hooks, to the replica */
-	int64_t pend_ms;           /* first write since the last snapshot, 0 */
-	int64_t appl_ms;           /* first write applied but in no point yet, 0 */
-	bool changed;              /* applied since the last point */
-	bool barrier;              /* the applied prefix ends at a flush barrier */
-	double churn;              /* bytes/s, exponentially averaged */
-	uint64_t churn_bytes;      /* written at the last sample */
-	int64_t churn_ms;          /* time of the last sample */
-	/* The shipper's own (under repl.ship). */
-	uint32_t chunk;    /* the store's chunk size for the disk, once it has a point */
-	uint64_t *dirty;   /* bitmap: chunks changed since the last point (1 bit per chunk) */
-	uint64_t *pending; /* activity-log extents to copy from the source after a crash */
-	size_t npending;
+	uint64_t written;
+	uint64_t appended, acked_bytes; /* payload bytes journaled, and acknowledged */
+	struct lib_vec inflight;        /* struct rpo_sample: seq and payload bytes sent */
+	double churn;
+	uint64_t churn_bytes;
+	int64_t churn_ms;
+	struct lib_vec rpo;  /* struct rpo_sample, ascending */
+	uint64_t mark_seq;   /* a MARK waiting for its point, 0 */
+	uint64_t last_write; /* seq of the newest client write */
+	uint64_t cut_at;     /* seq of the newest group CUT marker */
+	/* The shipper's own. */
+	uint64_t *resync; /* extents to resend from the source, and their shift */
+	size_t nresync, iresync;
+	unsigned rshift;
 	pthread_mutex_t mu;
 };
 
@@ -56,17 +72,18 @@ struct rgroup {
 	char name[STORE_NAME_MAX + 1];
 	size_t n;
 	size_t *disks; /* indexes, ascending: the lock order */
+	uint64_t cut;
 	int64_t last_time;
 };
 
 struct repl {
 	char *work;
-	struct store *st;
+	struct repl_target tg;
+	char *host;
 	int64_t interval;
-	struct lib_vec disks;  /* struct rdisk * */
-	struct lib_vec groups; /* struct rgroup */
-	pthread_mutex_t ship;  /* one shipper at a time */
-	bool closing;          /* the last ship: no copy slices, a point for any change */
+	struct nbd_server *srv; /* after repl_attach */
+	struct lib_vec disks;   /* struct rdisk * */
+	struct lib_vec groups;  /* struct rgroup */
 };
 
 static int64_t
@@ -93,50 +110,6 @@ repl_state_name(enum repl_state s)
 	return "?";
 }
 
-/* dir/sub/name + ext, on the heap */
-static char *
-path_of(const char *dir, const char *sub, const char *name, const char *ext)
-{
-	struct lib_buf p = {0};
-	lib_buf_printf(&p, "%s/%s%s%s", dir, sub, name, ext);
-	return p.s;
-}
-
-static int
-cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-int
-repl_open(const char *work, struct store *st, struct repl **out)
-{
-	char *j = path_of(work, "journal", "", ""), *r = path_of(work, "replica", "", "");
-	int rc = lib_mkdir_p(j);
-	if (!rc)
-		rc = lib_mkdir_p(r);
-	free(j);
-	free(r);
-	if (rc)
-		return rc;
-	struct repl *x = lib_xcalloc(1, sizeof(*x));
-	x->work = lib_xstrdup(work);
-	x->st = st;
-	x->interval = 300;
-	lib_vec_init(&x->disks, sizeof(struct rdisk *));
-	lib_vec_init(&x->groups, sizeof(struct rgroup));
-	pthread_mutex_init(&x->ship, NULL);
-	*out = x;
-	return 0;
-}
-
-void
-repl_set_interval(struct repl *r, int64_t secs)
-{
-	r->interval = secs > 0 ? secs : 1;
-}
-
 static struct rdisk *
 disk_at(const struct repl *r, size_t i)
 {
@@ -152,124 +125,41 @@ disk_find(const struct repl *r, const char *name)
 	return NULL;
 }
 
-/* Notes the chunks [off, off+len) touches, for the next point. */
-static void
-mark(struct rdisk *d, uint64_t off, uint64_t len)
-{
-	if (!d->dirty || !len || off >= d->size)
-		return;
-	if (off + len > d->size)
-		len = d->size - off;
-	for (uint64_t c = off / d->chunk; c <= (off + len - 1) / d->chunk; c++)
-		d->dirty[c / 64] |= 1ull << (c % 64);
-}
-
-static void
-set_chunk(struct rdisk *d, uint32_t chunk)
-{
-	d->chunk = chunk;
-	free(d->dirty);
-	d->dirty = lib_xcalloc((d->size / chunk + 64) / 64, sizeof(uint64_t));
-}
-
 static int
-save_seq(struct rdisk *d)
+cmp_size(const void *a, const void *b)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64 "\n", d->shipped);
-	return lib_write_atomic(d->seqf, b, (size_t)n);
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
 }
 
-/* Copies [off, off+len) of the source into the replica, leaving zero runs as
- * they are in a fresh sparse replica (only when fresh) or writing them. */
-static int
-copy_range(struct rdisk *d, int sfd, uint64_t off, uint64_t len, bool fresh, uint8_t *buf)
+int
+repl_open(const char *work, const struct repl_target *tg, struct repl **out)
 {
-	while (len) {
-		size_t n = len < COPY_BUF ? (size_t)len : COPY_BUF;
-		ssize_t got = pread(sfd, buf, n, (off_t)off);
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return -EIO;
-		/* Leave the source's page cache as it was: reading a sparse source
-		 * fills it with large zero folios that make every later small write to
-		 * the source walk the whole folio (4k writes 5x slower on ext4). */
-		(void)posix_fadvise(sfd, (off_t)off, got, POSIX_FADV_DONTNEED);
-		bool zero = buf[0] == 0 && !memcmp(buf, buf + 1, (size_t)got - 1);
-		int rc = fresh && zero ? 0 : lib_pwrite_all(d->rfd, buf, (size_t)got, off);
-		if (rc)
-			return rc;
-		off += (uint64_t)got;
-		len -= (uint64_t)got;
-	}
+	struct lib_buf j = {0};
+	lib_buf_printf(&j, "%s/journal", work);
+	int rc = lib_mkdir_p(j.s);
+	lib_buf_free(&j);
+	if (rc)
+		return rc;
+	struct repl *x = lib_xcalloc(1, sizeof(*x));
+	x->work = lib_xstrdup(work);
+	x->tg = *tg;
+	x->host = lib_xstrdup(tg->host ? tg->host : "127.0.0.1");
+	x->tg.host = x->host;
+	x->interval = 300;
+	lib_vec_init(&x->disks, sizeof(struct rdisk *));
+	lib_vec_init(&x->groups, sizeof(struct rgroup));
+	*out = x;
 	return 0;
 }
 
-/* Cuts a point from the replica: only the dirty chunks are read once the disk has a
- * point (the cost follows the churn), the whole replica for the first. */
-static int
-cut_point(struct repl *r, struct rdisk *d, int64_t now, enum store_kind kind)
+void
+repl_set_interval(struct repl *r, int64_t secs)
 {
-	uint64_t seq;
-	int rc;
-	if (d->dirty && d->last_point) {
-		size_t words = (d->size / d->chunk + 64) / 64;
-		struct lib_vec v = {0}; /* uint64_t: the dirty chunks, ascending */
-		lib_vec_init(&v, sizeof(uint64_t));
-		for (size_t w = 0; w < words; w++)
-			for (uint64_t b = d->dirty[w]; b; b &= b - 1)
-				*(uint64_t *)lib_vec_push(&v) =
-				    w * 64 + (uint64_t)__builtin_ctzll(b);
-		static const uint64_t none; /* no dirty chunk: an empty delta, nothing read */
-		rc = store_capture_chunks(r->st, d->name, d->img, now, kind, 0,
-		                          v.n ? (const uint64_t *)v.v : &none, v.n, &seq, NULL);
-		lib_vec_free(&v);
-		if (rc == 0)
-			memset(d->dirty, 0, words * sizeof(uint64_t));
-	} else {
-		rc = store_capture(r->st, d->name, d->img, now, kind, 0, &seq, NULL);
-	}
-	if (rc == 0) {
-		struct store_point p;
-		if (!d->dirty && store_point_info(r->st, d->name, seq, &p) == 0)
-			set_chunk(d, p.chunk_size);
-		pthread_mutex_lock(&d->mu);
-		d->last_point = seq;
-		d->last_time = now;
-		d->last_kind = kind;
-		d->appl_ms = 0;
-		d->changed = false;
-		pthread_mutex_unlock(&d->mu);
-	}
-	return rc;
+	r->interval = secs > 0 ? secs : 1;
 }
 
-/* Copies the extents (4 MiB activity-log extents, or 64 KiB bitmap extents)
- * from the source: the writes that may be on the source but not in the journal. */
-static int
-resync_extents(struct rdisk *d, const uint64_t *ext, size_t n, unsigned shift)
-{
-	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
-	uint8_t *buf = lib_xmalloc(COPY_BUF);
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		uint64_t off = ext[i] << shift, len = (uint64_t)1 << shift;
-		if (off >= d->size)
-			continue;
-		if (off + len > d->size)
-			len = d->size - off;
-		rc = copy_range(d, sfd, off, len, false, buf);
-		mark(d, off, len);
-	}
-	free(buf);
-	close(sfd);
-	return rc;
-}
-
-static int apply_disk(struct rdisk *d, uint64_t limit);
+/* ---- disks -------------------------------------------------------------------------- */
 
 static int
 save_copy(struct rdisk *d)
@@ -280,23 +170,7 @@ save_copy(struct rdisk *d)
 }
 
 static int
-read_u64_file(const char *path, uint64_t *v)
-{
-	char *txt;
-	size_t n;
-	int rc = lib_read_file(path, &txt, &n);
-	if (rc)
-		return rc;
-	char *end;
-	errno = 0;
-	*v = strtoull(txt, &end, 10);
-	rc = end == txt || (*end && *end != '\n') || errno ? -EBADMSG : 0;
-	free(txt);
-	return rc;
-}
-
-static int
-disk_open(struct repl *r, struct rdisk *d)
+disk_open(struct rdisk *d)
 {
 	struct stat sb;
 	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
@@ -307,109 +181,36 @@ disk_open(struct repl *r, struct rdisk *d)
 	if (end <= 0)
 		return end < 0 ? -errno : -EINVAL;
 	d->size = (uint64_t)end;
-	/* A new disk: the copy's progress file exists before the replica does, so
-	 * a crash at any moment finds one or the other. */
-	bool fresh = stat(d->img, &sb) != 0;
+	/* A new disk: its journal directory is new; the copy's progress file is made
+	 * before the journal opens, so a crash at any moment finds it. */
+	bool fresh = stat(d->jdir, &sb) != 0;
 	int rc = fresh ? save_copy(d) : 0;
-	if (rc)
-		return rc;
-	d->rfd = open(d->img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->rfd < 0)
-		return -errno;
-	if (fresh && ftruncate(d->rfd, (off_t)d->size))
-		return -errno;
+	if (!rc)
+		rc = lib_mkdir_p(d->jdir);
 	/* DRBD's default activity log since 8.4: 1237 extents of 4 MiB (4.8 GiB hot). */
 	struct jnl_opts jo = {.al_extents = 1237};
-	rc = jnl_open(d->jdir, &jo, &d->j);
+	if (!rc)
+		rc = jnl_open(d->jdir, &jo, &d->j);
 	if (rc)
 		return rc;
 	if (stat(d->copyf, &sb) == 0) {
-		/* The initial copy is not finished: it goes on from where it was. Writes
-		 * since its start wait in the journal (nothing was shipped). */
-		rc = read_u64_file(d->copyf, &d->copy_off);
+		char *txt;
+		size_t n;
+		if ((rc = lib_read_file(d->copyf, &txt, &n)) == 0) {
+			d->copy_off = strtoull(txt, NULL, 10);
+			free(txt);
+		}
 		d->state = REPL_COPYING;
-		d->shipped = 0;
 		return rc;
 	}
 	d->state = REPL_PROTECTED;
-	rc = read_u64_file(d->seqf, &d->shipped);
-	if (rc)
-		return rc;
-	/* Crash recovery: the extents that may differ are copied from the source by the
-	 * first ship, after the journal is applied (the source is newer than any record). */
-	rc = jnl_recover(d->j, &d->pending, &d->npending);
-	struct store_point *pts;
-	size_t np;
-	if (!rc && !store_list_points(r->st, d->name, &pts, &np)) {
-		if (np) {
-			d->last_point = pts[np - 1].seq;
-			d->last_time = pts[np - 1].time;
-			d->last_kind = pts[np - 1].kind;
-			/* No dirty map yet: the replica may hold shipped records the newest point
-			 * lacks (a crash between the two), so the first point reads it all. */
-		}
-		free(pts);
-	}
-	if (!rc && (d->npending || !np))
-		d->changed = true; /* a point is due at the first tick */
+	/* Crash recovery: the activity log's extents are resent from the source once
+	 * the journal's records are out (they are journaled after them). */
+	rc = jnl_recover(d->j, &d->resync, &d->nresync);
+	d->rshift = JNL_AL_SHIFT;
+	if (!rc && d->nresync)
+		d->state = REPL_RESYNC;
 	return rc;
-}
-
-/* The initial copy's next slice: up to COPY_SLICE bytes of the source's data
- * extents from copy_off, then the progress (the replica synced first). At the
- * end the copy is durable, .seq says nothing is shipped yet and .copy goes. */
-#define COPY_SLICE (256ull << 20)
-static int
-copy_step(struct rdisk *d)
-{
-	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
-	uint8_t *buf = lib_xmalloc(COPY_BUF);
-	uint64_t off = d->copy_off, budget = COPY_SLICE;
-	int rc = 0;
-	while (off < d->size && budget && !rc) {
-		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
-		if (a < 0 && errno == ENXIO) {
-			off = d->size; /* only a hole follows */
-			break;
-		}
-		if (a < 0) { /* no SEEK_DATA: everything is data */
-			a = (off_t)off;
-			b = (off_t)d->size;
-		} else {
-			b = lseek(sfd, a, SEEK_HOLE);
-			if (b < 0 || (uint64_t)b > d->size)
-				b = (off_t)d->size;
-		}
-		uint64_t n = (uint64_t)(b - a) < budget ? (uint64_t)(b - a) : budget;
-		/* Not fresh: after a crash the replica's range may hold an earlier copy. */
-		rc = copy_range(d, sfd, (uint64_t)a, n, false, buf);
-		off = (uint64_t)a + n;
-		budget -= n;
-	}
-	free(buf);
-	close(sfd);
-	if (!rc && fdatasync(d->rfd))
-		rc = -errno;
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&d->mu);
-	d->copy_off = off;
-	pthread_mutex_unlock(&d->mu);
-	if (off < d->size)
-		return save_copy(d);
-	d->shipped = 0;
-	rc = save_seq(d);
-	if (!rc && unlink(d->copyf) && errno != ENOENT)
-		rc = -errno;
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&d->mu);
-	d->state = REPL_PROTECTED;
-	d->changed = true; /* the first point is due now */
-	pthread_mutex_unlock(&d->mu);
-	return 0;
 }
 
 int
@@ -420,32 +221,24 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	struct rdisk *d = lib_xcalloc(1, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->source = lib_xstrdup(source);
-	d->jdir = path_of(r->work, "journal/", name, "");
-	d->img = path_of(r->work, "replica/", name, ".img");
-	d->seqf = path_of(r->work, "replica/", name, ".seq");
-	d->copyf = path_of(r->work, "replica/", name, ".copy");
-	d->rfd = -1;
+	struct lib_buf jd = {0}, cf = {0};
+	lib_buf_printf(&jd, "%s/journal/%s", r->work, name);
+	lib_buf_printf(&cf, "%s/journal/%s.copy", r->work, name);
+	d->jdir = jd.s;
+	d->copyf = cf.s;
 	d->group = -1;
 	d->churn_ms = now_ms();
+	lib_vec_init(&d->rpo, sizeof(struct rpo_sample));
+	lib_vec_init(&d->inflight, sizeof(struct rpo_sample));
 	pthread_mutex_init(&d->mu, NULL);
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
-	int rc = lib_mkdir_p(d->jdir);
-	if (!rc)
-		rc = disk_open(r, d);
-	if (!rc && d->state == REPL_PROTECTED) {
-		/* A restart: what the journal holds, and the crash's extents, before any
-		 * client; the point follows at the first tick. */
-		pthread_mutex_lock(&r->ship);
-		rc = apply_disk(d, 0);
-		pthread_mutex_unlock(&r->ship);
-	}
-	return rc;
+	return disk_open(d);
 }
 
 int
 repl_add_group(struct repl *r, const char *name, const char *const *disks, size_t n)
 {
-	if (!store_name_ok(name) || n == 0)
+	if (!store_name_ok(name) || n == 0 || n > 64)
 		return -EINVAL;
 	for (size_t i = 0; i < r->groups.n; i++)
 		if (!strcmp(((struct rgroup *)r->groups.v)[i].name, name))
@@ -460,12 +253,12 @@ repl_add_group(struct repl *r, const char *name, const char *const *disks, size_
 			free(ix);
 			return d ? -EEXIST : -ENOENT;
 		}
-		ix[i] = k;
 		for (size_t m = 0; m < i; m++)
 			if (ix[m] == k) {
 				free(ix);
 				return -EINVAL;
 			}
+		ix[i] = k;
 	}
 	qsort(ix, n, sizeof(*ix), cmp_size);
 	struct rgroup *g = lib_vec_push(&r->groups);
@@ -473,20 +266,22 @@ repl_add_group(struct repl *r, const char *name, const char *const *disks, size_
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	g->n = n;
 	g->disks = ix;
+	g->cut = (uint64_t)now_ms(); /* cut numbers never repeat across restarts */
 	for (size_t i = 0; i < n; i++)
 		disk_at(r, ix[i])->group = (int)(r->groups.n - 1);
-	/* The group's last point: its newest recorded group point. */
-	struct store_group_point *gps;
-	size_t ng;
-	if (store_list_groups(r->st, name, &gps, &ng) == 0) {
-		if (ng)
-			g->last_time = gps[ng - 1].time;
-		store_groups_free(gps, ng);
-	}
 	return 0;
 }
 
 /* ---- hooks: NBD connection threads --------------------------------------------------- */
+
+/* Notes a write's time for the RPO: one sample per RPO_SAMPLE_MS. Under mu. */
+static void
+rpo_note(struct rdisk *d, uint64_t seq, int64_t t)
+{
+	struct rpo_sample *last = d->rpo.n ? (struct rpo_sample *)d->rpo.v + d->rpo.n - 1 : NULL;
+	if (!last || t - last->ms >= RPO_SAMPLE_MS)
+		*(struct rpo_sample *)lib_vec_push(&d->rpo) = (struct rpo_sample){seq, t};
+}
 
 static int
 hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t flags,
@@ -501,8 +296,10 @@ hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t 
 	int rc = jnl_append(d->j, off, len, flags, data, &seq);
 	if (rc == 0) {
 		d->written += len;
-		if (!d->pend_ms)
-			d->pend_ms = t;
+		if (seq != JNL_SEQ_BITMAP)
+			d->last_write = seq;
+		d->appended += flags & (JNL_F_TRIM | JNL_F_ZERO) ? TGT_LEN_PAYLOAD : len;
+		rpo_note(d, seq == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seq, t);
 	}
 	pthread_mutex_unlock(&d->mu);
 	return rc;
@@ -553,87 +350,147 @@ repl_attach(struct repl *r, struct nbd_server **out)
 		nbd_server_free(s);
 		return rc;
 	}
+	r->srv = s;
 	*out = s;
 	return 0;
 }
 
-/* ---- the shipper ------------------------------------------------------------------------- */
+/* ---- source reads journaled as RESYNC records ----------------------------------------- */
 
+/* Reads [off, off+len) of the source and journals it as RESYNC records, each
+ * piece under the export's write lock so no client write falls between. */
 static int
-apply(struct rdisk *d, const struct jnl_rec *rec)
+resend(struct repl *r, struct rdisk *d, int sfd, uint64_t off, uint64_t len, uint8_t *buf)
 {
-	if (rec->flags & JNL_F_FLUSH)
-		return 0;
-	mark(d, rec->off, rec->len);
-	if (rec->flags & (JNL_F_TRIM | JNL_F_ZERO)) {
-		/* A trimmed range reads as zeros on the source (hole punch), so zero it. */
-		if (fallocate(d->rfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)rec->off,
-		              (off_t)rec->len) == 0)
-			return 0;
-		uint8_t z[65536] = {0};
-		for (uint64_t o = 0; o < rec->len; o += sizeof(z)) {
-			size_t n = rec->len - o < sizeof(z) ? (size_t)(rec->len - o) : sizeof(z);
-			int rc = lib_pwrite_all(d->rfd, z, n, rec->off + o);
-			if (rc)
-				return rc;
+	while (len) {
+		uint32_t n = len < COPY_PIECE ? (uint32_t)len : COPY_PIECE;
+		bool locked = r->srv && nbd_server_export_lock(r->srv, d->name) == 0;
+		ssize_t got = pread(sfd, buf, n, (off_t)off);
+		int rc = got < 0 ? -errno : got < (ssize_t)n ? -EIO : 0;
+		uint64_t seq;
+		if (!rc) {
+			pthread_mutex_lock(&d->mu);
+			rc = jnl_append(d->j, off, n, JNL_F_RESYNC, buf, &seq);
+			d->appended += rc ? 0 : n;
+			pthread_mutex_unlock(&d->mu);
 		}
-		return 0;
+		if (locked)
+			nbd_server_export_unlock(r->srv, d->name);
+		/* Leave the source's page cache as it was: reading a sparse source fills it
+		 * with large zero folios that make every later small write walk a whole
+		 * folio (4k writes 5x slower on ext4). */
+		(void)posix_fadvise(sfd, (off_t)off, n, POSIX_FADV_DONTNEED);
+		if (rc)
+			return rc;
+		off += n, len -= n;
 	}
-	return lib_pwrite_all(d->rfd, rec->data, rec->dlen, rec->off);
+	return 0;
 }
 
-/* Applies the journal to the replica up to limit (exclusive; 0: everything
- * journaled now), then the crash's extents and the overflow's dirty extents
- * from the source; the replica durable, .seq saved, the journal released.
- * Sets d->changed when anything was applied; *barrier: the applied prefix
- * ends at a flush barrier (may be NULL). Under repl.ship. */
 static int
-apply_disk(struct rdisk *d, uint64_t limit)
+synced(struct rdisk *d)
 {
-	/* The records before limit are complete in the segment files, so they are read
-	 * and applied without the lock: writers go on while the replica catches up. Only
-	 * the shipper releases segments, so none vanish under the iterator. */
+	uint64_t seq;
 	pthread_mutex_lock(&d->mu);
-	if (!limit)
-		limit = jnl_next_seq(d->j);
-	int64_t pend = d->pend_ms;
-	d->pend_ms = 0;
-	if (pend && !d->appl_ms)
-		d->appl_ms = pend;
+	int rc = jnl_append_marker(d->j, JNL_F_SYNCED, 0, 0, NULL, 0, &seq);
 	pthread_mutex_unlock(&d->mu);
-	uint64_t from = d->shipped + 1, last = d->shipped, bytes = 0;
-	bool barrier = false;
-	struct jnl_iter *it = NULL;
-	int rc = from < limit ? jnl_iter_open(d->jdir, from, &it) : 0;
-	while (!rc && it) {
-		struct jnl_rec rec;
-		int got = jnl_iter_next(it, &rec);
-		if (got <= 0 || rec.seq >= limit) {
-			rc = got < 0 ? got : 0;
+	return rc;
+}
+
+/* The initial copy's next slice: the source's data extents from copy_off. At
+ * the end the SYNCED marker, then the progress file goes. */
+static int
+copy_step(struct repl *r, struct rdisk *d)
+{
+	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	uint8_t *buf = lib_xmalloc(COPY_PIECE);
+	uint64_t off = d->copy_off, budget = COPY_SLICE;
+	int rc = 0;
+	while (off < d->size && budget && !rc) {
+		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
+		if (a < 0 && errno == ENXIO) {
+			off = d->size; /* only a hole follows */
 			break;
 		}
-		rc = apply(d, &rec);
-		last = rec.seq;
-		bytes += rec.len;
-		barrier = (rec.flags & JNL_F_FLUSH) != 0;
-	}
-	if (it)
-		jnl_iter_close(it);
-	if (rc == -ENOENT)
-		rc = 0; /* no segment yet */
-	pthread_mutex_lock(&d->mu);
-	bool bitmap = jnl_bitmap_mode(d->j);
-	bool recovered = d->npending > 0;
-	if (!rc && recovered) {
-		rc = resync_extents(d, d->pending, d->npending, JNL_AL_SHIFT);
-		if (!rc) {
-			free(d->pending);
-			d->pending = NULL;
-			d->npending = 0;
+		if (a < 0) { /* no SEEK_DATA: everything is data */
+			a = (off_t)off;
+			b = (off_t)d->size;
+		} else {
+			b = lseek(sfd, a, SEEK_HOLE);
+			if (b < 0 || (uint64_t)b > d->size)
+				b = (off_t)d->size;
 		}
+		uint64_t n = (uint64_t)(b - a) < budget ? (uint64_t)(b - a) : budget;
+		rc = resend(r, d, sfd, (uint64_t)a, n, buf);
+		off = (uint64_t)a + n;
+		budget -= n;
 	}
-	if (!rc && bitmap) {
-		/* The journal overflowed: copy the dirty extents, then leave bitmap mode. */
+	free(buf);
+	close(sfd);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	d->copy_off = off;
+	pthread_mutex_unlock(&d->mu);
+	if (off < d->size)
+		return save_copy(d);
+	rc = synced(d);
+	if (!rc && unlink(d->copyf) && errno != ENOENT)
+		rc = -errno;
+	if (!rc) {
+		pthread_mutex_lock(&d->mu);
+		d->state = REPL_PROTECTED;
+		pthread_mutex_unlock(&d->mu);
+	}
+	return rc;
+}
+
+/* Resends the pending extents (a crash's activity log, an overflow's bitmap). */
+static int
+resync_step(struct repl *r, struct rdisk *d)
+{
+	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	uint8_t *buf = lib_xmalloc(COPY_PIECE);
+	uint64_t budget = COPY_SLICE;
+	int rc = 0;
+	while (d->iresync < d->nresync && budget && !rc) {
+		uint64_t off = d->resync[d->iresync] << d->rshift, len = 1ull << d->rshift;
+		if (off < d->size) {
+			if (len > d->size - off)
+				len = d->size - off;
+			rc = resend(r, d, sfd, off, len, buf);
+			budget -= len < budget ? len : budget;
+		}
+		if (!rc)
+			d->iresync++;
+	}
+	free(buf);
+	close(sfd);
+	if (rc || d->iresync < d->nresync)
+		return rc;
+	free(d->resync);
+	d->resync = NULL;
+	d->nresync = d->iresync = 0;
+	rc = synced(d);
+	if (!rc) {
+		pthread_mutex_lock(&d->mu);
+		d->state = REPL_PROTECTED;
+		pthread_mutex_unlock(&d->mu);
+	}
+	return rc;
+}
+
+/* The journal overflowed into its bitmap: once what it holds is acknowledged,
+ * the dirty extents become a resync and the journal takes records again. */
+static void
+bitmap_step(struct rdisk *d)
+{
+	pthread_mutex_lock(&d->mu);
+	if (jnl_bitmap_mode(d->j) && !d->nresync && d->acked + 1 >= jnl_next_seq(d->j)) {
 		struct lib_vec ext = {0};
 		lib_vec_init(&ext, sizeof(uint64_t));
 		uint64_t e = 0;
@@ -641,27 +498,156 @@ apply_disk(struct rdisk *d, uint64_t limit)
 			*(uint64_t *)lib_vec_push(&ext) = e;
 			e++;
 		}
-		rc = resync_extents(d, ext.v, ext.n, JNL_BM_SHIFT);
-		lib_vec_free(&ext);
-		if (!rc)
-			rc = jnl_bitmap_clear(d->j);
-	}
-	bool changed = last != d->shipped || bitmap || recovered;
-	if (!rc && changed && fdatasync(d->rfd))
-		rc = -errno;
-	if (!rc && changed) {
-		d->shipped = last;
-		rc = save_seq(d);
-	}
-	if (!rc && changed)
-		rc = jnl_release(d->j, d->shipped + 1);
-	if (!rc && changed) {
-		d->applied += bytes;
-		d->changed = true;
-		/* The source's extents are newer than any barrier. */
-		d->barrier = barrier && !bitmap && !recovered;
+		if (jnl_bitmap_clear(d->j) == 0) {
+			d->resync = ext.v;
+			d->nresync = ext.n;
+			d->iresync = 0;
+			d->rshift = JNL_BM_SHIFT;
+			d->state = REPL_RESYNC;
+		} else {
+			lib_vec_free(&ext);
+		}
 	}
 	pthread_mutex_unlock(&d->mu);
+}
+
+/* ---- the link ------------------------------------------------------------------------ */
+
+static void
+on_ack(void *arg, uint64_t seq)
+{
+	struct rdisk *d = arg;
+	pthread_mutex_lock(&d->mu);
+	if (seq > d->acked) {
+		d->acked = seq;
+		jnl_release(d->j, seq + 1);
+	}
+	struct rpo_sample *f = d->inflight.v;
+	size_t k = 0;
+	while (k < d->inflight.n && (uint64_t)f[k].seq <= seq)
+		d->acked_bytes += (uint64_t)f[k++].ms;
+	memmove(f, f + k, (d->inflight.n - k) * sizeof(*f));
+	d->inflight.n -= k;
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void
+on_point(void *arg, const struct xp_point *p)
+{
+	struct rdisk *d = arg;
+	pthread_mutex_lock(&d->mu);
+	if (p->covered >= d->covered) {
+		d->covered = p->covered;
+		d->last_point = p->point;
+		d->last_time = p->time;
+		d->last_kind = p->kind ? STORE_APP : STORE_CRASH;
+		/* Samples the point covers go, but the one the next write falls in. */
+		struct rpo_sample *s = d->rpo.v;
+		size_t k = 0;
+		while (k + 1 < d->rpo.n && s[k + 1].seq <= p->covered + 1)
+			k++;
+		if (k + 1 == d->rpo.n && d->last_write <= p->covered)
+			k++; /* the last window: covered when every record is */
+		memmove(s, s + k, (d->rpo.n - k) * sizeof(*s));
+		d->rpo.n -= k;
+		if (d->mark_seq && p->covered >= d->mark_seq)
+			d->mark_seq = 0;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+static uint64_t
+disk_id(const char *name)
+{
+	return XXH3_64bits(name, strlen(name));
+}
+
+static int
+link_up(struct repl *r, struct rdisk *d)
+{
+	if (d->tx)
+		return xp_sender_connected(d->tx) ? 0 : xp_sender_reconnect(d->tx);
+	struct xp_sender_opts o = {.window = 256,
+	                           .rate = r->tg.rate,
+	                           .zlevel = r->tg.zlevel,
+	                           .timeout_ms = 10000,
+	                           .on_ack = on_ack,
+	                           .on_point = on_point,
+	                           .arg = d,
+	                           .io = r->tg.io,
+	                           .name = d->name,
+	                           .size = d->size};
+	int rc = xp_sender_open(r->tg.host, r->tg.port, disk_id(d->name), &o, &d->tx);
+	if (rc)
+		return rc;
+	/* The target holds everything up to its last stored seq: send after it. */
+	pthread_mutex_lock(&d->mu);
+	uint64_t have = xp_sender_acked(d->tx), first = jnl_first_seq(d->j);
+	d->sent = d->acked = have;
+	if (first && have + 1 < first && d->state != REPL_COPYING) {
+		/* The target lacks records this journal no longer holds (a new or a
+		 * restored target): the whole disk again, as an initial copy. */
+		d->state = REPL_COPYING;
+		d->copy_off = 0;
+		rc = save_copy(d);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+/* Sends the journal's records after sent, up to what is journaled now (and at
+ * most SEND_BATCH bytes), then takes in acks and points. */
+static int
+send_disk(struct repl *r, struct rdisk *d)
+{
+	int rc = link_up(r, d);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	uint64_t limit = jnl_next_seq(d->j), from = d->sent + 1;
+	pthread_mutex_unlock(&d->mu);
+	struct jnl_iter *it = NULL;
+	rc = from < limit ? jnl_iter_open(d->jdir, from, &it) : 0;
+	uint64_t bytes = 0;
+	while (!rc && it && bytes < SEND_BATCH) {
+		struct jnl_rec rec;
+		int got = jnl_iter_next(it, &rec);
+		if (got <= 0 || rec.seq >= limit) {
+			rc = got < 0 ? got : 0;
+			break;
+		}
+		uint8_t small[4 + STORE_NAME_MAX];
+		struct xp_record x = {rec.seq, rec.off, rec.dlen, rec.flags, rec.data};
+		if (rec.flags & (JNL_F_TRIM | JNL_F_ZERO)) {
+			tgt_put_u64(small, rec.len);
+			x.data = small, x.len = TGT_LEN_PAYLOAD;
+		} else if (rec.flags & JNL_F_CUT) {
+			uint32_t dl = rec.dlen <= STORE_NAME_MAX ? rec.dlen : STORE_NAME_MAX;
+			small[0] = (uint8_t)(rec.len >> 24), small[1] = (uint8_t)(rec.len >> 16);
+			small[2] = (uint8_t)(rec.len >> 8), small[3] = (uint8_t)rec.len;
+			memcpy(small + 4, rec.data, dl);
+			x.data = small, x.len = 4 + dl;
+		}
+		pthread_mutex_lock(&d->mu); /* before the send: its ack may come within it */
+		*(struct rpo_sample *)lib_vec_push(&d->inflight) =
+		    (struct rpo_sample){rec.seq, (int64_t)x.len};
+		pthread_mutex_unlock(&d->mu);
+		rc = xp_send(d->tx, &x);
+		pthread_mutex_lock(&d->mu);
+		if (rc == 0) {
+			bytes += x.len;
+			d->sent = rec.seq;
+		} else if (d->inflight.n) {
+			d->inflight.n--; /* not taken: sent again next time */
+		}
+		pthread_mutex_unlock(&d->mu);
+	}
+	if (it)
+		jnl_iter_close(it);
+	if (rc == -ENOENT)
+		rc = 0; /* no segment yet */
+	if (!rc)
+		rc = xp_sender_poll(d->tx);
 	return rc;
 }
 
@@ -669,147 +655,76 @@ static void
 set_err(struct rdisk *d, int rc)
 {
 	pthread_mutex_lock(&d->mu);
-	d->err = rc < 0 ? rc : 0;
-	if (d->state != REPL_COPYING)
-		d->state = rc < 0 ? REPL_ERROR : REPL_PROTECTED;
+	if (rc < 0) {
+		const char *e = d->tx ? xp_sender_error(d->tx) : "";
+		snprintf(d->error, sizeof(d->error), "%s", *e ? e : strerror(-rc));
+	} else {
+		d->error[0] = 0;
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* Copies a slice of an unfinished initial copy, or applies the journal.
- * Returns 1 when the disk is ready for a point, 0 while it copies, or -errno. */
+/* A group cut: a CUT marker in every member's journal at one instant. */
 static int
-advance(struct repl *r, struct rdisk *d)
+group_cut(struct repl *r, struct rgroup *g, bool app)
 {
-	if (d->state == REPL_COPYING) {
-		int rc = r->closing ? 0 : copy_step(d);
-		if (rc || d->state == REPL_COPYING)
-			return rc;
-	}
-	int rc = apply_disk(d, 0);
-	return rc < 0 ? rc : 1;
-}
-
-static bool
-due(const struct repl *r, const struct rdisk *d, int64_t last_time, int64_t now, bool force)
-{
-	return force || !d->last_point ||
-	       (d->changed && (r->closing || now - last_time >= r->interval));
-}
-
-/* Whether to apply the journal now: a point is due, or the backlog is large.
- * Applying only then lets a block rewritten within an interval reach the
- * replica's disk once (each apply ends in an fdatasync of the replica). */
-#define APPLY_BACKLOG (256ull << 20)
-static bool
-want_apply(const struct repl *r, struct rdisk *d, int64_t last_time, int64_t now, bool force)
-{
-	pthread_mutex_lock(&d->mu);
-	bool pending = d->pend_ms != 0 || d->changed;
-	bool big = d->written - d->applied >= APPLY_BACKLOG;
-	pthread_mutex_unlock(&d->mu);
-	return force || !d->last_point || big || d->npending || jnl_bitmap_mode(d->j) ||
-	       (pending && (r->closing || now - last_time >= r->interval));
-}
-
-static int
-ship_one(struct repl *r, struct rdisk *d, int64_t now, bool force)
-{
-	if (d->state != REPL_COPYING && !want_apply(r, d, d->last_time, now, force))
-		return 0;
-	int rc = advance(r, d);
-	if (rc > 0 && due(r, d, d->last_time, now, force)) {
-		rc = cut_point(r, d, now, d->barrier ? STORE_APP : STORE_CRASH);
-		return rc < 0 ? rc : 1;
-	}
-	return rc < 0 ? rc : 0;
-}
-
-/* A group: every member's journal cut at one instant (all their locks held;
- * a barrier each when mark), applied, then a point per member and one group
- * point over them. Returns 1 when the group point was written. */
-static int
-ship_group(struct repl *r, struct rgroup *g, int64_t now, bool force, bool mark)
-{
-	uint64_t *limit = lib_xcalloc(g->n, sizeof(*limit));
-	int rc = 0;
-	bool ready = true;
-	for (size_t i = 0; i < g->n && !rc; i++) {
-		struct rdisk *d = disk_at(r, g->disks[i]);
-		if (d->state == REPL_COPYING) {
-			rc = r->closing ? 0 : copy_step(d);
-			ready = ready && d->state != REPL_COPYING;
-		}
-	}
-	bool want = mark;
-	for (size_t i = 0; i < g->n && !want; i++)
-		want = want_apply(r, disk_at(r, g->disks[i]), g->last_time, now, force);
-	if (rc || !ready || !want) {
-		free(limit);
-		return rc ? rc : mark && !ready ? -EAGAIN : 0;
-	}
+	for (size_t i = 0; i < g->n; i++)
+		if (disk_at(r, g->disks[i])->state != REPL_PROTECTED)
+			return -EAGAIN;
 	for (size_t i = 0; i < g->n; i++)
 		pthread_mutex_lock(&disk_at(r, g->disks[i])->mu);
+	int rc = 0;
+	g->cut++;
 	for (size_t i = 0; i < g->n && !rc; i++) {
 		struct rdisk *d = disk_at(r, g->disks[i]);
-		uint64_t b;
-		if (mark && (rc = jnl_flush(d->j, &b)) == 0)
-			limit[i] = b + 1;
-		else
-			limit[i] = jnl_next_seq(d->j);
+		uint64_t seq;
+		if (app)
+			rc = jnl_flush(d->j, NULL);
+		if (!rc)
+			rc = jnl_append_marker(d->j, JNL_F_CUT | (app ? JNL_F_MARK : 0), g->cut,
+			                       (uint32_t)g->n, g->name, (uint32_t)strlen(g->name),
+			                       &seq);
+		if (!rc && app)
+			d->mark_seq = seq;
+		if (!rc)
+			d->cut_at = seq;
 	}
 	for (size_t i = g->n; i-- > 0;)
 		pthread_mutex_unlock(&disk_at(r, g->disks[i])->mu);
-	bool any = false, fresh = false;
-	for (size_t i = 0; i < g->n && !rc; i++) {
-		struct rdisk *d = disk_at(r, g->disks[i]);
-		rc = apply_disk(d, limit[i]);
-		set_err(d, rc);
-		any = any || d->changed;
-		fresh = fresh || !d->last_point;
-	}
-	free(limit);
-	if (rc ||
-	    !(force || mark || fresh || (any && (r->closing || now - g->last_time >= r->interval))))
-		return rc;
-	enum store_kind kind = mark ? STORE_APP : STORE_CRASH;
-	struct store_member *m = lib_xcalloc(g->n, sizeof(*m));
-	for (size_t i = 0; i < g->n && !rc; i++) {
-		struct rdisk *d = disk_at(r, g->disks[i]);
-		if (d->changed || force || mark || !d->last_point)
-			rc = cut_point(r, d, now, kind);
-		snprintf(m[i].disk, sizeof(m[i].disk), "%s", d->name);
-		m[i].point = d->last_point;
-	}
-	uint64_t seq;
-	if (!rc)
-		rc = store_write_group(r->st, g->name, m, g->n, now, kind, &seq);
-	free(m);
-	if (!rc)
-		g->last_time = now;
-	return rc ? rc : 1;
+	return rc;
 }
 
 int
-repl_ship(struct repl *r, int64_t now, bool force)
+repl_ship(struct repl *r, int64_t now)
 {
-	int cut = 0, first = 0;
-	pthread_mutex_lock(&r->ship);
+	int first = 0;
 	for (size_t i = 0; i < r->groups.n; i++) {
-		int rc = ship_group(r, &((struct rgroup *)r->groups.v)[i], now, force, false);
-		if (rc < 0 && !first)
-			first = rc;
-		cut += rc > 0;
+		struct rgroup *g = &((struct rgroup *)r->groups.v)[i];
+		bool written = false;
+		for (size_t k = 0; k < g->n; k++) {
+			struct rdisk *d = disk_at(r, g->disks[k]);
+			pthread_mutex_lock(&d->mu);
+			written = written || d->last_write > d->cut_at || !d->cut_at;
+			pthread_mutex_unlock(&d->mu);
+		}
+		if (written && now - g->last_time >= r->interval && group_cut(r, g, false) == 0)
+			g->last_time = now;
 	}
 	int64_t t = now_ms();
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
-		if (d->group < 0) {
-			int rc = ship_one(r, d, now, force);
-			set_err(d, rc);
-			if (rc < 0 && !first)
-				first = rc;
-			cut += rc > 0;
-		}
+		int rc = 0;
+		if (d->state == REPL_COPYING)
+			rc = copy_step(r, d);
+		else if (d->nresync)
+			rc = resync_step(r, d);
+		if (!rc)
+			rc = send_disk(r, d);
+		if (!rc)
+			bitmap_step(d);
+		set_err(d, rc);
+		if (rc < 0 && !first)
+			first = rc;
 		/* churn: bytes written per second, averaged over about 10 s */
 		pthread_mutex_lock(&d->mu);
 		double dt = (double)(t - d->churn_ms) / 1000.0;
@@ -822,17 +737,24 @@ repl_ship(struct repl *r, int64_t now, bool force)
 		}
 		pthread_mutex_unlock(&d->mu);
 	}
-	pthread_mutex_unlock(&r->ship);
-	return first ? first : cut;
+	return first;
+}
+
+bool
+repl_busy(struct repl *r)
+{
+	for (size_t i = 0; i < r->disks.n; i++)
+		if (disk_at(r, i)->state == REPL_COPYING || disk_at(r, i)->nresync)
+			return true;
+	return false;
 }
 
 int
-repl_mark(struct repl *r, const char *name, int64_t now)
+repl_mark(struct repl *r, const char *name, int *marks)
 {
-	int cut = 0, rc = 0;
+	int rc = 0, n = 0;
 	bool found = false;
-	pthread_mutex_lock(&r->ship);
-	for (size_t i = 0; i < r->groups.n && rc >= 0; i++) {
+	for (size_t i = 0; i < r->groups.n && !rc; i++) {
 		struct rgroup *g = &((struct rgroup *)r->groups.v)[i];
 		bool hit = !name || !strcmp(name, g->name);
 		for (size_t k = 0; k < g->n && !hit; k++)
@@ -840,33 +762,48 @@ repl_mark(struct repl *r, const char *name, int64_t now)
 		if (!hit)
 			continue;
 		found = true;
-		rc = ship_group(r, g, now, false, true);
-		cut += rc > 0;
+		rc = group_cut(r, g, true);
+		n += !rc;
 	}
-	for (size_t i = 0; i < r->disks.n && rc >= 0; i++) {
+	for (size_t i = 0; i < r->disks.n && !rc; i++) {
 		struct rdisk *d = disk_at(r, i);
 		if (d->group >= 0 || (name && strcmp(name, d->name)))
 			continue;
 		found = true;
-		if (d->state == REPL_COPYING) {
-			rc = -EAGAIN;
-			break;
-		}
-		uint64_t b = 0;
 		pthread_mutex_lock(&d->mu);
-		rc = jnl_flush(d->j, &b);
+		uint64_t seq;
+		if (d->state != REPL_PROTECTED)
+			rc = -EAGAIN;
+		else if ((rc = jnl_flush(d->j, NULL)) == 0 &&
+		         (rc = jnl_append_marker(d->j, JNL_F_MARK, 0, 0, NULL, 0, &seq)) == 0)
+			d->mark_seq = seq;
 		pthread_mutex_unlock(&d->mu);
-		if (!rc)
-			rc = apply_disk(d, b + 1);
-		if (!rc)
-			rc = cut_point(r, d, now, STORE_APP);
-		set_err(d, rc);
-		cut += !rc;
+		n += !rc;
 	}
-	pthread_mutex_unlock(&r->ship);
+	*marks = n;
 	if (!found)
 		return -ENOENT;
-	return rc < 0 ? rc : cut;
+	return rc;
+}
+
+int
+repl_mark_wait(struct repl *r, int timeout_ms)
+{
+	for (int waited = 0;; waited += 20) {
+		bool pending = false;
+		for (size_t i = 0; i < r->disks.n; i++) {
+			struct rdisk *d = disk_at(r, i);
+			pthread_mutex_lock(&d->mu);
+			pending = pending || d->mark_seq;
+			pthread_mutex_unlock(&d->mu);
+		}
+		if (!pending)
+			return 0;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		struct timespec ts = {0, 20000000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 size_t
@@ -889,59 +826,75 @@ repl_status(struct repl *r, size_t i, struct repl_disk_status *s)
 		         ((struct rgroup *)r->groups.v)[d->group].name);
 	pthread_mutex_lock(&d->mu);
 	s->size = d->size;
-	s->state = d->state;
-	s->err = d->err;
+	s->state = d->error[0] ? REPL_ERROR : d->state;
+	snprintf(s->error, sizeof(s->error), "%s", d->error);
 	s->copied = d->state == REPL_COPYING ? d->copy_off : d->size;
 	s->next_seq = jnl_next_seq(d->j);
-	s->shipped = d->shipped;
+	s->sent = d->sent;
+	s->acked = d->acked;
 	s->written = d->written;
-	s->backlog = d->written - d->applied;
-	s->journal = jnl_bytes(d->j);
+	s->backlog = d->appended > d->acked_bytes ? d->appended - d->acked_bytes : 0;
 	s->bitmap = jnl_bitmap_mode(d->j);
-	if (s->bitmap && s->state == REPL_PROTECTED)
-		s->state = REPL_RESYNC;
 	s->churn = d->churn;
-	int64_t oldest =
-	    d->appl_ms && (!d->pend_ms || d->appl_ms < d->pend_ms) ? d->appl_ms : d->pend_ms;
-	s->rpo_ms = oldest ? (t > oldest ? t - oldest : 0) : 0;
+	s->covered = d->covered;
+	if (d->rpo.n) {
+		int64_t oldest = ((struct rpo_sample *)d->rpo.v)[0].ms;
+		s->rpo_ms = t > oldest ? t - oldest : 0;
+	}
 	s->last_point = d->last_point;
 	s->last_time = d->last_time;
 	s->last_kind = d->last_kind;
 	pthread_mutex_unlock(&d->mu);
+	s->wire = d->tx ? xp_sender_wire_bytes(d->tx) : 0;
 	return 0;
 }
 
 int
-repl_close(struct repl *r, int64_t now)
+repl_close(struct repl *r, int timeout_ms)
 {
 	if (!r)
 		return 0;
-	r->closing = true;
-	int rc = repl_ship(r, now, false);
+	int rc = 0;
+	/* The last records out, and their acknowledgements in (the link may be down:
+	 * then they wait in the journal for the next start). */
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
+		if (!d->j)
+			continue;
+		int s = send_disk(r, d);
+		for (int w = 0; !s && w < timeout_ms; w += 20) {
+			pthread_mutex_lock(&d->mu);
+			bool done = d->acked >= d->sent;
+			pthread_mutex_unlock(&d->mu);
+			if (done)
+				break;
+			struct timespec ts = {0, 20000000};
+			nanosleep(&ts, NULL);
+			s = xp_sender_poll(d->tx);
+		}
+	}
+	for (size_t i = 0; i < r->disks.n; i++) {
+		struct rdisk *d = disk_at(r, i);
+		xp_sender_close(d->tx);
 		if (d->j) {
 			int c = jnl_close(d->j);
 			if (!rc && c)
 				rc = c;
 		}
-		if (d->rfd >= 0)
-			close(d->rfd);
 		pthread_mutex_destroy(&d->mu);
+		lib_vec_free(&d->rpo);
+		lib_vec_free(&d->inflight);
 		free(d->source);
 		free(d->jdir);
-		free(d->img);
-		free(d->seqf);
 		free(d->copyf);
-		free(d->pending);
-		free(d->dirty);
+		free(d->resync);
 		free(d);
 	}
 	for (size_t i = 0; i < r->groups.n; i++)
 		free(((struct rgroup *)r->groups.v)[i].disks);
 	lib_vec_free(&r->groups);
 	lib_vec_free(&r->disks);
-	pthread_mutex_destroy(&r->ship);
+	free(r->host);
 	free(r->work);
 	free(r);
 	return rc < 0 ? rc : 0;

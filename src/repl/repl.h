@@ -1,43 +1,46 @@
 /*
- * repl.h - replication of protected disks: capture -> journal -> replica -> points.
+ * repl.h - the protected side of replication: capture -> journal -> transport.
  *
  * Design: each protected disk is an NBD export of its source image (nbd_server).
  * The export's hooks journal every acknowledged write, trim, zero and flush in
- * the order they reached the disk (jnl). A shipper applies the journal, in
- * order, to the disk's replica image in the recovery region, makes the replica
- * durable, records the last applied sequence (atomically), cuts a recovery point
- * from the replica (store_capture: only chunks that differ are stored), and
- * releases the journal it no longer needs. A point is therefore the source after
- * a prefix of acknowledged writes: crash-consistent by construction; a point
- * whose prefix ends at a flush barrier is recorded as app-consistent.
+ * the order they reached the disk (jnl). A shipper sends the journal, in order,
+ * over the transport (xp, one connection per disk) to the recovery region's
+ * side (tgt), which applies it to the disk's replica and cuts the recovery
+ * points; a record leaves the journal only once the target acknowledged it
+ * durable, so a cut link or a crash of either side loses nothing and resends
+ * nothing acknowledged. A point is therefore the source after a prefix of
+ * acknowledged writes: crash-consistent by construction.
  *
- * Start-up: a disk without a replica gets the initial copy, a slice per
- * shipper tick while the export already serves (only the source's data
- * extents are read; the writes meanwhile wait in the journal and are applied
- * once the copy is done, then the first full point is cut). The copy's
- * progress is persisted (replica/<disk>.copy), so a crash resumes it. After a crash the
- * journal's torn tail is dropped, the unapplied records are applied, and the
- * extents the activity log names (writes that may have reached the source but
- * not the journal) are copied from the source; in bitmap mode (the journal
- * outgrew its capacity) the dirty extents are copied the same way. Nothing
- * else is resent: the disk is never copied whole again.
+ * Everything the target gets is a journal record. The initial copy reads the
+ * source's data extents a slice per tick and journals them as RESYNC records,
+ * each read and journaled under the export's write lock (no client write can
+ * fall between the read and the record), then a SYNCED marker: the target cuts
+ * no point in between. The copy's progress is persisted (<work>/<disk>.copy),
+ * so a crash resumes it. After a crash of this side the journal's torn tail is
+ * dropped and the activity log's extents (writes that may have reached the
+ * source but not the journal) are resent the same way; when the journal
+ * outgrew its capacity (bitmap mode) the dirty extents are, once the journal
+ * has drained. Nothing else is resent: the disk is never copied whole again.
  *
- * Layout under the work directory: journal/<disk>/ (segments), replica/<disk>.img
- * and replica/<disk>.seq (the last applied sequence). The store is separate.
- * Points: only the chunks the applied records touched are read and hashed, so a
- * point costs what changed; the first point after a start reads the whole replica
- * (a crash may have come between shipping and cutting).
- * RPO: the hooks note the time of the first write after each snapshot; the
- * RPO now is the age of the oldest write that no point holds (0 when every
- * write is in a point): what a failover now would lose.
+ * Points: the target cuts crash-consistent points on its interval for single
+ * disks. For a replication group this side puts a CUT marker into every
+ * member's journal at one instant (all their locks held) every interval, and
+ * the target records one group point over the members' points. repl_mark puts
+ * a flush barrier and a MARK (or CUT|MARK for a group) marker: an
+ * app-consistent point exactly there.
+ *
+ * RPO: the hooks note the time of writes (one sample per 100 ms); the target
+ * reports every point with the last record it holds; the RPO now is the age of
+ * the oldest write no point holds (0 when every write is in one).
  * Thread safety: one mutex per disk serialises the hooks (NBD connection
- * threads), the shipper's snapshots and the status; one shipping mutex lets a
- * single thread (the shipper's tick or a mark) ship at a time.
+ * threads), the shipper's snapshots and the status; the shipper (repl_ship) is
+ * one thread; repl_mark and repl_status may be called from any thread.
  */
 #ifndef STRAIT_REPL_H
 #define STRAIT_REPL_H
 
 #include "repl/store.h"
+#include "repl/xp.h"
 
 #include <stdint.h>
 
@@ -47,8 +50,8 @@ struct nbd_server;
 enum repl_state {
 	REPL_COPYING,   /* the initial copy runs; no point yet */
 	REPL_PROTECTED, /* points are cut */
-	REPL_RESYNC,    /* the journal overflowed: dirty extents wait to be copied */
-	REPL_ERROR,     /* shipping failed (the error says why); retried every tick */
+	REPL_RESYNC,    /* extents are resent from the source (crash, overflow) */
+	REPL_ERROR,     /* the link is down or the target refused (the error says why) */
 };
 const char *repl_state_name(enum repl_state s);
 
@@ -56,49 +59,60 @@ struct repl_disk_status {
 	char name[STORE_NAME_MAX + 1];
 	char group[STORE_NAME_MAX + 1]; /* "" when the disk is in no group */
 	enum repl_state state;
-	int err;             /* the last shipping error (negative errno), 0 */
+	char error[192];     /* the transport's last error, "" */
 	uint64_t size;       /* bytes */
 	uint64_t copied;     /* initial copy: bytes of the disk done (size when done) */
 	uint64_t next_seq;   /* journal: the next record's sequence */
-	uint64_t shipped;    /* the last record applied to the replica */
-	uint64_t backlog;    /* bytes written and not yet applied to the replica */
-	uint64_t journal;    /* bytes of journal segments on disk */
+	uint64_t sent;       /* the last record handed to the transport */
+	uint64_t acked;      /* the last record the target holds durably */
+	uint64_t backlog;    /* bytes of journal the target has not acknowledged */
 	uint64_t written;    /* bytes written since the start */
+	uint64_t wire;       /* bytes sent on the link (compressed) */
 	double churn;        /* bytes/s written, averaged over about 10 s */
 	int64_t rpo_ms;      /* age of the oldest write no point holds; 0: none */
+	uint64_t covered;    /* the last record the newest point holds */
 	uint64_t last_point; /* seq of the newest point, 0 before the first */
 	int64_t last_time;   /* its time (s) */
 	enum store_kind last_kind;
 	bool bitmap;
 };
 
-/* work: the capture side's directory; st: the recovery region's store (not owned). */
-int repl_open(const char *work, struct store *st, struct repl **out);
-/* Points are cut every interval seconds (default 300) while writes come in. */
+struct repl_target {
+	const char *host; /* the recovery region's receiver */
+	uint16_t port;
+	const struct xp_io_ops *io; /* NULL: plain TCP */
+	uint64_t rate;              /* bytes/s on the link; 0 = unlimited */
+	int zlevel;                 /* zstd level; 0 = none */
+};
+
+/* work: this side's directory (journals); tg: where to ship (copied). */
+int repl_open(const char *work, const struct repl_target *tg, struct repl **out);
+/* Group cuts every interval seconds (default 300). */
 void repl_set_interval(struct repl *r, int64_t secs);
-/* Protects one disk: journal and replica; a new disk starts its initial copy
- * (done a slice per repl_ship, while its export already serves), a known one
- * recovers from a crash (the journal applied, the activity log's extents copied). */
+/* Protects one disk: its journal; a new disk starts its initial copy, a known
+ * one recovers from a crash. The link to the target is made at the first tick. */
 int repl_add_disk(struct repl *r, const char *name, const char *source);
-/* A replication group: its disks' points are cut at one instant, recorded as
- * one group point (store_write_group). Each disk in at most one group. */
+/* A replication group: one point across its disks at each cut. */
 int repl_add_group(struct repl *r, const char *name, const char *const *disks, size_t n);
 /* Serves every disk as an NBD export of s with the journaling hooks; call once,
  * after the disks are added, before serving. */
 int repl_attach(struct repl *r, struct nbd_server **out);
-/* One tick of the shipper: the next slice of every initial copy, every disk's
- * journal applied to its replica, and a point for every disk (and group) whose
- * interval has passed with changes (every disk when force). now: seconds.
- * Returns points cut, or the first error (-errno; the other disks went on). */
-int repl_ship(struct repl *r, int64_t now, bool force);
-/* An app-consistent point now: a barrier in the journal of each disk (name, or
- * every disk when NULL; a group's disks together), shipped up to it, cut as an
- * app-consistent point. Returns points cut or -errno (-ENOENT: no such disk or
- * group; -EAGAIN: the initial copy has not finished). */
-int repl_mark(struct repl *r, const char *name, int64_t now);
+/* One tick of the shipper: the next slice of every initial copy or resync,
+ * the group cuts that are due, every journal sent, acks and points taken in,
+ * acknowledged journal released. now: seconds. 0, or the first error. */
+int repl_ship(struct repl *r, int64_t now);
+/* True while an initial copy or a resync has slices left. */
+bool repl_busy(struct repl *r);
+/* Asks for an app-consistent point of a disk or group (NULL: all): a barrier
+ * and a MARK in each journal. *marks gets how many were asked for. Then
+ * repl_mark_wait (from the same thread) until the target reported them.
+ * -ENOENT: no such disk or group; -EAGAIN: an initial copy is not finished. */
+int repl_mark(struct repl *r, const char *name, int *marks);
+int repl_mark_wait(struct repl *r, int timeout_ms);
 size_t repl_ndisks(const struct repl *r);
 int repl_status(struct repl *r, size_t i, struct repl_disk_status *s);
-/* Ships what is left and closes the journals cleanly. */
-int repl_close(struct repl *r, int64_t now);
+/* Sends what is left (waits up to timeout_ms for the acknowledgements) and
+ * closes the journals cleanly. */
+int repl_close(struct repl *r, int timeout_ms);
 
 #endif

@@ -2,15 +2,17 @@
  * rsvc.c - the replication service of rsvc.h: threads, ticks, schedules.
  *
  * Invariants: the NBD thread only serves; the shipper thread is the only one
- * that calls repl_ship and store_prune; marks come from any thread (repl_mark
- * takes the pipeline's shipping lock). rsvc_stop stops the NBD server first
- * (no write is acknowledged after that), then the shipper, then closes the
- * pipeline, whose last ship cuts a point for whatever changed.
+ * that calls repl_ship and store_prune; marks come from any thread (they
+ * append markers under the disks' locks, kick the shipper and wait for the
+ * target's points). rsvc_stop stops the NBD server first (no write is
+ * acknowledged after that), then the shipper, sends what is left, stops the
+ * in-process target, whose close cuts a point for whatever changed.
  */
 #include "repl/rsvc.h"
 
 #include "lib/lib.h"
 #include "repl/nbd.h"
+#include "repl/tgt.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,17 +24,26 @@
 
 struct rsvc {
 	struct rsvc_opts o;
-	struct store *st;
+	struct store *st; /* the in-process target's */
+	struct tgt *tg;
 	struct repl *r;
 	struct nbd_server *srv;
 	uint16_t port;
-	pthread_t nbd_th, ship_th;
-	bool nbd_up, ship_up;
+	pthread_t nbd_th, ship_th, tgt_th;
+	bool nbd_up, ship_up, tgt_up;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stop;
+	bool stop, kick;
 	int64_t last_app, last_prune;
 };
+
+static void *
+tgt_main(void *arg)
+{
+	struct rsvc *s = arg;
+	tgt_run(s->tg);
+	return NULL;
+}
 
 static void *
 nbd_main(void *arg)
@@ -42,31 +53,20 @@ nbd_main(void *arg)
 	return NULL;
 }
 
-static bool
-copying(struct rsvc *s)
-{
-	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
-		struct repl_disk_status st;
-		if (repl_status(s->r, i, &st) == 0 && st.state == REPL_COPYING)
-			return true;
-	}
-	return false;
-}
-
 static void
 tick(struct rsvc *s)
 {
 	int64_t now = (int64_t)time(NULL);
-	int rc = repl_ship(s->r, now, false);
-	if (rc < 0)
-		fprintf(stderr, "strait: shipping: %s (retried at the next tick)\n", strerror(-rc));
+	int rc = repl_ship(s->r, now);
+	(void)rc; /* per disk in the status, retried at the next tick */
 	if (s->o.app_every && now - s->last_app >= s->o.app_every) {
 		s->last_app = now;
-		rc = repl_mark(s->r, NULL, now);
+		int marks;
+		rc = repl_mark(s->r, NULL, &marks);
 		if (rc < 0 && rc != -EAGAIN)
 			fprintf(stderr, "strait: app-consistent point: %s\n", strerror(-rc));
 	}
-	if (s->o.retention && now - s->last_prune >= 60) {
+	if (s->st && s->o.retention && now - s->last_prune >= 60) {
 		s->last_prune = now;
 		for (size_t i = 0; i < repl_ndisks(s->r); i++) {
 			struct repl_disk_status st;
@@ -85,16 +85,21 @@ ship_main(void *arg)
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->mu);
 		tick(s);
-		bool busy = copying(s);
+		bool busy = repl_busy(s->r);
 		pthread_mutex_lock(&s->mu);
-		if (s->stop || busy)
+		if (s->stop || busy || s->kick) {
+			s->kick = false;
 			continue;
+		}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		int64_t ns = ts.tv_nsec + s->o.tick_ms % 1000 * 1000000;
 		ts.tv_sec += s->o.tick_ms / 1000 + ns / 1000000000;
 		ts.tv_nsec = ns % 1000000000;
-		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		while (!s->stop && !s->kick &&
+		       pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT)
+			;
+		s->kick = false;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -146,12 +151,35 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		snprintf(err, errlen, "bad NBD TCP address '%s' (expected HOST:PORT)", o->tcp);
 		rc = -EINVAL;
 	}
-	if (!rc && (rc = lib_mkdir_p(o->store)))
-		snprintf(err, errlen, "cannot make the store directory %s: %s", o->store,
-		         strerror(-rc));
-	if (!rc && (rc = store_open(o->store, &s->st)))
-		snprintf(err, errlen, "cannot open the store %s: %s", o->store, strerror(-rc));
-	if (!rc && (rc = repl_open(o->work, s->st, &s->r)))
+	struct repl_target rt = {.zlevel = o->zlevel, .rate = o->rate};
+	char thost[64];
+	if (!rc && o->target) {
+		if (parse_tcp(o->target, thost, sizeof(thost), &rt.port) || !rt.port) {
+			snprintf(err, errlen, "bad target '%s' (expected HOST:PORT)", o->target);
+			rc = -EINVAL;
+		}
+		rt.host = thost;
+	} else if (!rc) {
+		/* The recovery region in this process: a receiver on loopback. */
+		if (!o->store) {
+			snprintf(err, errlen, "no store and no target");
+			rc = -EINVAL;
+		}
+		if (!rc && (rc = lib_mkdir_p(o->store)))
+			snprintf(err, errlen, "cannot make the store directory %s: %s", o->store,
+			         strerror(-rc));
+		if (!rc && (rc = store_open(o->store, &s->st)))
+			snprintf(err, errlen, "cannot open the store %s: %s", o->store,
+			         strerror(-rc));
+		struct tgt_opts to = {.work = o->work, .st = s->st, .interval = s->o.interval};
+		if (!rc && (rc = tgt_open(&to, &s->tg)))
+			snprintf(err, errlen, "cannot start the receiver: %s", strerror(-rc));
+		if (!rc && (rc = spawn(&s->tgt_th, tgt_main, s)) == 0)
+			s->tgt_up = true;
+		rt.host = "127.0.0.1";
+		rt.port = s->tg ? tgt_port(s->tg) : 0;
+	}
+	if (!rc && (rc = repl_open(o->work, &rt, &s->r)))
 		snprintf(err, errlen, "cannot use the work directory %s: %s", o->work,
 		         strerror(-rc));
 	if (!rc)
@@ -209,7 +237,16 @@ rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st)
 int
 rsvc_mark(struct rsvc *s, const char *name)
 {
-	return repl_mark(s->r, name, (int64_t)time(NULL));
+	int marks;
+	int rc = repl_mark(s->r, name, &marks);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&s->mu);
+	s->kick = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	rc = repl_mark_wait(s->r, 60000);
+	return rc < 0 ? rc : marks;
 }
 
 int
@@ -229,7 +266,12 @@ rsvc_stop(struct rsvc *s)
 		pthread_join(s->ship_th, NULL);
 	}
 	nbd_server_free(s->srv);
-	int rc = repl_close(s->r, (int64_t)time(NULL));
+	int rc = repl_close(s->r, 10000);
+	if (s->tgt_up) {
+		tgt_stop(s->tg);
+		pthread_join(s->tgt_th, NULL);
+	}
+	tgt_close(s->tg);
 	store_close(s->st);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);

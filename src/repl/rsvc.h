@@ -2,13 +2,15 @@
  * rsvc.h - the replication service: the pipeline of repl.h running on its
  * own threads, as `strait replica serve` and straitd run it.
  *
- * Design: one thread serves the NBD exports (nbd_server_run), one ships. The
+ * Design: one thread serves the NBD exports (nbd_server_run), one ships
+ * (repl_ship), and without a remote target a third runs the in-process
+ * receiver (tgt) on loopback, so the data always crosses the transport. The
  * shipper ticks every tick_ms (default 1 s; at once again while an initial
- * copy has slices left): every journal applied to its replica, a point for
- * every disk whose interval passed with changes, an app-consistent mark every
- * app_every seconds when set, and Site Recovery's pruning every minute when a
- * retention is set. Callers on other threads read the status and ask for
- * marks; both lock only what they read.
+ * copy or resync has slices left, or when a mark asks): the copy's next slice,
+ * every journal sent, acks and points taken in; an app-consistent mark every
+ * app_every seconds when set; Site Recovery's pruning every minute when a
+ * retention is set (with the in-process target). Callers on other threads
+ * read the status and ask for marks.
  * Errors while shipping are kept per disk (the status shows them) and retried
  * at the next tick; nothing is lost while the journal holds the writes.
  */
@@ -22,7 +24,12 @@
 
 struct rsvc_opts {
 	const char *work;   /* the capture side's directory */
-	const char *store;  /* the recovery region's store directory */
+	const char *store;  /* the store of the in-process target (when target is NULL) */
+	const char *target; /* "HOST:PORT" of the recovery region's receiver (strait replica
+	                       receive, straitd --receive), or NULL: an in-process one on
+	                       loopback that keeps its replicas in work and points in store */
+	int zlevel;         /* zstd level on the link; 0 = none */
+	uint64_t rate;      /* bytes/s on the link; 0 = unlimited */
 	const char *socket; /* the NBD exports' Unix socket */
 	const char *tcp;    /* "HOST:PORT" for NBD over TCP too (port 0 picks one), or NULL */
 	int64_t interval;   /* seconds between crash-consistent points; default 300 */
@@ -49,7 +56,7 @@ struct rsvc;
 int rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
                const struct rsvc_group *groups, size_t ng, struct rsvc **out, char *err,
                size_t errlen);
-/* The TCP port bound (when o->tcp was set), else 0. */
+/* The NBD TCP port bound (when o->tcp was set), else 0. */
 uint16_t rsvc_tcp_port(const struct rsvc *s);
 size_t rsvc_ndisks(const struct rsvc *s);
 int rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st);

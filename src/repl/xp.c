@@ -297,6 +297,12 @@ read_one(struct xp_sender *s, int timeout_ms)
 		release(s, f.seq);
 		return 0;
 	}
+	if (f.type == XP_T_POINT) {
+		struct xp_point p = {f.seq, f.point, f.time, f.kind};
+		if (s->o.on_point)
+			s->o.on_point(s->o.arg, &p);
+		return 0;
+	}
 	if (f.type == XP_T_ERROR)
 		snprintf(s->err, sizeof(s->err), "receiver error at seq %llu: %s: %.*s",
 		         (unsigned long long)f.seq, xp_err_name(f.code), (int)f.plen,
@@ -314,6 +320,17 @@ drain(struct xp_sender *s)
 	while (s->up && (rc = read_one(s, 0)) == 0)
 		;
 	return s->up ? 0 : -ENOTCONN;
+}
+
+int
+xp_sender_poll(struct xp_sender *s)
+{
+	if (!s->up)
+		return -ENOTCONN;
+	int rc;
+	while ((rc = read_one(s, 0)) == 0)
+		;
+	return rc == -ETIMEDOUT ? 0 : rc;
 }
 
 static int

@@ -22,6 +22,13 @@
 
 #include "repl/xp_wire.h"
 
+/* A recovery point the receiver cut: it holds every record <= covered. */
+struct xp_point {
+	uint64_t covered, point;
+	int64_t time;
+	uint32_t kind; /* 0 crash-consistent, 1 app-consistent */
+};
+
 /* One journal record: a write of len bytes at offset of the disk. */
 struct xp_record {
 	uint64_t seq; /* > 0, strictly increasing per disk */
@@ -49,6 +56,9 @@ struct xp_frame {
 	uint32_t rflags;        /* DATA */
 	uint64_t hash;          /* DATA */
 	uint32_t code;          /* ERROR */
+	uint64_t point;         /* POINT (seq: the last record it holds) */
+	int64_t time;           /* POINT */
+	uint32_t kind;          /* POINT */
 	const uint8_t *payload; /* DATA payload (compressed when XP_HF_ZSTD), ERROR text */
 	size_t plen;
 };
@@ -66,6 +76,7 @@ int xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, co
 size_t xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size);
 size_t xp_encode_hello_ack(uint8_t *out, uint64_t last_seq);
 size_t xp_encode_ack(uint8_t *out, uint64_t seq);
+size_t xp_encode_point(uint8_t *out, const struct xp_point *p);
 /* ERROR frame; msg is cut at XP_MAX_ERRMSG. out holds XP_HDR_LEN + 12 + XP_MAX_ERRMSG. */
 size_t xp_encode_error(uint8_t *out, uint32_t code, uint64_t seq, const char *msg);
 /*
@@ -105,13 +116,15 @@ void xp_tls_ops_free(struct xp_io_ops *ops);
 /* ---- sender --------------------------------------------------------------- */
 
 typedef void (*xp_ack_fn)(void *arg, uint64_t seq); /* every seq <= seq is stored */
+typedef void (*xp_point_fn)(void *arg, const struct xp_point *p);
 
 struct xp_sender_opts {
-	uint32_t window;  /* unacknowledged frames in flight; 0 = 64 */
-	uint64_t rate;    /* bytes per second on the wire; 0 = unlimited */
-	int zlevel;       /* zstd level; 0 = no compression */
-	int timeout_ms;   /* wait for acks / hello; 0 = 30000 */
-	xp_ack_fn on_ack; /* may be NULL */
+	uint32_t window;      /* unacknowledged frames in flight; 0 = 64 */
+	uint64_t rate;        /* bytes per second on the wire; 0 = unlimited */
+	int zlevel;           /* zstd level; 0 = no compression */
+	int timeout_ms;       /* wait for acks / hello; 0 = 30000 */
+	xp_ack_fn on_ack;     /* may be NULL */
+	xp_point_fn on_point; /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	const char *name;           /* the disk's name and size, told in the hello; may be NULL */
@@ -134,6 +147,9 @@ int xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct 
 int xp_send(struct xp_sender *s, const struct xp_record *r);
 /* Waits until every accepted record is acknowledged. */
 int xp_sender_flush(struct xp_sender *s);
+/* Handles what the receiver sent (acks, points) without waiting: 0, or
+ * -ENOTCONN / -EPROTO as xp_send. */
+int xp_sender_poll(struct xp_sender *s);
 /* Drops the connection (if any), connects again, resends what is unacknowledged. */
 int xp_sender_reconnect(struct xp_sender *s);
 bool xp_sender_connected(const struct xp_sender *s);
@@ -152,8 +168,11 @@ typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
 /* A hello named the disk (name is NUL-terminated, "" when the sender sent none):
  * make or open it. A negative errno refuses the sender. */
 typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t size);
-/* Makes every record stored for disk so far durable; called before an ACK. */
-typedef int (*xp_sync_fn)(void *arg, uint64_t disk);
+/* Makes every record stored for disk so far durable; called before an ACK, and
+ * every 100 ms while the sender is idle (idle set: nothing new to make durable).
+ * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender
+ * after the ACK), or a negative errno. */
+typedef int (*xp_sync_fn)(void *arg, uint64_t disk, bool idle, struct xp_point *pt);
 
 struct xp_receiver_opts {
 	xp_store_fn store;

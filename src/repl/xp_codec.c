@@ -97,6 +97,18 @@ xp_encode_hello_ack(uint8_t *out, uint64_t last_seq)
 }
 
 size_t
+xp_encode_point(uint8_t *out, const struct xp_point *p)
+{
+	put_hdr(out, XP_T_POINT, 0, XP_POINT_LEN);
+	put64(out + 8, p->covered);
+	put64(out + 16, p->point);
+	put64(out + 24, (uint64_t)p->time);
+	put32(out + 32, p->kind);
+	put32(out + 36, 0);
+	return XP_HDR_LEN + XP_POINT_LEN;
+}
+
+size_t
 xp_encode_ack(uint8_t *out, uint64_t seq)
 {
 	put_hdr(out, XP_T_ACK, 0, XP_ACK_LEN);
@@ -167,7 +179,7 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 {
 	if (why)
 		*why = NULL;
-	if (n >= 1 && (buf[0] < XP_T_HELLO || buf[0] > XP_T_ERROR))
+	if (n >= 1 && (buf[0] < XP_T_HELLO || buf[0] > XP_T_POINT))
 		return bad(why, "unknown frame type");
 	if (n >= 2 && (buf[1] & ~XP_HF_MASK))
 		return bad(why, "unknown header flags");
@@ -191,6 +203,10 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 	case XP_T_ACK:
 		if (blen != XP_ACK_LEN)
 			return bad(why, "ack body length");
+		break;
+	case XP_T_POINT:
+		if (blen != XP_POINT_LEN)
+			return bad(why, "point body length");
 		break;
 	case XP_T_DATA:
 		if (blen < XP_DATA_FIXED_LEN || blen > XP_MAX_BODY)
@@ -245,6 +261,14 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		break;
 	case XP_T_ACK:
 		f->seq = get64(b);
+		break;
+	case XP_T_POINT:
+		f->seq = get64(b);
+		f->point = get64(b + 8);
+		f->time = (int64_t)get64(b + 16);
+		f->kind = get32(b + 24);
+		if (get32(b + 28) != 0)
+			return bad(why, "reserved point bits set");
 		break;
 	case XP_T_DATA:
 		f->seq = get64(b);

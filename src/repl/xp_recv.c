@@ -166,9 +166,9 @@ serve(struct rconn *rc_)
 {
 	struct xp_receiver *r = rc_->r;
 	struct xp_conn *c = &rc_->c;
-	bool hello = false, ack_due = false, sync_due = false;
+	bool hello = false, ack_due = false, sync_due = false, idle_tick = false;
 	uint64_t disk = 0, last = 0;
-	uint8_t out[XP_HDR_LEN + 16];
+	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
 	unsigned gen = atomic_load(&r->cut);
 	for (;;) {
 		if (atomic_load(&r->stop) || atomic_load(&r->cut) != gen)
@@ -176,22 +176,32 @@ serve(struct rconn *rc_)
 		struct xp_frame f;
 		const char *why;
 		int rc = xp_conn_read_frame(c, &f, 0, &why);
-		if (rc == -ETIMEDOUT && ack_due) {
-			/* A burst is stored: one sync makes it durable, then one ack. */
-			int src = sync_due && r->o.sync ? r->o.sync(r->o.arg, disk) : 0;
+		if (rc == -ETIMEDOUT && hello && (ack_due || idle_tick)) {
+			/* A burst is stored: one sync makes it durable, then one ack (and
+			 * the point the sync cut, if any). Idle ticks let the store cut a
+			 * point that came due without new records. */
+			struct xp_point pt;
+			int src = r->o.sync && (sync_due || idle_tick)
+			              ? r->o.sync(r->o.arg, disk, !sync_due, &pt)
+			              : 0;
+			idle_tick = false;
 			if (src < 0) {
 				refuse(r, c, &r->st.store_errors, XP_E_STORE, last, strerror(-src));
 				return;
 			}
 			sync_due = false;
-			if (xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
+			if (ack_due && xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
 				return;
 			ack_due = false;
+			if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
+				return;
 		}
 		if (rc == -ETIMEDOUT)
 			rc = xp_conn_read_frame(c, &f, TICK_MS, &why);
-		if (rc == -ETIMEDOUT)
+		if (rc == -ETIMEDOUT) {
+			idle_tick = true;
 			continue;
+		}
 		if (rc == -EBADMSG) {
 			refuse(r, c, &r->st.frame_errors, XP_E_FRAME, last, why);
 			return;

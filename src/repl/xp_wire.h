@@ -27,6 +27,9 @@
  *              sequence <= seq is durably stored.
  *   ERROR      (either way, 12 bytes + message) u32 code | u64 seq | text
  *              The sender of an ERROR closes the connection after it.
+ *   POINT      (receiver -> sender, 32 bytes) u64 covered | u64 point |
+ *              i64 time | u32 kind | u32 reserved (0): a recovery point was
+ *              cut holding every record <= covered (kind 0 crash, 1 app).
  */
 #ifndef STRAIT_XP_WIRE_H
 #define STRAIT_XP_WIRE_H
@@ -41,6 +44,7 @@
 #define XP_DATA_FIXED_LEN  32u
 #define XP_ACK_LEN         8u
 #define XP_ERROR_FIXED_LEN 12u
+#define XP_POINT_LEN       32u
 
 #define XP_MAX_RECORD (8u << 20)                          /* uncompressed payload */
 #define XP_MAX_ERRMSG 256u                                /* error text bytes */
@@ -52,6 +56,7 @@ enum xp_type {
 	XP_T_DATA = 3,
 	XP_T_ACK = 4,
 	XP_T_ERROR = 5,
+	XP_T_POINT = 6,
 };
 
 /* Header flags (hflags). */

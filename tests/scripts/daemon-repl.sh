@@ -51,7 +51,8 @@ check "straitd without --work: status says why there is no replication" \
 	'"$STRAITD" --estate "$tmp/estate.yaml" --socket "$sock" 2>/dev/null & p=$!; for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done; "$STRAIT" replica status --socket "$sock" 2>"$tmp/e"; r=$?; kill $p; wait $p; [ $r -eq 1 ] && grep -q "with --work DIR" "$tmp/e"'
 start
 check "straitd protects the disks that name a path" '[ -S "$nbd" ] && grep -q "replicating 3 disks" "$tmp/log"'
-for _ in $(seq 50); do [ "$(field app1-os state)" = protected ] && break; sleep 0.1; done
+point() { status -o json | /usr/bin/python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["disks"] if x["disk"]==sys.argv[1]][0]; print(d.get("last_point", {}).get("seq", 0))' "$1"; }
+for _ in $(seq 100); do [ "$(point app1-os)" -ge 1 ] && [ "$(point db1-data)" -ge 1 ] && break; sleep 0.1; done
 check "the initial copy finishes and cuts the first point" '[ "$(field app1-os state)" = protected ] && [ "$(field app1-os last_point.seq)" -ge 1 ]'
 check "status table lists every protected disk" 'status >"$tmp/s" && grep -q "^app1-os .*protected" "$tmp/s" && grep -q "^db1-os" "$tmp/s" && grep -q "^db1-data" "$tmp/s"'
 check "a group's disks say their group" '[ "$(field db1-data group)" = db ] && [ "$(field app1-os group)" = None ]'
@@ -71,6 +72,7 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check "SIGTERM: the last ship, a clean stop" '[ $rc -eq 0 ] && [ ! -e "$nbd" ]'
 check "every disk restores equal to its source" 'for d in app1-os db1-os db1-data; do "$STRAIT" replica restore $d "$tmp/r-$d.img" --store "$store" >/dev/null && cmp -s "$tmp/r-$d.img" "$tmp/$d.img" || exit 1; done'
 start
+for _ in $(seq 100); do [ "$(point app1-os)" -ge 1 ] && break; sleep 0.1; done
 check "a restart resumes: no second initial copy" '[ "$(field app1-os state)" = protected ] && [ ! -e "$tmp/work/replica/app1-os.copy" ]'
 check "after the restart the status names the store's newest point" '[ "$(field app1-os last_point.seq)" = "$("$STRAIT" replica points app1-os --store "$store" -o json | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[-1][\"point\"])")" ]'
 kill -TERM "$pid"; wait "$pid"; pid=

@@ -1,0 +1,535 @@
+/*
+ * tgt.c - the recovery region's side of replication (see tgt.h).
+ *
+ * Invariants:
+ * - replica/<disk>.seq holds "<applied seq> <consistent|inconsistent>" and is
+ *   written (atomically) only after the replica is fdatasynced up to that seq:
+ *   the sender resumes after it, so every acknowledged record is applied
+ *   exactly once even across crashes (applying a record twice would be
+ *   harmless: records are idempotent in order);
+ * - a disk's callbacks run on its connection's thread under the disk's mutex;
+ *   the disk table and the group table have their own mutex;
+ * - points read only the chunks changed since the disk's last point, except
+ *   the first after a start (a crash may have come between apply and cut).
+ */
+#include "repl/tgt.h"
+
+#include "lib/lib.h"
+#include "repl/jnl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct tdisk {
+	uint64_t id;
+	char name[STORE_NAME_MAX + 1];
+	char *img, *seqf;
+	uint64_t size;
+	int rfd;
+	uint64_t applied, durable;
+	bool inconsistent, grouped, changed, barrier;
+	uint32_t chunk;
+	uint64_t *dirty; /* chunks changed since the last point; NULL before one */
+	uint64_t last_point;
+	int64_t last_time;
+	enum store_kind last_kind;
+	bool report; /* a point to tell the sender at the next sync */
+	struct xp_point pt;
+	pthread_mutex_t mu;
+};
+
+struct gcut { /* a group cut in progress */
+	char group[STORE_NAME_MAX + 1];
+	uint64_t cut;
+	uint32_t want;
+	size_t n;
+	struct store_member m[64];
+	bool app;
+};
+
+struct tgt {
+	struct tgt_opts o;
+	char *work;
+	struct xp_receiver *rx;
+	pthread_mutex_t mu;
+	struct lib_vec disks; /* struct tdisk * */
+	struct lib_vec cuts;  /* struct gcut */
+};
+
+void
+tgt_put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint64_t
+tgt_get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static struct tdisk *
+find(struct tgt *t, uint64_t id)
+{
+	pthread_mutex_lock(&t->mu);
+	struct tdisk *d = NULL;
+	for (size_t i = 0; i < t->disks.n && !d; i++)
+		if (((struct tdisk **)t->disks.v)[i]->id == id)
+			d = ((struct tdisk **)t->disks.v)[i];
+	pthread_mutex_unlock(&t->mu);
+	return d;
+}
+
+static int
+save_seq(struct tdisk *d)
+{
+	char b[64];
+	int n = snprintf(b, sizeof(b), "%" PRIu64 " %s\n", d->applied,
+	                 d->inconsistent ? "inconsistent" : "consistent");
+	int rc = lib_write_atomic(d->seqf, b, (size_t)n);
+	if (rc == 0)
+		d->durable = d->applied;
+	return rc;
+}
+
+static int
+load_seq(struct tdisk *d)
+{
+	char *txt, *end;
+	size_t n;
+	int rc = lib_read_file(d->seqf, &txt, &n);
+	if (rc)
+		return rc;
+	errno = 0;
+	d->applied = d->durable = strtoull(txt, &end, 10);
+	if (end == txt || errno || (strcmp(end, " consistent\n") && strcmp(end, " inconsistent\n")))
+		rc = -EBADMSG;
+	d->inconsistent = !strcmp(end, " inconsistent\n");
+	free(txt);
+	return rc;
+}
+
+/* ---- callbacks of the receiver ---------------------------------------------------- */
+
+static int
+cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
+{
+	struct tgt *t = arg;
+	struct tdisk *d = find(t, id);
+	if (d)
+		return strcmp(d->name, name) || d->size != size ? -EINVAL : 0;
+	if (!store_name_ok(name) || !size)
+		return -EINVAL;
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < t->disks.n; i++)
+		if (!strcmp(((struct tdisk **)t->disks.v)[i]->name, name)) {
+			pthread_mutex_unlock(&t->mu);
+			return -EEXIST; /* the same name under another number */
+		}
+	d = lib_xcalloc(1, sizeof(*d));
+	d->id = id;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	struct lib_buf img = {0}, seq = {0};
+	lib_buf_printf(&img, "%s/replica/%s.img", t->work, name);
+	lib_buf_printf(&seq, "%s/replica/%s.seq", t->work, name);
+	d->img = img.s;
+	d->seqf = seq.s;
+	d->size = size;
+	pthread_mutex_init(&d->mu, NULL);
+	struct stat sb;
+	bool fresh = stat(d->seqf, &sb) != 0;
+	int rc = 0;
+	d->rfd = open(d->img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->rfd < 0)
+		rc = -errno;
+	if (!rc && fstat(d->rfd, &sb))
+		rc = -errno;
+	if (!rc && fresh) {
+		/* A new replica: sparse, inconsistent until the initial copy's SYNCED. */
+		d->inconsistent = true;
+		if (ftruncate(d->rfd, (off_t)size) || fdatasync(d->rfd))
+			rc = -errno;
+		if (!rc)
+			rc = save_seq(d);
+	} else if (!rc) {
+		rc = (uint64_t)sb.st_size != size ? -EINVAL : load_seq(d);
+	}
+	struct store_point *pts;
+	size_t np;
+	if (!rc && !store_list_points(t->o.st, name, &pts, &np)) {
+		if (np) {
+			d->last_point = pts[np - 1].seq;
+			d->last_time = pts[np - 1].time;
+			d->last_kind = pts[np - 1].kind;
+			if (pts[np - 1].disk_size != size)
+				rc = -EINVAL;
+		}
+		free(pts);
+		d->changed = !fresh; /* the first point after a start reads the replica whole */
+		if (d->last_point) { /* tell the sender the newest point at the first sync */
+			d->report = true;
+			d->pt = (struct xp_point){0, d->last_point, d->last_time,
+			                          d->last_kind == STORE_APP};
+		}
+	}
+	if (rc) {
+		if (d->rfd >= 0)
+			close(d->rfd);
+		pthread_mutex_destroy(&d->mu);
+		free(d->img);
+		free(d->seqf);
+		free(d);
+	} else {
+		*(struct tdisk **)lib_vec_push(&t->disks) = d;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+static int
+cb_last(void *arg, uint64_t id, uint64_t *seq)
+{
+	struct tdisk *d = find(arg, id);
+	if (!d)
+		return -ENOENT;
+	pthread_mutex_lock(&d->mu);
+	*seq = d->durable;
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+static void
+mark(struct tdisk *d, uint64_t off, uint64_t len)
+{
+	if (!d->dirty || !len || off >= d->size)
+		return;
+	if (off + len > d->size)
+		len = d->size - off;
+	for (uint64_t c = off / d->chunk; c <= (off + len - 1) / d->chunk; c++)
+		d->dirty[c / 64] |= 1ull << (c % 64);
+}
+
+static int
+zero_range(struct tdisk *d, uint64_t off, uint64_t len)
+{
+	if (off >= d->size)
+		return -EINVAL;
+	if (len > d->size - off)
+		len = d->size - off;
+	if (fallocate(d->rfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ==
+	    0)
+		return 0;
+	static const uint8_t z[65536];
+	for (uint64_t o = 0; o < len; o += sizeof(z)) {
+		size_t n = len - o < sizeof(z) ? (size_t)(len - o) : sizeof(z);
+		int rc = lib_pwrite_all(d->rfd, z, n, off + o);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Makes the replica durable up to what is applied. */
+static int
+make_durable(struct tdisk *d)
+{
+	if (d->durable == d->applied)
+		return 0;
+	if (fdatasync(d->rfd))
+		return -errno;
+	return save_seq(d);
+}
+
+/* A point of the replica as it is (durable first). */
+static int
+cut(struct tgt *t, struct tdisk *d, enum store_kind kind, int64_t now)
+{
+	int rc = make_durable(d);
+	if (rc)
+		return rc;
+	uint64_t seq;
+	if (d->dirty && d->last_point) {
+		size_t words = (d->size / d->chunk + 64) / 64;
+		struct lib_vec v = {0};
+		lib_vec_init(&v, sizeof(uint64_t));
+		for (size_t w = 0; w < words; w++)
+			for (uint64_t b = d->dirty[w]; b; b &= b - 1)
+				*(uint64_t *)lib_vec_push(&v) = w * 64 + (uint64_t)__builtin_ctzll(b);
+		static const uint64_t none;
+		rc = store_capture_chunks(t->o.st, d->name, d->img, now, kind, 0,
+		                          v.n ? (const uint64_t *)v.v : &none, v.n, &seq, NULL);
+		lib_vec_free(&v);
+		if (rc == 0)
+			memset(d->dirty, 0, words * sizeof(uint64_t));
+	} else {
+		rc = store_capture(t->o.st, d->name, d->img, now, kind, 0, &seq, NULL);
+		struct store_point p;
+		if (rc == 0 && !d->dirty && store_point_info(t->o.st, d->name, seq, &p) == 0) {
+			d->chunk = p.chunk_size;
+			d->dirty = lib_xcalloc((d->size / d->chunk + 64) / 64, sizeof(uint64_t));
+		}
+	}
+	if (rc)
+		return rc;
+	d->last_point = seq;
+	d->last_time = now;
+	d->last_kind = kind;
+	d->changed = false;
+	d->report = true;
+	d->pt = (struct xp_point){d->applied, seq, now, kind == STORE_APP};
+	return 0;
+}
+
+/* A member's point for a group cut; the group point once every member has one. */
+static int
+group_cut(struct tgt *t, struct tdisk *d, const char *group, uint64_t cutno, uint32_t want,
+          bool app, int64_t now)
+{
+	int rc = cut(t, d, app ? STORE_APP : STORE_CRASH, now);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&t->mu);
+	struct gcut *g = NULL;
+	for (size_t i = 0; i < t->cuts.n && !g; i++) {
+		struct gcut *x = &((struct gcut *)t->cuts.v)[i];
+		if (!strcmp(x->group, group) && x->cut == cutno)
+			g = x;
+	}
+	if (!g) {
+		g = lib_vec_push(&t->cuts);
+		memset(g, 0, sizeof(*g));
+		snprintf(g->group, sizeof(g->group), "%s", group);
+		g->cut = cutno;
+		g->want = want;
+		g->app = app;
+	}
+	if (g->n < LIB_ARRAY_LEN(g->m)) {
+		snprintf(g->m[g->n].disk, sizeof(g->m[g->n].disk), "%s", d->name);
+		g->m[g->n++].point = d->last_point;
+	}
+	if (g->n >= g->want) {
+		uint64_t seq;
+		rc = store_write_group(t->o.st, g->group, g->m, g->n, now,
+		                       g->app ? STORE_APP : STORE_CRASH, &seq);
+		size_t k = (size_t)(g - (struct gcut *)t->cuts.v);
+		memmove(g, g + 1, (t->cuts.n - k - 1) * sizeof(*g));
+		t->cuts.n--;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+static int
+cb_store(void *arg, uint64_t id, const struct xp_record *r)
+{
+	struct tgt *t = arg;
+	struct tdisk *d = find(t, id);
+	if (!d)
+		return -ENOENT;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 0;
+	pthread_mutex_lock(&d->mu);
+	uint32_t f = r->flags;
+	if (f & JNL_F_FLUSH) {
+		d->barrier = true;
+	} else if (f & (JNL_F_TRIM | JNL_F_ZERO)) {
+		rc = r->len == TGT_LEN_PAYLOAD ? 0 : -EBADMSG;
+		uint64_t len = rc ? 0 : tgt_get_u64(r->data);
+		if (!rc)
+			rc = zero_range(d, r->offset, len);
+		mark(d, r->offset, len);
+		d->changed = true, d->barrier = false;
+	} else if (f & JNL_F_SYNCED) {
+		d->inconsistent = false;
+		d->changed = true;
+	} else if (f & JNL_F_CUT) {
+		char group[STORE_NAME_MAX + 1];
+		size_t gl = r->len > 4 ? r->len - 4 : 0;
+		rc = gl && gl <= STORE_NAME_MAX ? 0 : -EBADMSG;
+		if (!rc) {
+			memcpy(group, (const uint8_t *)r->data + 4, gl);
+			group[gl] = 0;
+			const uint8_t *p = r->data;
+			uint32_t want = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			                (uint32_t)p[2] << 8 | p[3];
+			d->applied = r->seq;
+			d->grouped = true;
+			if (!d->inconsistent)
+				rc = group_cut(t, d, group, r->offset, want, f & JNL_F_MARK, now);
+		}
+	} else if (f & JNL_F_MARK) {
+		d->applied = r->seq;
+		if (!d->inconsistent)
+			rc = cut(t, d, STORE_APP, now);
+	} else {
+		if (r->offset > d->size || r->len > d->size - r->offset)
+			rc = -EINVAL;
+		else
+			rc = lib_pwrite_all(d->rfd, r->data, r->len, r->offset);
+		mark(d, r->offset, r->len);
+		if (f & JNL_F_RESYNC)
+			d->inconsistent = true;
+		d->changed = true, d->barrier = false;
+	}
+	if (rc == 0)
+		d->applied = r->seq;
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+static int
+cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
+{
+	struct tgt *t = arg;
+	struct tdisk *d = find(t, id);
+	if (!d)
+		return -ENOENT;
+	int64_t now = (int64_t)time(NULL);
+	pthread_mutex_lock(&d->mu);
+	int rc = idle ? 0 : make_durable(d);
+	if (!rc && !d->report && !d->inconsistent && !d->grouped && d->changed &&
+	    (!d->last_point || now - d->last_time >= t->o.interval))
+		rc = cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, now);
+	if (!rc && d->report) {
+		d->report = false;
+		*pt = d->pt;
+		rc = 1;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+/* ---- the service ------------------------------------------------------------------ */
+
+int
+tgt_open(const struct tgt_opts *o, struct tgt **out)
+{
+	struct lib_buf rd = {0};
+	lib_buf_printf(&rd, "%s/replica", o->work);
+	int rc = lib_mkdir_p(rd.s);
+	lib_buf_free(&rd);
+	if (rc)
+		return rc;
+	struct tgt *t = lib_xcalloc(1, sizeof(*t));
+	t->o = *o;
+	if (!t->o.interval)
+		t->o.interval = 300;
+	t->work = lib_xstrdup(o->work);
+	pthread_mutex_init(&t->mu, NULL);
+	lib_vec_init(&t->disks, sizeof(struct tdisk *));
+	lib_vec_init(&t->cuts, sizeof(struct gcut));
+	struct xp_receiver_opts ro = {.store = cb_store,
+	                              .last = cb_last,
+	                              .open = cb_open,
+	                              .sync = cb_sync,
+	                              .arg = t,
+	                              .io = o->io};
+	rc = xp_receiver_open(o->host ? o->host : "127.0.0.1", o->port, &ro, &t->rx);
+	if (rc) {
+		tgt_close(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+uint16_t
+tgt_port(const struct tgt *t)
+{
+	return xp_receiver_port(t->rx);
+}
+
+int
+tgt_run(struct tgt *t)
+{
+	return xp_receiver_run(t->rx);
+}
+
+void
+tgt_stop(struct tgt *t)
+{
+	xp_receiver_stop(t->rx);
+}
+
+void
+tgt_cut(struct tgt *t)
+{
+	xp_receiver_cut(t->rx);
+}
+
+void
+tgt_stats(struct tgt *t, struct xp_receiver_stats *st)
+{
+	xp_receiver_stats(t->rx, st);
+}
+
+size_t
+tgt_ndisks(struct tgt *t)
+{
+	pthread_mutex_lock(&t->mu);
+	size_t n = t->disks.n;
+	pthread_mutex_unlock(&t->mu);
+	return n;
+}
+
+int
+tgt_status(struct tgt *t, size_t i, struct tgt_disk_status *s)
+{
+	pthread_mutex_lock(&t->mu);
+	struct tdisk *d = i < t->disks.n ? ((struct tdisk **)t->disks.v)[i] : NULL;
+	pthread_mutex_unlock(&t->mu);
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->mu);
+	*s = (struct tgt_disk_status){.size = d->size,
+	                              .applied = d->applied,
+	                              .durable = d->durable,
+	                              .inconsistent = d->inconsistent,
+	                              .grouped = d->grouped,
+	                              .last_point = d->last_point,
+	                              .last_time = d->last_time,
+	                              .last_kind = d->last_kind};
+	snprintf(s->name, sizeof(s->name), "%s", d->name);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+void
+tgt_close(struct tgt *t)
+{
+	if (!t)
+		return;
+	xp_receiver_close(t->rx);
+	for (size_t i = 0; i < t->disks.n; i++) {
+		struct tdisk *d = ((struct tdisk **)t->disks.v)[i];
+		if (d->rfd >= 0) {
+			/* The last point: whatever changed since the one before. */
+			if (d->changed && !d->inconsistent && !d->grouped)
+				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
+			make_durable(d);
+			close(d->rfd);
+		}
+		pthread_mutex_destroy(&d->mu);
+		free(d->img);
+		free(d->seqf);
+		free(d->dirty);
+		free(d);
+	}
+	lib_vec_free(&t->disks);
+	lib_vec_free(&t->cuts);
+	pthread_mutex_destroy(&t->mu);
+	free(t->work);
+	free(t);
+}
