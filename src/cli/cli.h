@@ -45,6 +45,7 @@ int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_remote(int argc, char **argv);
 int cli_replica_status(int argc, char **argv); /* cli_repl_status.c */
 int cli_replica_mark(int argc, char **argv);
+int cli_replica_drill(int argc, char **argv); /* cli_drill.c */
 int cli_cmd_replica(int argc, char **argv);
 /* straitd's socket: $STRAIT_SOCKET, else $XDG_RUNTIME_DIR/strait.sock, else /tmp. */
 const char *cli_socket_default(void);

@@ -12,6 +12,8 @@
  *   serve    protects disks: serves each as an NBD export whose writes are
  *            journaled, ships the journal to the replica and cuts a point
  *            every --interval (repl.h); SIGTERM ships what is left and stops
+ *   drill    a point served over NBD through a copy-on-write overlay for a
+ *            test failover (cli_drill.c); the store is left untouched
  *
  * Every subcommand takes --store DIR (or $STRAIT_STORE). Errors name the
  * store, the disk and the point, with the system's reason.
@@ -481,15 +483,16 @@ cli_cmd_replica(int argc, char **argv)
 	    {"serve", rep_serve},
 	    {"status", cli_replica_status},
 	    {"mark", cli_replica_mark},
+	    {"drill", cli_replica_drill},
 	};
 	if (argc < 2)
 		return cli_usage_error(
 		    "expected a subcommand: capture, points, restore, prune, gc, "
-		    "serve, status or mark");
+		    "serve, status, mark or drill");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(sub); i++)
 		if (strcmp(argv[1], sub[i].name) == 0)
 			return sub[i].fn(argc - 1, argv + 1);
 	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune, "
-	                       "gc, serve, status or mark)",
+	                       "gc, serve, status, mark or drill)",
 	                       argv[1]);
 }

@@ -270,11 +270,12 @@ static const struct cli_cmd cmds[] = {
      "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
      "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
-     "DISK=IMAGE...) "
+     "DISK=IMAGE... | drill DISK --socket PATH [--tcp HOST:PORT] [--point N|latest|latest-app] "
+     "[--work DIR]) "
      "--store DIR | status [--socket PATH] [-o table|json] | mark [DISK|GROUP] [--socket PATH]",
      "the recovery region's store: capture a disk image as a recovery point, list, restore, "
-     "prune, collect garbage; protect disks served over NBD; straitd's replication status "
-     "and app-consistent points",
+     "prune, collect garbage; protect disks served over NBD; drill a point over NBD; "
+     "straitd's replication status and app-consistent points",
      cli_cmd_replica},
     {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
      "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},
