@@ -23,6 +23,7 @@
 #include "repl/repl.h"
 #include "repl/rsvc.h"
 #include "repl/store.h"
+#include "repl/tgt.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,12 +51,16 @@ static const struct option rep_opts[] = {
     {"socket", required_argument, NULL, 'S'},
     {"interval", required_argument, NULL, 'i'},
     {"tcp", required_argument, NULL, 'T'},
+    {"target", required_argument, NULL, 'G'},
+    {"listen", required_argument, NULL, 'L'},
+    {"zstd", required_argument, NULL, 'z'},
+    {"rate", required_argument, NULL, 'R'},
     {NULL, 0, NULL, 0},
 };
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
-	const char *work, *socket, *interval, *tcp;
+	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate;
 	bool app;
 };
 
@@ -102,11 +107,23 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 		case 'T':
 			a->tcp = optarg;
 			break;
+		case 'G':
+			a->target = optarg;
+			break;
+		case 'L':
+			a->listen = optarg;
+			break;
+		case 'z':
+			a->zstd = optarg;
+			break;
+		case 'R':
+			a->rate = optarg;
+			break;
 		default:
 			return cli_usage_error("bad option");
 		}
 	}
-	if (!a->store || !*a->store)
+	if ((!a->store || !*a->store) && !a->target)
 		return cli_usage_error("expected --store DIR (or $STRAIT_STORE)");
 	return CLI_GOOD;
 }
@@ -415,8 +432,14 @@ rep_serve(int argc, char **argv)
 			    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
 	}
 	const char *store = a.store ? a.store : getenv("STRAIT_STORE");
-	if (!store || !*store)
-		return cli_usage_error("expected --store DIR (or STRAIT_STORE)");
+	long zl = 0;
+	uint64_t rate = 0; /* Mbps */
+	char *zend = NULL;
+	if (a.zstd && ((zl = strtol(a.zstd, &zend, 10)) < 1 || zl > 19 || *zend))
+		return cli_usage_error("bad --zstd '%s' (expected a level, 1 to 19)", a.zstd);
+	if (a.rate && (lib_parse_bandwidth(a.rate, &rate) || rate == 0))
+		return cli_usage_error("bad --rate '%s' (expected a bandwidth, such as 100Mbps)",
+		                       a.rate);
 	size_t nd = (size_t)(argc - optind);
 	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
 	char **names = lib_xcalloc(nd, sizeof(*names));
@@ -434,8 +457,14 @@ rep_serve(int argc, char **argv)
 		names[i][eq - argv[optind + (int)i]] = 0;
 		disks[i] = (struct rsvc_disk){names[i], eq + 1};
 	}
-	struct rsvc_opts o = {
-	    .work = a.work, .store = store, .socket = a.socket, .tcp = a.tcp, .interval = every};
+	struct rsvc_opts o = {.work = a.work,
+	                      .store = a.target ? NULL : store,
+	                      .target = a.target,
+	                      .zlevel = (int)zl,
+	                      .rate = rate * 1000000 / 8, /* Mbps to bytes/s */
+	                      .socket = a.socket,
+	                      .tcp = a.tcp,
+	                      .interval = every};
 	/* Signals are taken by sigwait on this thread; the service's threads block them. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -456,7 +485,10 @@ rep_serve(int argc, char **argv)
 	printf("protecting %zu disk%s on %s", nd, nd == 1 ? "" : "s", a.socket);
 	if (a.tcp)
 		printf(" and TCP port %u", rsvc_tcp_port(sv));
-	printf(", a point every %llds\n", (long long)every);
+	if (a.target)
+		printf(", shipping to %s\n", a.target);
+	else
+		printf(", a point every %llds\n", (long long)every);
 	fflush(stdout);
 	int sig;
 	sigwait(&sigs, &sig);
@@ -465,6 +497,74 @@ rep_serve(int argc, char **argv)
 		fprintf(stderr, "strait: replication stopped with an error: %s\n", strerror(-rc));
 		return CLI_BAD;
 	}
+	return CLI_GOOD;
+}
+
+static void *
+receive_main(void *arg)
+{
+	tgt_run(arg);
+	return NULL;
+}
+
+/* The recovery region's side on its own: a receiver that applies what the
+ * protected side ships and cuts the points into the store. */
+static int
+rep_receive(int argc, char **argv)
+{
+	struct rep_args a = {0};
+	int rc = rep_parse(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (!a.work || !a.listen || optind != argc)
+		return cli_usage_error("expected --store DIR --work DIR --listen HOST:PORT");
+	int64_t every = 300;
+	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
+		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
+		                       a.interval);
+	char host[64];
+	const char *colon = strrchr(a.listen, ':');
+	char *end = NULL;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || colon == a.listen || (size_t)(colon - a.listen) >= sizeof(host) ||
+	    !colon[1] || *end || port > 65535)
+		return cli_usage_error("bad --listen '%s' (expected HOST:PORT)", a.listen);
+	memcpy(host, a.listen, (size_t)(colon - a.listen));
+	host[colon - a.listen] = 0;
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	struct store *st = rep_open(a.store);
+	if (!st)
+		return CLI_UNUSABLE;
+	struct tgt_opts to = {
+	    .work = a.work, .st = st, .host = host, .port = (uint16_t)port, .interval = every};
+	struct tgt *t;
+	rc = tgt_open(&to, &t);
+	if (rc) {
+		fprintf(stderr, "strait: cannot receive on %s: %s\n", a.listen, strerror(-rc));
+		store_close(st);
+		return CLI_BAD;
+	}
+	printf("receiving on %s:%u, a point every %llds\n", host, tgt_port(t), (long long)every);
+	fflush(stdout);
+	pthread_t th;
+	pthread_create(&th, NULL, receive_main, t);
+	int sig;
+	sigwait(&sigs, &sig);
+	tgt_stop(t);
+	pthread_join(th, NULL);
+	struct xp_receiver_stats xs;
+	tgt_stats(t, &xs);
+	printf("stored %llu records (%llu duplicates, %llu checksum errors, %llu frame errors, "
+	       "%llu store errors) over %llu connections\n",
+	       (unsigned long long)xs.stored, (unsigned long long)xs.duplicates,
+	       (unsigned long long)xs.checksum_errors, (unsigned long long)xs.frame_errors,
+	       (unsigned long long)xs.store_errors, (unsigned long long)xs.connections);
+	tgt_close(t); /* the last points */
+	store_close(st);
 	return CLI_GOOD;
 }
 
@@ -484,15 +584,16 @@ cli_cmd_replica(int argc, char **argv)
 	    {"status", cli_replica_status},
 	    {"mark", cli_replica_mark},
 	    {"drill", cli_replica_drill},
+	    {"receive", rep_receive},
 	};
 	if (argc < 2)
 		return cli_usage_error(
 		    "expected a subcommand: capture, points, restore, prune, gc, "
-		    "serve, status, mark or drill");
+		    "serve, receive, status, mark or drill");
 	for (size_t i = 0; i < LIB_ARRAY_LEN(sub); i++)
 		if (strcmp(argv[1], sub[i].name) == 0)
 			return sub[i].fn(argc - 1, argv + 1);
 	return cli_usage_error("unknown subcommand '%s' (expected capture, points, restore, prune, "
-	                       "gc, serve, status, mark or drill)",
+	                       "gc, serve, receive, status, mark or drill)",
 	                       argv[1]);
 }

@@ -270,7 +270,9 @@ static const struct cli_cmd cmds[] = {
      "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
      "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
-     "DISK=IMAGE... | drill DISK --socket PATH [--tcp HOST:PORT] [--point N|latest|latest-app] "
+     "[--target HOST:PORT [--zstd LEVEL] [--rate BW]] DISK=IMAGE... | receive --work DIR --listen "
+     "HOST:PORT [--interval DUR] | drill DISK --socket PATH [--tcp HOST:PORT] [--point "
+     "N|latest|latest-app] "
      "[--work DIR]) "
      "--store DIR | status [--socket PATH] [-o table|json] | mark [DISK|GROUP] [--socket PATH]",
      "the recovery region's store: capture a disk image as a recovery point, list, restore, "

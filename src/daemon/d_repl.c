@@ -85,7 +85,10 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		lib_buf_printf(&sock, "%s/nbd.sock", o->work);
 		struct rsvc_opts ro = {
 		    .work = o->work,
-		    .store = o->store ? o->store : store.s,
+		    .store = o->target  ? NULL
+		             : o->store ? o->store
+		                        : store.s,
+		    .target = o->target,
 		    .socket = o->socket ? o->socket : sock.s,
 		    .tcp = o->tcp,
 		    .interval = rp->policy.crash_consistent_every,

@@ -23,6 +23,7 @@ struct d_repl_opts {
 	const char *store;       /* default: WORK/store */
 	const char *socket;      /* NBD exports; default: WORK/nbd.sock */
 	const char *tcp;         /* NBD over TCP too, HOST:PORT, or NULL */
+	const char *target;      /* the recovery region's receiver HOST:PORT, or NULL: in-process */
 };
 
 /* Starts replication for the estate; *out stays NULL (and 0 is returned)

@@ -61,21 +61,17 @@ on_hup(uv_signal_t *s, int signum)
 
 #define USAGE                                                                                      \
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
-	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT]]\n"
+	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT]]\n"
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"estate", required_argument, NULL, 'e'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"state", required_argument, NULL, 'S'},
-	    {"work", required_argument, NULL, 'w'},
-	    {"store", required_argument, NULL, 'T'},
-	    {"nbd-socket", required_argument, NULL, 'n'},
-	    {"nbd-tcp", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"estate", required_argument, NULL, 'e'},  {"socket", required_argument, NULL, 's'},
+	    {"state", required_argument, NULL, 'S'},   {"work", required_argument, NULL, 'w'},
+	    {"store", required_argument, NULL, 'T'},   {"nbd-socket", required_argument, NULL, 'n'},
+	    {"nbd-tcp", required_argument, NULL, 't'}, {"target", required_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	const char *estate = NULL, *sock = NULL, *state = NULL;
 	struct d_repl_opts ro = {0};
@@ -102,6 +98,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			ro.tcp = optarg;
+			break;
+		case 'g':
+			ro.target = optarg;
 			break;
 		default:
 			fprintf(stderr, USAGE);

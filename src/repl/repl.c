@@ -861,16 +861,16 @@ repl_close(struct repl *r, int timeout_ms)
 		struct rdisk *d = disk_at(r, i);
 		if (!d->j)
 			continue;
-		int s = send_disk(r, d);
-		for (int w = 0; !s && w < timeout_ms; w += 20) {
+		for (int w = 0; w < timeout_ms; w += 20) {
+			/* A link found dead here is made again: records wait for it. */
+			int s = send_disk(r, d);
 			pthread_mutex_lock(&d->mu);
-			bool done = d->acked >= d->sent;
+			bool done = !s && d->acked + 1 >= jnl_next_seq(d->j);
 			pthread_mutex_unlock(&d->mu);
 			if (done)
 				break;
 			struct timespec ts = {0, 20000000};
 			nanosleep(&ts, NULL);
-			s = xp_sender_poll(d->tx);
 		}
 	}
 	for (size_t i = 0; i < r->disks.n; i++) {

@@ -35,6 +35,7 @@ struct rsvc {
 	pthread_cond_t cv;
 	bool stop, kick;
 	int64_t last_app, last_prune;
+	char (*errs)[192]; /* per disk: the last error logged */
 };
 
 static void *
@@ -58,7 +59,18 @@ tick(struct rsvc *s)
 {
 	int64_t now = (int64_t)time(NULL);
 	int rc = repl_ship(s->r, now);
-	(void)rc; /* per disk in the status, retried at the next tick */
+	/* Errors stay per disk in the status and are retried at the next tick; each
+	 * change is logged once. */
+	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
+		struct repl_disk_status st;
+		if (repl_status(s->r, i, &st) || !strcmp(st.error, s->errs[i]))
+			continue;
+		if (st.error[0])
+			fprintf(stderr, "strait: %s: %s (retrying)\n", st.name, st.error);
+		else
+			fprintf(stderr, "strait: %s: replicating again\n", st.name);
+		snprintf(s->errs[i], sizeof(s->errs[i]), "%s", st.error);
+	}
 	if (s->o.app_every && now - s->last_app >= s->o.app_every) {
 		s->last_app = now;
 		int marks;
@@ -196,6 +208,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 			         rc == -EEXIST   ? "a disk is in another group, or the name repeats"
 			         : rc == -ENOENT ? "a disk is not protected"
 			                         : strerror(-rc));
+	if (!rc)
+		s->errs = lib_xcalloc(nd ? nd : 1, sizeof(*s->errs));
 	if (!rc && (rc = repl_attach(s->r, &s->srv)))
 		snprintf(err, errlen, "cannot serve the disks: %s", strerror(-rc));
 	if (!rc && (rc = nbd_server_listen_unix(s->srv, o->socket)))
@@ -275,6 +289,7 @@ rsvc_stop(struct rsvc *s)
 	store_close(s->st);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
+	free(s->errs);
 	free(s);
 	return rc;
 }

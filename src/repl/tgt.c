@@ -266,7 +266,8 @@ cut(struct tgt *t, struct tdisk *d, enum store_kind kind, int64_t now)
 		lib_vec_init(&v, sizeof(uint64_t));
 		for (size_t w = 0; w < words; w++)
 			for (uint64_t b = d->dirty[w]; b; b &= b - 1)
-				*(uint64_t *)lib_vec_push(&v) = w * 64 + (uint64_t)__builtin_ctzll(b);
+				*(uint64_t *)lib_vec_push(&v) =
+				    w * 64 + (uint64_t)__builtin_ctzll(b);
 		static const uint64_t none;
 		rc = store_capture_chunks(t->o.st, d->name, d->img, now, kind, 0,
 		                          v.n ? (const uint64_t *)v.v : &none, v.n, &seq, NULL);
@@ -517,7 +518,8 @@ tgt_close(struct tgt *t)
 		if (d->rfd >= 0) {
 			/* The last point: whatever changed since the one before. */
 			if (d->changed && !d->inconsistent && !d->grouped)
-				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
+				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH,
+				    (int64_t)time(NULL));
 			make_durable(d);
 			close(d->rfd);
 		}

@@ -34,11 +34,11 @@
 #include <stdint.h>
 
 struct tgt_opts {
-	const char *work;  /* replica/<disk>.img and .seq live here */
-	struct store *st;  /* not owned */
-	const char *host;  /* listen address, default 127.0.0.1 */
-	uint16_t port;     /* 0 picks one (tgt_port) */
-	int64_t interval;  /* seconds between crash-consistent points; default 300 */
+	const char *work;           /* replica/<disk>.img and .seq live here */
+	struct store *st;           /* not owned */
+	const char *host;           /* listen address, default 127.0.0.1 */
+	uint16_t port;              /* 0 picks one (tgt_port) */
+	int64_t interval;           /* seconds between crash-consistent points; default 300 */
 	const struct xp_io_ops *io; /* NULL: plain TCP */
 };
 

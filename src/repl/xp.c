@@ -206,6 +206,7 @@ struct xp_sender {
 	bool up;
 	struct pend *q; /* ring of o.window */
 	uint32_t qhead, qn;
+	uint64_t qbytes; /* wire bytes of the frames in the ring */
 	uint64_t acked, accepted;
 	ZSTD_CCtx *cctx;
 	double tokens;
@@ -260,6 +261,7 @@ release(struct xp_sender *s, uint64_t seq)
 		return;
 	s->acked = seq;
 	while (s->qn && s->q[s->qhead].seq <= seq) {
+		s->qbytes -= s->q[s->qhead].n;
 		free(s->q[s->qhead].frame);
 		s->q[s->qhead].frame = NULL;
 		s->qhead = (s->qhead + 1) % s->o.window;
@@ -415,6 +417,8 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_s
 		s->o = *o;
 	if (!s->o.window)
 		s->o.window = 64;
+	if (!s->o.window_bytes)
+		s->o.window_bytes = 64ull << 20;
 	if (!s->o.timeout_ms)
 		s->o.timeout_ms = 30000;
 	s->host = lib_xstrdup(host);
@@ -450,21 +454,24 @@ xp_send(struct xp_sender *s, const struct xp_record *r)
 		return 0; /* queued already */
 	if (!s->up)
 		return -ENOTCONN;
-	while (s->qn >= s->o.window) {
-		int rc = read_one(s, s->o.timeout_ms);
-		if (rc < 0)
-			return rc;
-	}
 	uint8_t *fr;
 	size_t n;
 	int rc = xp_encode_data(r, s->o.zlevel, s->cctx, &fr, &n);
 	if (rc < 0)
 		return rc;
+	while (s->qn >= s->o.window || (s->qn && s->qbytes + n > s->o.window_bytes)) {
+		rc = read_one(s, s->o.timeout_ms);
+		if (rc < 0) {
+			free(fr);
+			return rc;
+		}
+	}
 	struct pend *p = &s->q[(s->qhead + s->qn) % s->o.window];
 	p->seq = r->seq;
 	p->frame = fr;
 	p->n = n;
 	s->qn++;
+	s->qbytes += n;
 	s->accepted = r->seq;
 	if (put_frame(s, fr, n) == 0)
 		drain(s);

@@ -119,12 +119,13 @@ typedef void (*xp_ack_fn)(void *arg, uint64_t seq); /* every seq <= seq is store
 typedef void (*xp_point_fn)(void *arg, const struct xp_point *p);
 
 struct xp_sender_opts {
-	uint32_t window;      /* unacknowledged frames in flight; 0 = 64 */
-	uint64_t rate;        /* bytes per second on the wire; 0 = unlimited */
-	int zlevel;           /* zstd level; 0 = no compression */
-	int timeout_ms;       /* wait for acks / hello; 0 = 30000 */
-	xp_ack_fn on_ack;     /* may be NULL */
-	xp_point_fn on_point; /* may be NULL */
+	uint32_t window;       /* unacknowledged frames in flight; 0 = 64 */
+	uint64_t window_bytes; /* and their bytes on the wire; 0 = 64 MiB (one frame always goes) */
+	uint64_t rate;         /* bytes per second on the wire; 0 = unlimited */
+	int zlevel;            /* zstd level; 0 = no compression */
+	int timeout_ms;        /* wait for acks / hello; 0 = 30000 */
+	xp_ack_fn on_ack;      /* may be NULL */
+	xp_point_fn on_point;  /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	const char *name;           /* the disk's name and size, told in the hello; may be NULL */

@@ -43,7 +43,8 @@ struct rconn {
 	pthread_t th;
 	atomic_bool done;
 	ZSTD_DCtx *dctx;
-	uint8_t *dbuf; /* XP_MAX_RECORD */
+	uint8_t *dbuf; /* grows to the largest record seen, at most XP_MAX_RECORD */
+	size_t dcap;
 	struct rconn *next;
 };
 
@@ -125,7 +126,7 @@ refuse(struct xp_receiver *r, struct xp_conn *c, uint64_t *field, uint32_t code,
 {
 	char msg[128];
 	uint8_t out[XP_HDR_LEN + XP_ERROR_FIXED_LEN + XP_MAX_ERRMSG];
-	snprintf(msg, sizeof(msg), "%s: %s (seq %llu)", xp_err_name(code), why,
+	snprintf(msg, sizeof(msg), "%s: %.80s (seq %llu)", xp_err_name(code), why,
 	         (unsigned long long)seq);
 	count(r, field, msg);
 	xp_conn_write(c, out, xp_encode_error(out, code, seq, why));
@@ -138,6 +139,11 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 	struct xp_receiver *r = rc_->r;
 	const uint8_t *data = f->payload;
 	if (f->hflags & XP_HF_ZSTD) {
+		if (f->len > rc_->dcap) {
+			free(rc_->dbuf);
+			rc_->dcap = f->len;
+			rc_->dbuf = lib_xmalloc(rc_->dcap);
+		}
 		size_t z = ZSTD_decompressDCtx(rc_->dctx, rc_->dbuf, f->len, f->payload, f->plen);
 		if (ZSTD_isError(z) || z != f->len) {
 			refuse(r, c, &r->st.frame_errors, XP_E_DECOMPRESS, f->seq,
@@ -230,9 +236,9 @@ serve(struct rconn *rc_)
 			name[f.name_len] = 0;
 			int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f.size) : 0;
 			if (orc < 0) {
-				char why2[160];
-				snprintf(why2, sizeof(why2), "cannot open disk '%s': %s", name,
-				         strerror(-orc));
+				char why2[XP_MAX_NAME + 96];
+				snprintf(why2, sizeof(why2), "cannot open disk '%.64s': %.60s",
+				         name, strerror(-orc));
 				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, why2);
 				return;
 			}
@@ -319,7 +325,6 @@ xp_receiver_run(struct xp_receiver *r)
 		}
 		if (!(c->dctx = ZSTD_createDCtx()))
 			lib_oom();
-		c->dbuf = lib_xmalloc(XP_MAX_RECORD);
 		atomic_init(&c->done, false);
 		count(r, &r->st.connections, NULL);
 		sigset_t all, old;

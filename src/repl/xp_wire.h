@@ -46,8 +46,8 @@
 #define XP_ERROR_FIXED_LEN 12u
 #define XP_POINT_LEN       32u
 
-#define XP_MAX_RECORD (8u << 20)                          /* uncompressed payload */
-#define XP_MAX_ERRMSG 256u                                /* error text bytes */
+#define XP_MAX_RECORD (32u << 20) /* uncompressed payload: NBD's largest write */
+#define XP_MAX_ERRMSG 256u        /* error text bytes */
 #define XP_MAX_BODY   (XP_DATA_FIXED_LEN + XP_MAX_RECORD) /* largest legal body */
 
 enum xp_type {
