@@ -526,8 +526,10 @@ on_ack(void *arg, uint64_t seq)
 	size_t k = 0;
 	while (k < d->inflight.n && (uint64_t)f[k].seq <= seq)
 		d->acked_bytes += (uint64_t)f[k++].ms;
-	memmove(f, f + k, (d->inflight.n - k) * sizeof(*f));
-	d->inflight.n -= k;
+	if (k) {
+		memmove(f, f + k, (d->inflight.n - k) * sizeof(*f));
+		d->inflight.n -= k;
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -548,8 +550,10 @@ on_point(void *arg, const struct xp_point *p)
 			k++;
 		if (k + 1 == d->rpo.n && d->last_write <= p->covered)
 			k++; /* the last window: covered when every record is */
-		memmove(s, s + k, (d->rpo.n - k) * sizeof(*s));
-		d->rpo.n -= k;
+		if (k) {
+			memmove(s, s + k, (d->rpo.n - k) * sizeof(*s));
+			d->rpo.n -= k;
+		}
 		if (d->mark_seq && p->covered >= d->mark_seq)
 			d->mark_seq = 0;
 	}

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""strait replica serve (TAP): capture over NBD, the journal, the replica and
-recovery points, with real clients (libnbd) and crash trials.
+"""strait replica serve and receive (TAP): capture over NBD, the journal, the
+transport, the replica and recovery points, with real clients (libnbd) and
+crash trials.
 
-Each trial starts `strait replica serve`, runs a workload that overwrites
-random 4 KiB slots of the protected disk through NBD (a flush now and then),
-and SIGKILLs the server at a random moment. The workload logs every write it
-issues before issuing it. The server is started again (crash recovery: the
-journal's torn tail, the unapplied records, the activity log's extents) and
-stopped with SIGTERM (the last ship). Then every point the trial cut is
+Each trial starts the recovery region's side (`strait replica receive`) and
+the protected side (`strait replica serve --target`), runs a workload that
+overwrites random 4 KiB slots of the protected disk through NBD (a flush now
+and then), and SIGKILLs at a random moment the protected side, the recovery
+side, or both (in turn). The workload logs every write it issues before
+issuing it. What was killed is started again (crash recovery: the journal's
+torn tail, the activity log's extents resent; the replica's last durable
+record) and both are stopped with SIGTERM (the last ship, the last point). Then every point the trial cut is
 restored and must equal, byte for byte, the disk after some prefix of the
 issued writes (a recovery point is never torn nor out of order), and the
 newest point must equal the source disk exactly (nothing acknowledged is
@@ -40,6 +43,7 @@ rng = random.Random(int(os.environ.get("STRAIT_CRASH_SEED", "20261122")))
 tmp = tempfile.mkdtemp(prefix="strait-repl-")
 disk, store, work = f"{tmp}/disk.img", f"{tmp}/store", f"{tmp}/work"
 sock = f"{tmp}/nbd.sock"
+tgt_port = 0
 n = fails = 0
 print(f"1..{TRIALS * 2 + 3}")
 
@@ -62,10 +66,24 @@ def strait(*args, check=True):
     return p
 
 
-def start():
+def start_recv():
+    """The recovery region's side, on the same port every time."""
+    global tgt_port
+    p = subprocess.Popen([STRAIT, "replica", "receive", "--store", store, "--work", f"{tmp}/tgt",
+                          "--listen", f"127.0.0.1:{tgt_port}", "--interval", "1s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line.startswith("receiving on 127.0.0.1:"):
+        raise RuntimeError(f"receive did not start: {line} {p.stderr.read()}")
+    tgt_port = int(line.split(":")[1].split(",")[0])
+    return p
+
+
+def start(split=False):
     if os.path.exists(sock):
         os.unlink(sock)
-    p = subprocess.Popen([STRAIT, "replica", "serve", "--store", store, "--work", work,
+    where = ["--target", f"127.0.0.1:{tgt_port}"] if split else ["--store", store]
+    p = subprocess.Popen([STRAIT, "replica", "serve", *where, "--work", work,
                           "--socket", sock, "--interval", "1s", f"vm1-os={disk}"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for _ in range(200):
@@ -140,20 +158,37 @@ try:
     result(q.returncode == 0 and open(f"{tmp}/r.img", "rb").read() == open(disk, "rb").read(),
            "qemu-io writes, zeroes and discards reach the newest point", q.stderr)
 
+    # From here the two sides run apart: a receiver for the recovery region,
+    # and the protected side shipping to it (its journal carried over).
+    shutil.rmtree(work)
     for trial in range(TRIALS):
         before = set(points())
         start_slots, _ = slots_of(disk)
-        p = start()
+        r = start_recv()
+        p = start(split=True)
         issued, evt = [], threading.Event()
         th = threading.Thread(target=workload, args=(issued, evt, trial))
         th.start()
         time.sleep(rng.uniform(0.2, 2.5))
-        p.kill()
-        p.wait()
-        evt.set()
-        th.join()
-        p = start()  # crash recovery
+        victim = ("protected", "recovery", "both")[trial % 3]
+        if victim != "recovery":
+            p.kill()
+            p.wait()
+            evt.set()
+            th.join()
+        if victim != "protected":
+            r.kill()
+            r.wait()
+            time.sleep(rng.uniform(0, 0.5))  # the link stays down a while
+            r = start_recv()
+        if victim == "recovery":
+            time.sleep(rng.uniform(0.2, 1.0))
+            evt.set()
+            th.join()
+        else:
+            p = start(split=True)  # crash recovery
         stop(p)
+        stop(r)
         new = sorted(set(points()) - before)
         # every new point is the disk after some prefix of the issued writes
         bad = []
@@ -172,7 +207,8 @@ try:
                 found = mism == 0
             if not found:
                 bad.append(pt)
-        result(not bad and new, f"trial {trial + 1}: {len(issued)} writes, killed; "
+        result(not bad and new, f"trial {trial + 1}: {len(issued)} writes, "
+               f"{'both sides' if victim == 'both' else 'the ' + victim + ' side'} killed; "
                f"{len(new)} points, each a prefix of the writes",
                f"points not a prefix: {bad}" if bad else "")
         strait("restore", "vm1-os", f"{tmp}/r.img")
