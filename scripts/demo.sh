@@ -39,20 +39,49 @@ out=${TMPDIR:-/tmp}/strait-demo.$$
 mkdir -p "$out"
 trap 'rm -rf "$out"' EXIT
 
-say "Replicated: app1's OS disk served over NBD; every write journaled, shipped, a point every second"
+say "Replicated: the recovery region's receiver, and straitd protecting the estate's disks"
+# The seed estate with app1's and db1's disks backed by image files, a point every second.
 qemu-img create -q -f raw "$out/app1-os.img" 64M
-"$strait" replica serve --store "$out/store" --work "$out/work" --socket "$out/nbd.sock" \
-  --interval 1s app1-os="$out/app1-os.img" &
-serve_pid=$!
-for _ in $(seq 50); do [ -S "$out/nbd.sock" ] && break; sleep 0.1; done
+qemu-img create -q -f raw "$out/db1-os.img" 32M
+qemu-io -f raw -c "write -P 0x11 0 8M" "$out/db1-os.img" >/dev/null # data before protection
+sed -e "s|disks: \[{name: os, size: 32GiB}, {name: data, size: 128GiB}\]|disks: [{name: os, size: 64MiB, path: $out/app1-os.img}]|" \
+  -e "s|disks: \[{name: os, size: 32GiB}, {name: data, size: 256GiB}\]|disks: [{name: os, size: 32MiB, path: $out/db1-os.img}]|" \
+  -e "s|crash_consistent_every: 5m|crash_consistent_every: 1s|" "$seed" >"$out/live.yaml"
+"$strait" replica receive --store "$out/store" --work "$out/recovery" --listen 127.0.0.1:0 \
+  --interval 1s >"$out/recv.out" &
+recv_pid=$!
+for _ in $(seq 50); do grep -q '^receiving' "$out/recv.out" && break; sleep 0.1; done
+cat "$out/recv.out"
+port=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\),.*/\1/p' "$out/recv.out")
+"$build/straitd" --estate "$out/live.yaml" --socket "$out/strait.sock" --work "$out/protected" \
+  --target "127.0.0.1:$port" 2>"$out/straitd.log" &
+straitd_pid=$!
+for _ in $(seq 50); do [ -S "$out/protected/nbd.sock" ] && break; sleep 0.1; done
+status() { "$strait" replica status --socket "$out/strait.sock"; }
+for _ in $(seq 50); do status | grep -q "^db1-os .*#" && break; sleep 0.1; done
+status
+say "Replicated: a guest writes to app1's disk over NBD; every write is journaled and shipped"
 qemu-io -f raw -c "write -P 0xa1 0 4M" -c flush -c "write -P 0xb2 32M 1M" \
-  "nbd+unix:///app1-os?socket=$out/nbd.sock" | sed '/^[0-9]/d'
-sleep 1.2
-qemu-io -f raw -c "write -P 0xc3 2M 64k" "nbd+unix:///app1-os?socket=$out/nbd.sock" | sed '/^[0-9]/d'
-kill -TERM "$serve_pid"; wait "$serve_pid"
+  "nbd+unix:///app1-os?socket=$out/protected/nbd.sock" | sed '/^[0-9]/d'
+sleep 1.5
+status
+"$strait" replica mark app1-os --socket "$out/strait.sock"
+kill -TERM "$straitd_pid"; wait "$straitd_pid"
+kill -TERM "$recv_pid"; wait "$recv_pid"
 "$strait" replica points app1-os --store "$out/store"
 "$strait" replica restore app1-os "$out/app1-os.qcow2" --format qcow2 --store "$out/store"
 qemu-img compare -f raw -F qcow2 "$out/app1-os.img" "$out/app1-os.qcow2"
+
+say "Drilled: the newest point of app1's disk served over NBD through a copy-on-write overlay"
+"$strait" replica drill app1-os --store "$out/store" --socket "$out/drill.sock" >"$out/drill.out" &
+drill_pid=$!
+for _ in $(seq 50); do [ -S "$out/drill.sock" ] && break; sleep 0.1; done
+head -n 1 "$out/drill.out"
+qemu-io -f raw -c "write -P 0xdd 0 1M" -c "read -P 0xdd 0 1M" -c "read -P 0xb2 32M 1M" \
+  "nbd+unix:///app1-os?socket=$out/drill.sock" | sed '/^[0-9]/d'
+kill -TERM "$drill_pid"; wait "$drill_pid"
+"$strait" replica restore app1-os "$out/after-drill.img" --store "$out/store"
+qemu-img compare -f raw -F raw "$out/app1-os.img" "$out/after-drill.img" # the drill left the point as it was
 
 say "Drilled: a test failover into the isolated drill network, production untouched"
 "$strait" drill "$seed" --out "$out/drill.yaml"

@@ -2,7 +2,7 @@
  * rsvc.c - the replication service of rsvc.h: threads, ticks, schedules.
  *
  * Invariants: the NBD thread only serves; the shipper thread is the only one
- * that calls repl_ship and store_prune; marks come from any thread (they
+ * that calls repl_ship and tgt_prune; marks come from any thread (they
  * append markers under the disks' locks, kick the shipper and wait for the
  * target's points). rsvc_stop stops the NBD server first (no write is
  * acknowledged after that), then the shipper, sends what is left, stops the
@@ -78,14 +78,10 @@ tick(struct rsvc *s)
 		if (rc < 0 && rc != -EAGAIN)
 			fprintf(stderr, "strait: app-consistent point: %s\n", strerror(-rc));
 	}
-	if (s->st && s->o.retention && now - s->last_prune >= 60) {
+	if (s->tg && s->o.retention && now - s->last_prune >= 60) {
 		s->last_prune = now;
-		for (size_t i = 0; i < repl_ndisks(s->r); i++) {
-			struct repl_disk_status st;
-			if (repl_status(s->r, i, &st) == 0 && st.last_point &&
-			    (rc = store_prune(s->st, st.name, s->o.retention)) < 0)
-				fprintf(stderr, "strait: pruning %s: %s\n", st.name, strerror(-rc));
-		}
+		if ((rc = tgt_prune(s->tg, s->o.retention)) < 0)
+			fprintf(stderr, "strait: pruning: %s\n", strerror(-rc));
 	}
 }
 

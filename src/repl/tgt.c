@@ -60,6 +60,7 @@ struct tgt {
 	char *work;
 	struct xp_receiver *rx;
 	pthread_mutex_t mu;
+	pthread_mutex_t smu;  /* the store is not thread-safe: one user at a time */
 	struct lib_vec disks; /* struct tdisk * */
 	struct lib_vec cuts;  /* struct gcut */
 };
@@ -168,7 +169,10 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
 	}
 	struct store_point *pts;
 	size_t np;
-	if (!rc && !store_list_points(t->o.st, name, &pts, &np)) {
+	pthread_mutex_lock(&t->smu);
+	int lrc = rc ? rc : store_list_points(t->o.st, name, &pts, &np);
+	pthread_mutex_unlock(&t->smu);
+	if (!lrc) {
 		if (np) {
 			d->last_point = pts[np - 1].seq;
 			d->last_time = pts[np - 1].time;
@@ -260,6 +264,7 @@ cut(struct tgt *t, struct tdisk *d, enum store_kind kind, int64_t now)
 	if (rc)
 		return rc;
 	uint64_t seq;
+	pthread_mutex_lock(&t->smu);
 	if (d->dirty && d->last_point) {
 		size_t words = (d->size / d->chunk + 64) / 64;
 		struct lib_vec v = {0};
@@ -282,6 +287,7 @@ cut(struct tgt *t, struct tdisk *d, enum store_kind kind, int64_t now)
 			d->dirty = lib_xcalloc((d->size / d->chunk + 64) / 64, sizeof(uint64_t));
 		}
 	}
+	pthread_mutex_unlock(&t->smu);
 	if (rc)
 		return rc;
 	d->last_point = seq;
@@ -322,8 +328,10 @@ group_cut(struct tgt *t, struct tdisk *d, const char *group, uint64_t cutno, uin
 	}
 	if (g->n >= g->want) {
 		uint64_t seq;
+		pthread_mutex_lock(&t->smu);
 		rc = store_write_group(t->o.st, g->group, g->m, g->n, now,
 		                       g->app ? STORE_APP : STORE_CRASH, &seq);
+		pthread_mutex_unlock(&t->smu);
 		size_t k = (size_t)(g - (struct gcut *)t->cuts.v);
 		memmove(g, g + 1, (t->cuts.n - k - 1) * sizeof(*g));
 		t->cuts.n--;
@@ -429,6 +437,7 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 		t->o.interval = 300;
 	t->work = lib_xstrdup(o->work);
 	pthread_mutex_init(&t->mu, NULL);
+	pthread_mutex_init(&t->smu, NULL);
 	lib_vec_init(&t->disks, sizeof(struct tdisk *));
 	lib_vec_init(&t->cuts, sizeof(struct gcut));
 	struct xp_receiver_opts ro = {.store = cb_store,
@@ -507,6 +516,23 @@ tgt_status(struct tgt *t, size_t i, struct tgt_disk_status *s)
 	return 0;
 }
 
+int
+tgt_prune(struct tgt *t, int64_t retention)
+{
+	int first = 0;
+	for (size_t i = 0; i < tgt_ndisks(t); i++) {
+		struct tgt_disk_status st;
+		if (tgt_status(t, i, &st) || !st.last_point)
+			continue;
+		pthread_mutex_lock(&t->smu);
+		int rc = store_prune(t->o.st, st.name, retention);
+		pthread_mutex_unlock(&t->smu);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	return first;
+}
+
 void
 tgt_close(struct tgt *t)
 {
@@ -532,6 +558,7 @@ tgt_close(struct tgt *t)
 	lib_vec_free(&t->disks);
 	lib_vec_free(&t->cuts);
 	pthread_mutex_destroy(&t->mu);
+	pthread_mutex_destroy(&t->smu);
 	free(t->work);
 	free(t);
 }

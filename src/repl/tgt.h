@@ -63,6 +63,8 @@ void tgt_cut(struct tgt *t);
 size_t tgt_ndisks(struct tgt *t);
 int tgt_status(struct tgt *t, size_t i, struct tgt_disk_status *s);
 void tgt_stats(struct tgt *t, struct xp_receiver_stats *st);
+/* Site Recovery's retention on every disk's points (thread-safe). */
+int tgt_prune(struct tgt *t, int64_t retention);
 /* After tgt_run returned: closes the replicas and frees. */
 void tgt_close(struct tgt *t);
 

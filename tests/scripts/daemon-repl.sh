@@ -11,7 +11,7 @@ cd "$SRCROOT"
 tmp=$(mktemp -d)
 sock=$tmp/strait.sock nbd=$tmp/work/nbd.sock store=$tmp/work/store
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ "$fails" -gt 0 ] && sed "s/^/# /" "$tmp/log"; rm -rf "$tmp"; }
 trap cleanup EXIT
 n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
