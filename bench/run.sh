@@ -132,3 +132,7 @@ echo "replication: fio through NBD, strait replicating against nbdkit and nbd-se
 echo
 echo "replication: initial copy, resync after 1% changes and restore, against rsync and cp"
 "$(dirname "$0")/repl-copy.sh" "$strait"
+
+echo
+echo "replication: RPO under 10, 50 and 100 MB/s of churn (straitd, a point every second)"
+"$(dirname "$0")/repl-rpo.sh" "$strait"
