@@ -96,7 +96,7 @@ run_rate() { # run_rate MBPS -> a line of results in $tmp/res
 	mkdir -p "$dir"
 	estate "$dir"
 	truncate -s "$size" "$dir/app1-os.img"
-	"$straitd" --estate "$dir/estate.yaml" --socket "$dir/api.sock" --work "$dir/work" 2>"$dir/straitd.log" &
+	${PERF:-} "$straitd" --estate "$dir/estate.yaml" --socket "$dir/api.sock" --work "$dir/work" 2>"$dir/straitd.log" &
 	dpid=$!
 	for _ in $(seq 100); do [ -S "$dir/api.sock" ] && [ -S "$dir/work/nbd.sock" ] && break; alive || break; sleep 0.1; done
 	alive || die "$r MB/s: straitd exited at start"

@@ -37,7 +37,10 @@
 #define STORE_HASH_LEN         16
 
 /* Flags of put_object. */
-#define STORE_PUT_META 1u /* durable at return (lib_write_atomic); else durable after sync */
+/* STORE_PUT_META: durable and visible at return (lib_write_atomic). Other puts are a
+ * batch: has_object sees them at once, get_object and list after sync, which makes
+ * the batch durable. */
+#define STORE_PUT_META 1u
 
 /* Object backend. Names are relative, '/'-separated. */
 struct store_ops {

@@ -92,7 +92,10 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 		close(fd);
 		return rc;
 	}
-	(void)madvise((void *)map, size, MADV_SEQUENTIAL);
+	/* A whole image is read in order; a delta's chunks are scattered: no readahead,
+	 * which would bring in large folios around them that make later small writes
+	 * to the image walk whole folios. */
+	(void)madvise((void *)map, size, only ? MADV_RANDOM : MADV_SEQUENTIAL);
 	uint8_t *zeros = lib_xcalloc(1, chunk_size);
 	struct lib_vec ch = {0}; /* struct store_chunk */
 	lib_vec_init(&ch, sizeof(struct store_chunk));
@@ -147,9 +150,9 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	free(zeros);
 	free(old);
 	munmap((void *)map, size);
-	/* Drop the image's clean pages read here: readahead brought them in as
-	 * large folios, which make later small writes to the image much slower. */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	/* After a whole read, drop the clean pages it brought in (large folios). */
+	if (!only)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);
 	if (rc == 0 && stats)
 		*stats = sx;

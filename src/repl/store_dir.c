@@ -1,13 +1,16 @@
 /*
  * store_dir.c - the local-directory backend of the replica store (one directory per region).
  *
- * An object name is a path below the root. put_object writes a temporary beside the target
- * (name.tmpXXXXXX), fsyncs it and renames it over the target, so an object is whole or
- * absent; STORE_PUT_META objects go through lib_write_atomic, which also fsyncs the
- * directory. Other puts and deletes remember their directory, and sync fsyncs those, so a
- * caller makes a batch of chunks durable with one fsync per directory before it writes the
- * manifest that names them. Parent directories are created on demand (and fsynced with
- * their own parent).
+ * An object name is a path below the root. STORE_PUT_META objects go through
+ * lib_write_atomic (temporary, fsync, rename, directory fsync): durable at return. Other
+ * puts (chunks) are written to a temporary beside the target (name.tmpXXXXXX) and left
+ * there; sync makes the whole batch durable with one syncfs(2) instead of an fsync per
+ * chunk, then renames each over its target and fsyncs the directories. So an object is
+ * whole or absent even after a power loss (its name appears only once its data is
+ * durable), and a caller makes a batch of chunks durable before it writes the manifest
+ * that names them. A batch's objects count as present (has_object) before the sync.
+ * Temporaries a crash leaves behind are what store_gc deletes. Parent directories are created on
+ * demand (and fsynced with their own parent).
  */
 #include "repl/store.h"
 
@@ -23,8 +26,11 @@
 
 struct dirbe {
 	char *root;
+	int rootfd;                /* for syncfs */
 	struct lib_map dirty;      /* directory path -> 1; keys heap, owned */
 	struct lib_vec dirty_keys; /* of char *, to free */
+	struct lib_map pend;       /* target path -> 1: written, waiting for sync */
+	struct lib_vec pend_v;     /* of char *: temporary, then target, pairs */
 };
 
 static char *
@@ -108,17 +114,24 @@ dir_put(void *be, const char *name, const void *data, size_t n, unsigned flags)
 		goto out;
 	}
 	rc = lib_write_all(fd, data, n);
-	if (!rc && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+	if (!rc && fchmod(fd, 0644) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
+	if (rc) {
 		unlink(tmp);
-	else
-		mark_dirty(d, path);
-	free(tmp);
+		free(tmp);
+		goto out;
+	}
+	/* Renamed into place by sync, once durable. */
+	if (lib_map_put(&d->pend, path, 1) == -EEXIST) {
+		unlink(tmp); /* the batch has it already */
+		free(tmp);
+		goto out;
+	}
+	*(char **)lib_vec_push(&d->pend_v) = tmp;
+	*(char **)lib_vec_push(&d->pend_v) = path;
+	return 0;
 out:
 	free(path);
 	return rc;
@@ -139,7 +152,13 @@ dir_get(void *be, const char *name, void **data, size_t *n)
 static int
 dir_has(void *be, const char *name)
 {
+	struct dirbe *d = be;
 	char *path = dir_path(be, name);
+	uint64_t v;
+	if (lib_map_get(&d->pend, path, &v)) {
+		free(path);
+		return 1;
+	}
 	struct stat sb;
 	int rc = stat(path, &sb) == 0 ? 1 : (errno == ENOENT ? 0 : -errno);
 	free(path);
@@ -204,6 +223,23 @@ dir_sync(void *be)
 {
 	struct dirbe *d = be;
 	int rc = 0;
+	/* The batch's chunks: durable (one syncfs), then under their names. */
+	char **pv = d->pend_v.v;
+	if (d->pend_v.n && syncfs(d->rootfd) < 0)
+		rc = -errno;
+	for (uint32_t i = 0; i + 1 < d->pend_v.n; i += 2) {
+		if (!rc && rename(pv[i], pv[i + 1]) < 0)
+			rc = -errno;
+		if (rc)
+			unlink(pv[i]);
+		else
+			mark_dirty(d, pv[i + 1]);
+		free(pv[i]);
+		free(pv[i + 1]);
+	}
+	d->pend_v.n = 0;
+	lib_map_free(&d->pend);
+	lib_map_init(&d->pend);
 	char **keys = d->dirty_keys.v;
 	for (uint32_t i = 0; i < d->dirty_keys.n; i++) {
 		int r = fsync_path(keys[i]);
@@ -224,6 +260,9 @@ dir_close(void *be)
 	dir_sync(d);
 	lib_vec_free(&d->dirty_keys);
 	lib_map_free(&d->dirty);
+	lib_vec_free(&d->pend_v);
+	lib_map_free(&d->pend);
+	close(d->rootfd);
 	free(d->root);
 	free(d);
 }
@@ -255,6 +294,15 @@ store_dir_backend(const char *dir, const struct store_ops **ops, void **be)
 		d->root[--l] = '\0';
 	lib_map_init(&d->dirty);
 	lib_vec_init(&d->dirty_keys, sizeof(char *));
+	lib_map_init(&d->pend);
+	lib_vec_init(&d->pend_v, sizeof(char *));
+	d->rootfd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->rootfd < 0) {
+		int e = errno;
+		free(d->root);
+		free(d);
+		return -e;
+	}
 	*ops = &dir_ops;
 	*be = d;
 	return 0;

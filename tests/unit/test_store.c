@@ -869,6 +869,8 @@ test_gc(void **state)
 	assert_int_equal(
 	    ops->put_object(be, "chunks/ab/ab000000000000000000000000000000", "x", 1, 0), 0);
 	assert_int_equal(ops->put_object(be, "disks/g1/p0000000000000001.tmpQWERTY", "x", 1, 0), 0);
+	assert_int_equal(ops->has_object(be, "chunks/ab/ab000000000000000000000000000000"), 1);
+	assert_int_equal(ops->sync(be), 0); /* the batch under its names */
 	assert_int_equal(store_gc(st), 2);
 	assert_int_equal(count_objects(st, "chunks/"), 7);
 	assert_int_equal(store_gc(st), 0);
