@@ -2,8 +2,9 @@
  * tgt.c - the recovery region's side of replication (see tgt.h).
  *
  * Invariants:
- * - replica/<disk>.seq holds "<applied seq> <consistent|inconsistent>" and is
- *   written (atomically) only after the replica is fdatasynced up to that seq:
+ * - replica/<disk>.seq holds the applied seq and whether the replica is
+ *   consistent (two checksummed slots, see save_seq), written only after the
+ *   replica is fdatasynced up to that seq:
  *   the sender resumes after it, so every acknowledged record is applied
  *   exactly once even across crashes (applying a record twice would be
  *   harmless: records are idempotent in order);
@@ -18,6 +19,7 @@
 #include "repl/jnl.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* A replica's points use 256 KiB chunks (the store's default is 1 MiB): a small
  * random write dirties a quarter of the bytes, measured at 50 MB/s of 64 KiB
@@ -41,6 +44,8 @@ struct tdisk {
 	uint64_t size;
 	int rfd;
 	uint64_t applied, durable;
+	int sfd;          /* the .seq file */
+	uint64_t seq_gen; /* its newest slot's generation */
 	bool inconsistent, grouped, changed, barrier;
 	uint32_t chunk;
 	uint64_t *dirty; /* chunks changed since the last point; NULL before one */
@@ -99,33 +104,53 @@ find(struct tgt *t, uint64_t id)
 	return d;
 }
 
+/* The .seq file: two 512-byte slots written in place, alternately, each
+ * { magic, generation, applied seq, flags, XXH3-64 of the rest } and fdatasynced:
+ * a burst's bookkeeping costs one small write, not a new file (a new inode per
+ * burst made ext4's inode allocation scan past hundreds of recently deleted
+ * ones a second). A torn slot fails its checksum; the other one is the state. */
+#define SEQ_MAGIC 0x31514553u /* "SEQ1" */
+#define SEQ_SLOT  512
+struct seq_slot {
+	uint32_t magic, flags; /* flags 1: inconsistent */
+	uint64_t gen, applied, sum;
+};
+
 static int
 save_seq(struct tdisk *d)
 {
-	char b[64];
-	int n = snprintf(b, sizeof(b), "%" PRIu64 " %s\n", d->applied,
-	                 d->inconsistent ? "inconsistent" : "consistent");
-	int rc = lib_write_atomic(d->seqf, b, (size_t)n);
-	if (rc == 0)
+	uint8_t b[SEQ_SLOT] = {0};
+	struct seq_slot sl = {SEQ_MAGIC, d->inconsistent, d->seq_gen + 1, d->applied, 0};
+	sl.sum = XXH3_64bits(&sl, offsetof(struct seq_slot, sum));
+	memcpy(b, &sl, sizeof(sl));
+	int rc = lib_pwrite_all(d->sfd, b, sizeof(b), (sl.gen % 2) * SEQ_SLOT);
+	if (rc == 0 && fdatasync(d->sfd))
+		rc = -errno;
+	if (rc == 0) {
+		d->seq_gen = sl.gen;
 		d->durable = d->applied;
+	}
 	return rc;
 }
 
 static int
 load_seq(struct tdisk *d)
 {
-	char *txt, *end;
-	size_t n;
-	int rc = lib_read_file(d->seqf, &txt, &n);
-	if (rc)
-		return rc;
-	errno = 0;
-	d->applied = d->durable = strtoull(txt, &end, 10);
-	if (end == txt || errno || (strcmp(end, " consistent\n") && strcmp(end, " inconsistent\n")))
-		rc = -EBADMSG;
-	d->inconsistent = !strcmp(end, " inconsistent\n");
-	free(txt);
-	return rc;
+	struct seq_slot best = {0};
+	for (int i = 0; i < 2; i++) {
+		struct seq_slot sl;
+		if (pread(d->sfd, &sl, sizeof(sl), i * SEQ_SLOT) != (ssize_t)sizeof(sl))
+			continue;
+		if (sl.magic == SEQ_MAGIC &&
+		    sl.sum == XXH3_64bits(&sl, offsetof(struct seq_slot, sum)) && sl.gen > best.gen)
+			best = sl;
+	}
+	if (!best.gen)
+		return -EBADMSG;
+	d->seq_gen = best.gen;
+	d->applied = d->durable = best.applied;
+	d->inconsistent = best.flags & 1;
+	return 0;
 }
 
 /* ---- callbacks of the receiver ---------------------------------------------------- */
@@ -158,8 +183,17 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
 	struct stat sb;
 	bool fresh = stat(d->seqf, &sb) != 0;
 	int rc = 0;
+	d->sfd = -1;
 	d->rfd = open(d->img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (d->rfd < 0)
+		rc = -errno;
+	/* The .seq file exists (and is durable in its directory) before the first
+	 * state is saved into it. */
+	if (!rc && fresh) {
+		char tmp[64] = {0};
+		rc = lib_write_atomic(d->seqf, tmp, 0);
+	}
+	if (!rc && (d->sfd = open(d->seqf, O_RDWR | O_CLOEXEC)) < 0)
 		rc = -errno;
 	if (!rc && fstat(d->rfd, &sb))
 		rc = -errno;
@@ -197,6 +231,8 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
 	if (rc) {
 		if (d->rfd >= 0)
 			close(d->rfd);
+		if (d->sfd >= 0)
+			close(d->sfd);
 		pthread_mutex_destroy(&d->mu);
 		free(d->img);
 		free(d->seqf);
@@ -556,6 +592,8 @@ tgt_close(struct tgt *t)
 			make_durable(d);
 			close(d->rfd);
 		}
+		if (d->sfd >= 0)
+			close(d->sfd);
 		pthread_mutex_destroy(&d->mu);
 		free(d->img);
 		free(d->seqf);
