@@ -60,7 +60,8 @@ struct rdisk {
 	struct lib_vec rpo;  /* struct rpo_sample, ascending */
 	uint64_t mark_seq;   /* a MARK waiting for its point, 0 */
 	uint64_t last_write; /* seq of the newest client write */
-	uint64_t cut_at;     /* seq of the newest group CUT marker */
+	uint64_t high;   /* the journal's last record at open: an earlier run may have sent it */
+	uint64_t cut_at; /* seq of the newest group CUT marker */
 	/* The shipper's own. */
 	uint64_t *resync; /* extents to resend from the source, and their shift */
 	size_t nresync, iresync;
@@ -193,6 +194,7 @@ disk_open(struct rdisk *d)
 		rc = jnl_open(d->jdir, &jo, &d->j);
 	if (rc)
 		return rc;
+	d->high = jnl_next_seq(d->j) - 1;
 	if (stat(d->copyf, &sb) == 0) {
 		char *txt;
 		size_t n;
@@ -580,7 +582,8 @@ link_up(struct repl *r, struct rdisk *d)
 	                           .arg = d,
 	                           .io = r->tg.io,
 	                           .name = d->name,
-	                           .size = d->size};
+	                           .size = d->size,
+	                           .high = d->high};
 	int rc = xp_sender_open(r->tg.host, r->tg.port, disk_id(d->name), &o, &d->tx);
 	if (rc)
 		return rc;

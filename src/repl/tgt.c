@@ -44,6 +44,7 @@ struct tdisk {
 	uint64_t size;
 	int rfd;
 	uint64_t applied, durable;
+	uint64_t catchup; /* no point before applied reaches it (catch_up) */
 	int sfd;          /* the .seq file */
 	uint64_t seq_gen; /* its newest slot's generation */
 	bool inconsistent, grouped, changed, barrier;
@@ -155,13 +156,30 @@ load_seq(struct tdisk *d)
 
 /* ---- callbacks of the receiver ---------------------------------------------------- */
 
+/* The replica may hold records applied past its durable state (a crash of this
+ * side, or a connection lost between apply and sync): re-applying older records
+ * over them leaves no prefix of the writes until the stream is past the highest
+ * record the sender may have sent before. No point until then. */
+static void
+catch_up(struct tdisk *d, uint64_t high)
+{
+	pthread_mutex_lock(&d->mu);
+	if (high > d->applied && high > d->catchup)
+		d->catchup = high;
+	pthread_mutex_unlock(&d->mu);
+}
+
 static int
-cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
+cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 {
 	struct tgt *t = arg;
 	struct tdisk *d = find(t, id);
-	if (d)
-		return strcmp(d->name, name) || d->size != size ? -EINVAL : 0;
+	if (d) {
+		if (strcmp(d->name, name) || d->size != size)
+			return -EINVAL;
+		catch_up(d, high);
+		return 0;
+	}
 	if (!store_name_ok(name) || !size)
 		return -EINVAL;
 	pthread_mutex_lock(&t->mu);
@@ -239,6 +257,7 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size)
 		free(d);
 	} else {
 		*(struct tdisk **)lib_vec_push(&t->disks) = d;
+		catch_up(d, high);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return rc;
@@ -285,6 +304,13 @@ zero_range(struct tdisk *d, uint64_t off, uint64_t len)
 			return rc;
 	}
 	return 0;
+}
+
+/* The replica holds a prefix of the writes: consistent, and caught up. */
+static bool
+pointable(const struct tdisk *d)
+{
+	return !d->inconsistent && d->applied >= d->catchup;
 }
 
 /* Makes the replica durable up to what is applied. */
@@ -418,12 +444,12 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 			                (uint32_t)p[2] << 8 | p[3];
 			d->applied = r->seq;
 			d->grouped = true;
-			if (!d->inconsistent)
+			if (pointable(d))
 				rc = group_cut(t, d, group, r->offset, want, f & JNL_F_MARK, now);
 		}
 	} else if (f & JNL_F_MARK) {
 		d->applied = r->seq;
-		if (!d->inconsistent)
+		if (pointable(d))
 			rc = cut(t, d, STORE_APP, now);
 	} else {
 		if (r->offset > d->size || r->len > d->size - r->offset)
@@ -451,7 +477,7 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
 	int64_t now = (int64_t)time(NULL);
 	pthread_mutex_lock(&d->mu);
 	int rc = idle ? 0 : make_durable(d);
-	if (!rc && !d->report && !d->inconsistent && !d->grouped && d->changed &&
+	if (!rc && !d->report && pointable(d) && !d->grouped && d->changed &&
 	    (!d->last_point || now - d->last_time >= t->o.interval))
 		rc = cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, now);
 	if (!rc && d->report) {
@@ -586,7 +612,7 @@ tgt_close(struct tgt *t)
 		struct tdisk *d = ((struct tdisk **)t->disks.v)[i];
 		if (d->rfd >= 0) {
 			/* The last point: whatever changed since the one before. */
-			if (d->changed && !d->inconsistent && !d->grouped)
+			if (d->changed && pointable(d) && !d->grouped)
 				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH,
 				    (int64_t)time(NULL));
 			make_durable(d);

@@ -363,7 +363,9 @@ handshake(struct xp_sender *s)
 	}
 	s->up = true;
 	s->err[0] = 0;
-	if (xp_conn_write(&s->c, h, xp_encode_hello(h, s->disk, s->o.name, s->o.size)) < 0) {
+	if (xp_conn_write(&s->c, h,
+	                  xp_encode_hello(h, s->disk, s->o.name, s->o.size,
+	                                  s->accepted > s->o.high ? s->accepted : s->o.high)) < 0) {
 		down(s, "hello", -ECONNRESET);
 		return -ENOTCONN;
 	}

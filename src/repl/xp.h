@@ -48,6 +48,7 @@ struct xp_frame {
 	uint16_t version; /* HELLO, HELLO_ACK */
 	uint64_t disk;    /* HELLO */
 	uint64_t size;    /* HELLO: the disk's size in bytes */
+	uint64_t high;    /* HELLO: the highest sequence ever sent for the disk */
 	const char *name; /* HELLO: the disk's name, name_len bytes (no NUL) */
 	uint8_t name_len;
 	uint64_t seq;           /* HELLO_ACK (last stored), DATA, ACK, ERROR */
@@ -73,7 +74,7 @@ int xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, co
 /* Fixed-size frames into out (at least XP_HDR_LEN + 16 bytes); return the length. */
 /* HELLO: out holds XP_HDR_LEN + XP_HELLO_LEN + XP_MAX_NAME; name may be NULL
  * and is cut at XP_MAX_NAME. */
-size_t xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size);
+size_t xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size, uint64_t high);
 size_t xp_encode_hello_ack(uint8_t *out, uint64_t last_seq);
 size_t xp_encode_ack(uint8_t *out, uint64_t seq);
 size_t xp_encode_point(uint8_t *out, const struct xp_point *p);
@@ -130,6 +131,8 @@ struct xp_sender_opts {
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	const char *name;           /* the disk's name and size, told in the hello; may be NULL */
 	uint64_t size;
+	uint64_t high; /* the highest seq an earlier sender may have sent (told in the hello,
+	                  with the highest this one took) */
 };
 
 struct xp_sender;
@@ -167,8 +170,9 @@ typedef int (*xp_store_fn)(void *arg, uint64_t disk, const struct xp_record *r);
 typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
 
 /* A hello named the disk (name is NUL-terminated, "" when the sender sent none):
- * make or open it. A negative errno refuses the sender. */
-typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t size);
+ * make or open it; high is the hello's (see xp_wire.h). A negative errno refuses
+ * the sender. */
+typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t size, uint64_t high);
 /* Makes every record stored for disk so far durable; called before an ACK, and
  * every 100 ms while the sender is idle (idle set: nothing new to make durable).
  * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender

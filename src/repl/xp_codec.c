@@ -68,7 +68,7 @@ put_hdr(uint8_t *p, uint8_t type, uint8_t hflags, uint32_t body_len)
 }
 
 size_t
-xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size)
+xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size, uint64_t high)
 {
 	size_t nl = name ? strlen(name) : 0;
 	if (nl > XP_MAX_NAME)
@@ -80,8 +80,9 @@ xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size)
 	out[15] = 0;
 	put64(out + 16, disk);
 	put64(out + 24, size);
+	put64(out + 32, high);
 	if (nl)
-		memcpy(out + 32, name, nl);
+		memcpy(out + 40, name, nl);
 	return XP_HDR_LEN + XP_HELLO_LEN + nl;
 }
 
@@ -253,6 +254,7 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		if (type == XP_T_HELLO) {
 			f->disk = get64(b + 8);
 			f->size = get64(b + 16);
+			f->high = get64(b + 24);
 			f->name_len = b[6];
 			f->name = (const char *)b + XP_HELLO_LEN;
 		} else {

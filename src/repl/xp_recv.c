@@ -234,7 +234,7 @@ serve(struct rconn *rc_)
 			char name[XP_MAX_NAME + 1];
 			memcpy(name, f.name, f.name_len);
 			name[f.name_len] = 0;
-			int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f.size) : 0;
+			int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f.size, f.high) : 0;
 			if (orc < 0) {
 				char why2[XP_MAX_NAME + 96];
 				snprintf(why2, sizeof(why2), "cannot open disk '%.64s': %.60s",

@@ -8,12 +8,16 @@
  *
  * followed by body_len bytes of body. Bodies by type:
  *
- *   HELLO      (sender -> receiver, first frame, 24 bytes + name)
+ *   HELLO      (sender -> receiver, first frame, 32 bytes + name)
  *              u32 magic | u16 version | u8 name_len | u8 reserved (0) |
- *              u64 disk | u64 size | name (name_len bytes, 0 to XP_MAX_NAME)
+ *              u64 disk | u64 size | u64 high | name (name_len bytes, 0 to
+ *              XP_MAX_NAME)
  *              disk: the sender's number for the disk; name and size let the
  *              receiver make the disk's replica on first contact (name_len 0:
- *              the receiver must know the disk by number).
+ *              the receiver must know the disk by number); high: the highest
+ *              sequence the sender may ever have sent for the disk (a receiver
+ *              that applied records past its durable state before a crash holds
+ *              no prefix until it has applied up to high again).
  *   HELLO_ACK  (receiver -> sender, answer to HELLO, 16 bytes)
  *              u32 magic | u16 version | u16 reserved (0) | u64 last_seq
  *              last_seq: the last sequence durably stored for that disk
@@ -38,7 +42,7 @@
 #define XP_VERSION 1u
 
 #define XP_HDR_LEN         8u
-#define XP_HELLO_LEN       24u /* without the name */
+#define XP_HELLO_LEN       32u /* without the name */
 #define XP_MAX_NAME        64u
 #define XP_HELLO_ACK_LEN   16u
 #define XP_DATA_FIXED_LEN  32u

@@ -220,7 +220,7 @@ test_codec_roundtrip(void **state)
 	size_t used, n;
 	const char *why;
 
-	n = xp_encode_hello(b, 42, "app1-os", 1ull << 40);
+	n = xp_encode_hello(b, 42, "app1-os", 1ull << 40, 77);
 	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
 	assert_int_equal(used, n);
 	assert_int_equal(f.type, XP_T_HELLO);
@@ -228,14 +228,15 @@ test_codec_roundtrip(void **state)
 	assert_int_equal(f.version, XP_VERSION);
 	assert_int_equal(f.disk, 42);
 	assert_int_equal(f.size, 1ull << 40);
+	assert_int_equal(f.high, 77);
 	assert_int_equal(f.name_len, 7);
 	assert_memory_equal(f.name, "app1-os", 7);
 	b[14] = 6; /* a name length that differs from the body's */
 	assert_int_equal(xp_decode(b, n, &f, &used, &why), -EBADMSG);
-	n = xp_encode_hello(b, 42, NULL, 0);
+	n = xp_encode_hello(b, 42, NULL, 0, 0);
 	assert_int_equal(xp_decode(b, n, &f, &used, &why), 0);
 	assert_int_equal(f.name_len, 0);
-	n = xp_encode_hello(b, 42, "app1-os", 1ull << 40);
+	n = xp_encode_hello(b, 42, "app1-os", 1ull << 40, 77);
 	for (size_t k = 0; k < n; k++) /* every proper prefix asks for more */
 		assert_int_equal(xp_decode(b, k, &f, &used, &why), -EAGAIN);
 
@@ -302,7 +303,7 @@ test_codec_rejects(void **state)
 	n = xp_encode_ack(b, 5);
 	b[7] = 9; /* ack body length */
 	assert_int_equal(xp_decode(b, n, &f, &used, &why), -EBADMSG);
-	n = xp_encode_hello(b, 5, NULL, 0);
+	n = xp_encode_hello(b, 5, NULL, 0, 0);
 	b[2] = 1; /* reserved */
 	assert_int_equal(xp_decode(b, 4, &f, &used, &why), -EBADMSG);
 	/* Data: declared length beyond the maximum, before the body arrives. */
@@ -381,7 +382,8 @@ test_decoder_fuzz(void **state)
 			assert_int_equal(xp_encode_data(&r, (int)(it & 1), NULL, &fr, &n), 0);
 			break;
 		case 1:
-			n = xp_encode_hello(small, mix(&s), (it & 2) ? "disk-a" : NULL, mix(&s));
+			n = xp_encode_hello(small, mix(&s), (it & 2) ? "disk-a" : NULL, mix(&s),
+			                    mix(&s));
 			break;
 		case 2:
 			n = xp_encode_hello_ack(small, mix(&s));
@@ -515,7 +517,7 @@ raw_hello(uint16_t port, uint64_t disk, uint64_t *last)
 {
 	int fd = raw_connect(port);
 	uint8_t b[XP_HDR_LEN + XP_HELLO_LEN + XP_MAX_NAME];
-	size_t n = xp_encode_hello(b, disk, NULL, 0);
+	size_t n = xp_encode_hello(b, disk, NULL, 0, 0);
 	assert_int_equal(write(fd, b, n), (ssize_t)n);
 	if (last) {
 		assert_int_equal(read(fd, b, 24), 24);
