@@ -63,7 +63,7 @@ status
 say "Replicated: a guest writes to app1's disk over NBD; every write is journaled and shipped"
 qemu-io -f raw -c "write -P 0xa1 0 4M" -c flush -c "write -P 0xb2 32M 1M" \
   "nbd+unix:///app1-os?socket=$out/protected/nbd.sock" | sed '/^[0-9]/d'
-sleep 1.5
+sleep 2.5
 status
 "$strait" replica mark app1-os --socket "$out/strait.sock"
 kill -TERM "$straitd_pid"; wait "$straitd_pid"
@@ -114,4 +114,4 @@ sed 's/circuit: er-hk}/circuit: er-hkk}/' "$seed" >"${TMPDIR:-/tmp}/strait-demo-
 "$strait" check "${TMPDIR:-/tmp}/strait-demo-typo.yaml" || true
 rm -f "${TMPDIR:-/tmp}/strait-demo-typo.yaml"
 
-say "Next: replication inside straitd with the transport to the recovery region (issue 5), a real BGP provider edge (issue 6)"
+say "Next: reprotect with the old disk as the seed over the transport, and pack files in the store (issue 5); a real BGP provider edge (issue 6)"
