@@ -516,8 +516,22 @@ rep_receive(int argc, char **argv)
 	int rc = rep_parse(argc, argv, &a);
 	if (rc)
 		return rc;
-	if (!a.work || !a.listen || optind != argc)
-		return cli_usage_error("expected --store DIR --work DIR --listen HOST:PORT");
+	if (!a.work || !a.listen)
+		return cli_usage_error(
+		    "expected --store DIR --work DIR --listen HOST:PORT [DISK=SEED...]");
+	/* Seeds (reprotect): DISK=FILE, the old copy the disk's replica starts from. */
+	size_t nseeds = (size_t)(argc - optind);
+	struct tgt_seed *seeds = lib_xcalloc(nseeds ? nseeds : 1, sizeof(*seeds));
+	for (size_t i = 0; i < nseeds; i++) {
+		char *eq = strchr(argv[optind + (int)i], '=');
+		if (!eq || eq == argv[optind + (int)i] || !eq[1]) {
+			free(seeds);
+			return cli_usage_error("expected DISK=SEED, got '%s'",
+			                       argv[optind + (int)i]);
+		}
+		*eq = 0;
+		seeds[i] = (struct tgt_seed){argv[optind + (int)i], eq + 1};
+	}
 	int64_t every = 300;
 	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
@@ -537,15 +551,23 @@ rep_receive(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	struct store *st = rep_open(a.store);
-	if (!st)
+	if (!st) {
+		free(seeds);
 		return CLI_UNUSABLE;
-	struct tgt_opts to = {
-	    .work = a.work, .st = st, .host = host, .port = (uint16_t)port, .interval = every};
+	}
+	struct tgt_opts to = {.work = a.work,
+	                      .st = st,
+	                      .host = host,
+	                      .port = (uint16_t)port,
+	                      .interval = every,
+	                      .seeds = seeds,
+	                      .nseeds = nseeds};
 	struct tgt *t;
 	rc = tgt_open(&to, &t);
 	if (rc) {
 		fprintf(stderr, "strait: cannot receive on %s: %s\n", a.listen, strerror(-rc));
 		store_close(st);
+		free(seeds);
 		return CLI_BAD;
 	}
 	printf("receiving on %s:%u, a point every %llds\n", host, tgt_port(t), (long long)every);
@@ -558,13 +580,15 @@ rep_receive(int argc, char **argv)
 	pthread_join(th, NULL);
 	struct xp_receiver_stats xs;
 	tgt_stats(t, &xs);
-	printf("stored %llu records (%llu duplicates, %llu checksum errors, %llu frame errors, "
-	       "%llu store errors) over %llu connections\n",
-	       (unsigned long long)xs.stored, (unsigned long long)xs.duplicates,
-	       (unsigned long long)xs.checksum_errors, (unsigned long long)xs.frame_errors,
-	       (unsigned long long)xs.store_errors, (unsigned long long)xs.connections);
+	printf("stored %llu records, %llu bytes (%llu duplicates, %llu checksum errors, %llu "
+	       "frame errors, %llu store errors) over %llu connections\n",
+	       (unsigned long long)xs.stored, (unsigned long long)xs.stored_bytes,
+	       (unsigned long long)xs.duplicates, (unsigned long long)xs.checksum_errors,
+	       (unsigned long long)xs.frame_errors, (unsigned long long)xs.store_errors,
+	       (unsigned long long)xs.connections);
 	tgt_close(t); /* the last points */
 	store_close(st);
+	free(seeds);
 	return CLI_GOOD;
 }
 

@@ -271,7 +271,8 @@ static const struct cli_cmd cmds[] = {
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
      "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
      "[--target HOST:PORT [--zstd LEVEL] [--rate BW]] DISK=IMAGE... | receive --work DIR --listen "
-     "HOST:PORT [--interval DUR] | drill DISK --socket PATH [--tcp HOST:PORT] [--point "
+     "HOST:PORT [--interval DUR] [DISK=SEED...] | drill DISK --socket PATH [--tcp HOST:PORT] "
+     "[--point "
      "N|latest|latest-app] "
      "[--work DIR]) "
      "--store DIR | status [--socket PATH] [-o table|json] | mark [DISK|GROUP] [--socket PATH]",

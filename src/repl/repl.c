@@ -60,8 +60,15 @@ struct rdisk {
 	struct lib_vec rpo;  /* struct rpo_sample, ascending */
 	uint64_t mark_seq;   /* a MARK waiting for its point, 0 */
 	uint64_t last_write; /* seq of the newest client write */
-	uint64_t high;   /* the journal's last record at open: an earlier run may have sent it */
-	uint64_t cut_at; /* seq of the newest group CUT marker */
+	uint64_t high; /* the journal's last record at open: an earlier run may have sent it */
+	/* A seeded target (reprotect): the seed's checksums, per seed_block bytes. */
+	bool seeded;
+	bool open_err; /* error holds why the link could not be made */
+	uint32_t seed_block;
+	uint64_t *seed_sums;
+	size_t seed_n, seed_have;
+	uint64_t seed_sent, seed_skipped; /* blocks */
+	uint64_t cut_at;                  /* seq of the newest group CUT marker */
 	/* The shipper's own. */
 	uint64_t *resync; /* extents to resend from the source, and their shift */
 	size_t nresync, iresync;
@@ -399,17 +406,58 @@ synced(struct rdisk *d)
 	return rc;
 }
 
-/* The initial copy's next slice: the source's data extents from copy_off. At
- * the end the SYNCED marker, then the progress file goes. */
+/* A seeded initial copy (reprotect): every block of the source whose XXH3-64
+ * differs from the seed's is sent, each read and journaled under the export's
+ * write lock; equal blocks are not sent at all. */
+static int
+seed_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
+{
+	uint32_t bs = d->seed_block;
+	uint8_t *buf = lib_xmalloc(bs);
+	uint64_t off = *offp - *offp % bs, budget = COPY_SLICE;
+	int rc = 0;
+	while (off < d->size && budget && !rc) {
+		uint32_t n = d->size - off < bs ? (uint32_t)(d->size - off) : bs;
+		bool locked = r->srv && nbd_server_export_lock(r->srv, d->name) == 0;
+		ssize_t got = pread(sfd, buf, n, (off_t)off);
+		rc = got < 0 ? -errno : got < (ssize_t)n ? -EIO : 0;
+		if (!rc && XXH3_64bits(buf, n) != d->seed_sums[off / bs]) {
+			uint64_t seq;
+			pthread_mutex_lock(&d->mu);
+			rc = jnl_append(d->j, off, n, JNL_F_RESYNC, buf, &seq);
+			d->appended += rc ? 0 : n;
+			pthread_mutex_unlock(&d->mu);
+			d->seed_sent++;
+		} else if (!rc) {
+			d->seed_skipped++;
+		}
+		if (locked)
+			nbd_server_export_unlock(r->srv, d->name);
+		(void)posix_fadvise(sfd, (off_t)off, n, POSIX_FADV_DONTNEED);
+		off += n;
+		budget -= n < budget ? n : budget;
+	}
+	free(buf);
+	*offp = off;
+	return rc;
+}
+
+/* The initial copy's next slice: the source's data extents from copy_off (or,
+ * to a seeded target, the blocks that differ). At the end the SYNCED marker,
+ * then the progress file goes. */
 static int
 copy_step(struct repl *r, struct rdisk *d)
 {
+	if (d->seeded && d->seed_have < d->seed_n)
+		return 0; /* the seed's checksums are still coming */
+	if (d->seeded && !d->seed_sums)
+		return 0;
 	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
 	if (sfd < 0)
 		return -errno;
 	uint8_t *buf = lib_xmalloc(COPY_PIECE);
-	uint64_t off = d->copy_off, budget = COPY_SLICE;
-	int rc = 0;
+	uint64_t off = d->copy_off, budget = d->seeded ? 0 : COPY_SLICE;
+	int rc = d->seeded ? seed_step(r, d, sfd, &off) : 0;
 	while (off < d->size && budget && !rc) {
 		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
 		if (a < 0 && errno == ENXIO) {
@@ -562,6 +610,23 @@ on_point(void *arg, const struct xp_point *p)
 	pthread_mutex_unlock(&d->mu);
 }
 
+static void
+on_sums(void *arg, uint64_t off, uint32_t block, uint32_t count, const struct xp_frame *f)
+{
+	struct rdisk *d = arg;
+	if (!d->seed_sums) {
+		d->seed_block = block;
+		d->seed_n = (size_t)((d->size + block - 1) / block);
+		d->seed_sums = lib_xcalloc(d->seed_n, sizeof(uint64_t));
+	}
+	if (block != d->seed_block || off % block)
+		return;
+	for (uint32_t i = 0; i < count && off / block + i < d->seed_n; i++) {
+		d->seed_sums[off / block + i] = xp_sum_at(f, i);
+		d->seed_have++;
+	}
+}
+
 static uint64_t
 disk_id(const char *name)
 {
@@ -579,18 +644,25 @@ link_up(struct repl *r, struct rdisk *d)
 	                           .timeout_ms = 10000,
 	                           .on_ack = on_ack,
 	                           .on_point = on_point,
+	                           .on_sums = on_sums,
 	                           .arg = d,
 	                           .io = r->tg.io,
 	                           .name = d->name,
 	                           .size = d->size,
 	                           .high = d->high};
 	int rc = xp_sender_open(r->tg.host, r->tg.port, disk_id(d->name), &o, &d->tx);
-	if (rc)
+	if (rc) {
+		pthread_mutex_lock(&d->mu);
+		snprintf(d->error, sizeof(d->error), "%s", o.err[0] ? o.err : strerror(-rc));
+		d->open_err = true;
+		pthread_mutex_unlock(&d->mu);
 		return rc;
+	}
 	/* The target holds everything up to its last stored seq: send after it. */
 	pthread_mutex_lock(&d->mu);
 	uint64_t have = xp_sender_acked(d->tx), first = jnl_first_seq(d->j);
 	d->sent = d->acked = have;
+	d->seeded = xp_sender_seeded(d->tx) && d->state == REPL_COPYING;
 	if (first && have + 1 < first && d->state != REPL_COPYING) {
 		/* The target lacks records this journal no longer holds (a new or a
 		 * restored target): the whole disk again, as an initial copy. */
@@ -662,7 +734,9 @@ static void
 set_err(struct rdisk *d, int rc)
 {
 	pthread_mutex_lock(&d->mu);
-	if (rc < 0) {
+	if (rc < 0 && d->open_err) {
+		d->open_err = false; /* link_up said why */
+	} else if (rc < 0) {
 		const char *e = d->tx ? xp_sender_error(d->tx) : "";
 		snprintf(d->error, sizeof(d->error), "%s", *e ? e : strerror(-rc));
 	} else {
@@ -721,9 +795,11 @@ repl_ship(struct repl *r, int64_t now)
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		int rc = 0;
-		if (d->state == REPL_COPYING)
-			rc = copy_step(r, d);
-		else if (d->nresync)
+		if (d->state == REPL_COPYING) { /* the link first: a seeded target says so */
+			rc = link_up(r, d);
+			if (!rc)
+				rc = copy_step(r, d);
+		} else if (d->nresync)
 			rc = resync_step(r, d);
 		if (!rc)
 			rc = send_disk(r, d);
@@ -750,9 +826,15 @@ repl_ship(struct repl *r, int64_t now)
 bool
 repl_busy(struct repl *r)
 {
-	for (size_t i = 0; i < r->disks.n; i++)
-		if (disk_at(r, i)->state == REPL_COPYING || disk_at(r, i)->nresync)
+	for (size_t i = 0; i < r->disks.n; i++) {
+		struct rdisk *d = disk_at(r, i);
+		pthread_mutex_lock(&d->mu);
+		/* A disk in error waits for the next tick: no retry storm. */
+		bool busy = (d->state == REPL_COPYING || d->nresync) && !d->error[0];
+		pthread_mutex_unlock(&d->mu);
+		if (busy)
 			return true;
+	}
 	return false;
 }
 
@@ -895,6 +977,7 @@ repl_close(struct repl *r, int timeout_ms)
 		free(d->jdir);
 		free(d->copyf);
 		free(d->resync);
+		free(d->seed_sums);
 		free(d);
 	}
 	for (size_t i = 0; i < r->groups.n; i++)

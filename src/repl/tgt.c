@@ -48,6 +48,7 @@ struct tdisk {
 	int sfd;          /* the .seq file */
 	uint64_t seq_gen; /* its newest slot's generation */
 	bool inconsistent, grouped, changed, barrier;
+	bool seeded; /* the replica is a seed the initial copy brings up to date */
 	uint32_t chunk;
 	uint64_t *dirty; /* chunks changed since the last point; NULL before one */
 	uint64_t last_point;
@@ -202,8 +203,18 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 	bool fresh = stat(d->seqf, &sb) != 0;
 	int rc = 0;
 	d->sfd = -1;
-	d->rfd = open(d->img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->rfd < 0)
+	/* Reprotect: a new replica that is the seed, linked from the work directory. */
+	for (size_t i = 0; fresh && i < t->o.nseeds; i++) {
+		if (strcmp(t->o.seeds[i].disk, name))
+			continue;
+		char *abs = realpath(t->o.seeds[i].path, NULL);
+		unlink(d->img);
+		if (!abs || symlink(abs, d->img))
+			rc = -errno;
+		free(abs);
+		d->seeded = true;
+	}
+	if (!rc && (d->rfd = open(d->img, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		rc = -errno;
 	/* The .seq file exists (and is durable in its directory) before the first
 	 * state is saved into it. */
@@ -216,9 +227,12 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 	if (!rc && fstat(d->rfd, &sb))
 		rc = -errno;
 	if (!rc && fresh) {
-		/* A new replica: sparse, inconsistent until the initial copy's SYNCED. */
+		/* A new replica: sparse (or the seed, of the disk's size), inconsistent until
+		 * the initial copy's SYNCED. */
 		d->inconsistent = true;
-		if (ftruncate(d->rfd, (off_t)size) || fdatasync(d->rfd))
+		if (d->seeded && (uint64_t)sb.st_size != size)
+			rc = -EINVAL;
+		else if (!d->seeded && (ftruncate(d->rfd, (off_t)size) || fdatasync(d->rfd)))
 			rc = -errno;
 		if (!rc)
 			rc = save_seq(d);
@@ -260,6 +274,41 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 		catch_up(d, high);
 	}
 	pthread_mutex_unlock(&t->mu);
+	return rc;
+}
+
+#define SEED_BLOCK (64u << 10)
+
+static int
+cb_seed(void *arg, uint64_t id, uint32_t *block, uint64_t **sums, size_t *n)
+{
+	struct tdisk *d = find(arg, id);
+	if (!d)
+		return -ENOENT;
+	pthread_mutex_lock(&d->mu);
+	int rc = 0;
+	if (d->seeded && d->applied == 0) {
+		size_t nb = (size_t)((d->size + SEED_BLOCK - 1) / SEED_BLOCK);
+		uint64_t *v = lib_xmalloc(nb * sizeof(*v));
+		uint8_t *buf = lib_xmalloc(SEED_BLOCK);
+		for (size_t i = 0; i < nb && !rc; i++) {
+			uint64_t off = (uint64_t)i * SEED_BLOCK;
+			size_t len =
+			    d->size - off < SEED_BLOCK ? (size_t)(d->size - off) : SEED_BLOCK;
+			ssize_t got = pread(d->rfd, buf, len, (off_t)off);
+			if (got != (ssize_t)len)
+				rc = got < 0 ? -errno : -EIO;
+			v[i] = XXH3_64bits(buf, len);
+		}
+		free(buf);
+		if (rc) {
+			free(v);
+		} else {
+			*block = SEED_BLOCK, *sums = v, *n = nb;
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
 	return rc;
 }
 
@@ -512,6 +561,7 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	struct xp_receiver_opts ro = {.store = cb_store,
 	                              .last = cb_last,
 	                              .open = cb_open,
+	                              .seed = cb_seed,
 	                              .sync = cb_sync,
 	                              .arg = t,
 	                              .io = o->io};

@@ -33,6 +33,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Reprotect: a disk whose replica starts from an older copy (the old primary's
+ * disk after a failover). The replica is that file (linked from the work
+ * directory), and the sender's initial copy sends only the 64 KiB blocks whose
+ * checksums differ. */
+struct tgt_seed {
+	const char *disk, *path;
+};
+
 struct tgt_opts {
 	const char *work;           /* replica/<disk>.img and .seq live here */
 	struct store *st;           /* not owned */
@@ -40,6 +48,8 @@ struct tgt_opts {
 	uint16_t port;              /* 0 picks one (tgt_port) */
 	int64_t interval;           /* seconds between crash-consistent points; default 300 */
 	const struct xp_io_ops *io; /* NULL: plain TCP */
+	const struct tgt_seed *seeds;
+	size_t nseeds;
 };
 
 struct tgt;

@@ -214,6 +214,7 @@ struct xp_sender {
 	uint64_t wire;
 	char err[192];
 	char *name; /* owned copy of o.name */
+	bool seeded;
 };
 
 static double
@@ -297,6 +298,11 @@ read_one(struct xp_sender *s, int timeout_ms)
 			return -EPROTO;
 		}
 		release(s, f.seq);
+		return 0;
+	}
+	if (f.type == XP_T_SUMS) {
+		if (s->o.on_sums)
+			s->o.on_sums(s->o.arg, f.offset, f.len, f.count, &f);
 		return 0;
 	}
 	if (f.type == XP_T_POINT) {
@@ -395,6 +401,7 @@ handshake(struct xp_sender *s)
 		down(s, NULL, 0);
 		return -EPROTO;
 	}
+	s->seeded = f.aflags & XP_AF_SEEDED;
 	if (f.seq > s->accepted)
 		s->accepted = f.seq;
 	release(s, f.seq);
@@ -408,7 +415,7 @@ handshake(struct xp_sender *s)
 }
 
 int
-xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_sender_opts *o,
+xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_opts *o,
                struct xp_sender **out)
 {
 	*out = NULL;
@@ -435,6 +442,8 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_s
 		lib_oom();
 	int rc = handshake(s);
 	if (rc < 0) {
+		if (o)
+			snprintf(o->err, sizeof(o->err), "%s", s->err);
 		xp_sender_close(s);
 		return rc;
 	}
@@ -498,6 +507,12 @@ xp_sender_reconnect(struct xp_sender *s)
 {
 	down(s, NULL, 0);
 	return handshake(s);
+}
+
+bool
+xp_sender_seeded(const struct xp_sender *s)
+{
+	return s->seeded;
 }
 
 bool

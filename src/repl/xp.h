@@ -58,6 +58,8 @@ struct xp_frame {
 	uint64_t hash;          /* DATA */
 	uint32_t code;          /* ERROR */
 	uint64_t point;         /* POINT (seq: the last record it holds) */
+	uint16_t aflags;        /* HELLO_ACK */
+	uint32_t count;         /* SUMS (offset, len = block size, payload = the sums) */
 	int64_t time;           /* POINT */
 	uint32_t kind;          /* POINT */
 	const uint8_t *payload; /* DATA payload (compressed when XP_HF_ZSTD), ERROR text */
@@ -76,7 +78,12 @@ int xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, co
  * and is cut at XP_MAX_NAME. */
 size_t xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size, uint64_t high);
 size_t xp_encode_hello_ack(uint8_t *out, uint64_t last_seq);
+size_t xp_encode_hello_ack2(uint8_t *out, uint64_t last_seq, uint16_t aflags);
 size_t xp_encode_ack(uint8_t *out, uint64_t seq);
+/* SUMS: out holds XP_HDR_LEN + XP_SUMS_FIXED_LEN + 8 * count (count <= XP_MAX_SUMS). */
+size_t xp_encode_sums(uint8_t *out, uint64_t offset, uint32_t block, uint32_t count,
+                      const uint64_t *sums);
+uint64_t xp_sum_at(const struct xp_frame *f, uint32_t i); /* a SUMS frame's i-th sum */
 size_t xp_encode_point(uint8_t *out, const struct xp_point *p);
 /* ERROR frame; msg is cut at XP_MAX_ERRMSG. out holds XP_HDR_LEN + 12 + XP_MAX_ERRMSG. */
 size_t xp_encode_error(uint8_t *out, uint32_t code, uint64_t seq, const char *msg);
@@ -118,6 +125,9 @@ void xp_tls_ops_free(struct xp_io_ops *ops);
 
 typedef void (*xp_ack_fn)(void *arg, uint64_t seq); /* every seq <= seq is stored */
 typedef void (*xp_point_fn)(void *arg, const struct xp_point *p);
+/* The seed's checksums: count blocks of block bytes from offset. */
+typedef void (*xp_sums_fn)(void *arg, uint64_t offset, uint32_t block, uint32_t count,
+                           const struct xp_frame *f);
 
 struct xp_sender_opts {
 	uint32_t window;       /* unacknowledged frames in flight; 0 = 64 */
@@ -127,18 +137,21 @@ struct xp_sender_opts {
 	int timeout_ms;        /* wait for acks / hello; 0 = 30000 */
 	xp_ack_fn on_ack;      /* may be NULL */
 	xp_point_fn on_point;  /* may be NULL */
+	xp_sums_fn on_sums;    /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	const char *name;           /* the disk's name and size, told in the hello; may be NULL */
 	uint64_t size;
 	uint64_t high; /* the highest seq an earlier sender may have sent (told in the hello,
 	                  with the highest this one took) */
+	char err[192]; /* out: why xp_sender_open failed, "" */
 };
 
 struct xp_sender;
 
-/* Connects, says hello, learns the receiver's last stored sequence. */
-int xp_sender_open(const char *host, uint16_t port, uint64_t disk, const struct xp_sender_opts *o,
+/* Connects, says hello, learns the receiver's last stored sequence; on failure
+ * o->err (when o is not NULL) says why. */
+int xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_opts *o,
                    struct xp_sender **out);
 /*
  * Offers one record (copied). Returns 0 when accepted: it will be delivered,
@@ -158,6 +171,7 @@ int xp_sender_poll(struct xp_sender *s);
 int xp_sender_reconnect(struct xp_sender *s);
 bool xp_sender_connected(const struct xp_sender *s);
 uint64_t xp_sender_acked(const struct xp_sender *s);      /* highest acknowledged seq */
+bool xp_sender_seeded(const struct xp_sender *s);         /* the receiver starts from a seed */
 const char *xp_sender_error(const struct xp_sender *s);   /* last error text, "" if none */
 uint64_t xp_sender_wire_bytes(const struct xp_sender *s); /* bytes written, all frames */
 void xp_sender_close(struct xp_sender *s);
@@ -173,6 +187,9 @@ typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
  * make or open it; high is the hello's (see xp_wire.h). A negative errno refuses
  * the sender. */
 typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t size, uint64_t high);
+/* After the hello: whether the disk's replica starts from a seed, and if so its
+ * checksums (block bytes per sum; *n sums from *sums, heap, the caller frees). */
+typedef int (*xp_seed_fn)(void *arg, uint64_t disk, uint32_t *block, uint64_t **sums, size_t *n);
 /* Makes every record stored for disk so far durable; called before an ACK, and
  * every 100 ms while the sender is idle (idle set: nothing new to make durable).
  * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender
@@ -183,14 +200,16 @@ struct xp_receiver_opts {
 	xp_store_fn store;
 	xp_last_fn last;
 	xp_open_fn open; /* may be NULL */
+	xp_seed_fn seed; /* may be NULL: no seeds */
 	xp_sync_fn sync; /* may be NULL: store is durable on its own */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 };
 
 struct xp_receiver_stats {
-	uint64_t stored;     /* records the store accepted */
-	uint64_t duplicates; /* DATA at or below the last stored seq: acked, not stored */
+	uint64_t stored;       /* records the store accepted */
+	uint64_t stored_bytes; /* their payload bytes */
+	uint64_t duplicates;   /* DATA at or below the last stored seq: acked, not stored */
 	uint64_t checksum_errors;
 	uint64_t frame_errors; /* malformed frames, bad hello, decompress failures */
 	uint64_t store_errors;

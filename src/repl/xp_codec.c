@@ -87,12 +87,36 @@ xp_encode_hello(uint8_t *out, uint64_t disk, const char *name, uint64_t size, ui
 }
 
 size_t
+xp_encode_sums(uint8_t *out, uint64_t offset, uint32_t block, uint32_t count, const uint64_t *sums)
+{
+	put_hdr(out, XP_T_SUMS, 0, XP_SUMS_FIXED_LEN + 8 * count);
+	put64(out + 8, offset);
+	put32(out + 16, block);
+	put32(out + 20, count);
+	for (uint32_t i = 0; i < count; i++)
+		put64(out + 24 + 8 * (size_t)i, sums[i]);
+	return XP_HDR_LEN + XP_SUMS_FIXED_LEN + 8 * (size_t)count;
+}
+
+uint64_t
+xp_sum_at(const struct xp_frame *f, uint32_t i)
+{
+	return get64(f->payload + 8 * (size_t)i);
+}
+
+size_t
 xp_encode_hello_ack(uint8_t *out, uint64_t last_seq)
+{
+	return xp_encode_hello_ack2(out, last_seq, 0);
+}
+
+size_t
+xp_encode_hello_ack2(uint8_t *out, uint64_t last_seq, uint16_t aflags)
 {
 	put_hdr(out, XP_T_HELLO_ACK, 0, XP_HELLO_ACK_LEN);
 	put32(out + 8, XP_MAGIC);
 	put16(out + 12, XP_VERSION);
-	put16(out + 14, 0);
+	put16(out + 14, aflags);
 	put64(out + 16, last_seq);
 	return XP_HDR_LEN + XP_HELLO_ACK_LEN;
 }
@@ -180,7 +204,7 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 {
 	if (why)
 		*why = NULL;
-	if (n >= 1 && (buf[0] < XP_T_HELLO || buf[0] > XP_T_POINT))
+	if (n >= 1 && (buf[0] < XP_T_HELLO || buf[0] > XP_T_SUMS))
 		return bad(why, "unknown frame type");
 	if (n >= 2 && (buf[1] & ~XP_HF_MASK))
 		return bad(why, "unknown header flags");
@@ -209,6 +233,11 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		if (blen != XP_POINT_LEN)
 			return bad(why, "point body length");
 		break;
+	case XP_T_SUMS:
+		if (blen < XP_SUMS_FIXED_LEN || blen > XP_SUMS_FIXED_LEN + 8 * XP_MAX_SUMS ||
+		    (blen - XP_SUMS_FIXED_LEN) % 8)
+			return bad(why, "sums body length");
+		break;
 	case XP_T_DATA:
 		if (blen < XP_DATA_FIXED_LEN || blen > XP_MAX_BODY)
 			return bad(why, "data body length");
@@ -231,8 +260,11 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 		if ((hflags & XP_HF_ZSTD) && (plen == 0 || plen >= len))
 			return bad(why, "compressed payload not shorter than the record");
 	}
-	if (type == XP_T_HELLO_ACK && have >= 8 && get16(b + 6) != 0)
+	if (type == XP_T_HELLO_ACK && have >= 8 && (get16(b + 6) & ~XP_AF_SEEDED))
 		return bad(why, "reserved hello bits set");
+	if (type == XP_T_SUMS && have >= 16 &&
+	    (get32(b + 12) != (blen - XP_SUMS_FIXED_LEN) / 8 || get32(b + 8) == 0))
+		return bad(why, "sums count or block size");
 	if (type == XP_T_HELLO && have >= 8) {
 		if (b[7] != 0)
 			return bad(why, "reserved hello bits set");
@@ -258,8 +290,16 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 			f->name_len = b[6];
 			f->name = (const char *)b + XP_HELLO_LEN;
 		} else {
+			f->aflags = get16(b + 6);
 			f->seq = get64(b + 8);
 		}
+		break;
+	case XP_T_SUMS:
+		f->offset = get64(b);
+		f->len = get32(b + 8);
+		f->count = get32(b + 12);
+		f->payload = b + XP_SUMS_FIXED_LEN;
+		f->plen = blen - XP_SUMS_FIXED_LEN;
 		break;
 	case XP_T_ACK:
 		f->seq = get64(b);

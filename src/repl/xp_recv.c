@@ -164,6 +164,9 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 		return -1;
 	}
 	count(r, &r->st.stored, NULL);
+	pthread_mutex_lock(&r->mu);
+	r->st.stored_bytes += f->len;
+	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
 
@@ -246,7 +249,37 @@ serve(struct rconn *rc_)
 				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, "no such disk");
 				return;
 			}
-			if (xp_conn_write(c, out, xp_encode_hello_ack(out, last)) < 0)
+			uint32_t block = 0;
+			uint64_t *sums = NULL;
+			size_t nsums = 0;
+			int seeded = r->o.seed && last == 0
+			                 ? r->o.seed(r->o.arg, disk, &block, &sums, &nsums)
+			                 : 0;
+			if (seeded < 0) {
+				refuse(r, c, &r->st.store_errors, XP_E_STORE, 0, strerror(-seeded));
+				return;
+			}
+			if (xp_conn_write(
+			        c, out,
+			        xp_encode_hello_ack2(out, last, seeded ? XP_AF_SEEDED : 0)) < 0) {
+				free(sums);
+				return;
+			}
+			/* The seed's checksums, for the sender's initial copy. */
+			uint8_t *sb = seeded ? lib_xmalloc(XP_HDR_LEN + XP_SUMS_FIXED_LEN +
+			                                   8 * (size_t)XP_MAX_SUMS)
+			                     : NULL;
+			for (size_t i = 0; seeded && i < nsums; i += XP_MAX_SUMS) {
+				uint32_t k =
+				    nsums - i < XP_MAX_SUMS ? (uint32_t)(nsums - i) : XP_MAX_SUMS;
+				if (xp_conn_write(
+				        c, sb, xp_encode_sums(sb, i * block, block, k, sums + i)) <
+				    0)
+					seeded = -1;
+			}
+			free(sb);
+			free(sums);
+			if (seeded < 0)
 				return;
 			hello = true;
 			continue;

@@ -19,9 +19,15 @@
  *              that applied records past its durable state before a crash holds
  *              no prefix until it has applied up to high again).
  *   HELLO_ACK  (receiver -> sender, answer to HELLO, 16 bytes)
- *              u32 magic | u16 version | u16 reserved (0) | u64 last_seq
+ *              u32 magic | u16 version | u16 aflags | u64 last_seq
  *              last_seq: the last sequence durably stored for that disk
- *              (0 = nothing yet); the sender resumes after it.
+ *              (0 = nothing yet); the sender resumes after it. aflags
+ *              XP_AF_SEEDED: the replica starts from an older copy of the disk
+ *              (a seed, as for reprotect); SUMS frames follow with its checksums.
+ *   SUMS       (receiver -> sender, 16 bytes + 8 per block) u64 offset |
+ *              u32 block | u32 count | count x u64 XXH3-64 of each block of the
+ *              seed from offset (the last block may be short): the sender's
+ *              initial copy sends only the blocks whose checksums differ.
  *   DATA       (sender -> receiver, 32 bytes + payload)
  *              u64 seq | u64 offset | u32 len | u32 rflags | u64 xxh3 | payload
  *              len is the uncompressed length; xxh3 is XXH3-64 of the
@@ -49,6 +55,9 @@
 #define XP_ACK_LEN         8u
 #define XP_ERROR_FIXED_LEN 12u
 #define XP_POINT_LEN       32u
+#define XP_SUMS_FIXED_LEN  16u
+#define XP_MAX_SUMS        4096u /* blocks per SUMS frame */
+#define XP_AF_SEEDED       0x1u
 
 #define XP_MAX_RECORD (32u << 20) /* uncompressed payload: NBD's largest write */
 #define XP_MAX_ERRMSG 256u        /* error text bytes */
@@ -61,6 +70,7 @@ enum xp_type {
 	XP_T_ACK = 4,
 	XP_T_ERROR = 5,
 	XP_T_POINT = 6,
+	XP_T_SUMS = 7,
 };
 
 /* Header flags (hflags). */
