@@ -46,6 +46,11 @@ int cli_cmd_remote(int argc, char **argv);
 int cli_replica_status(int argc, char **argv); /* cli_repl_status.c */
 int cli_replica_mark(int argc, char **argv);
 int cli_replica_drill(int argc, char **argv); /* cli_drill.c */
+struct store;
+struct store_point;
+/* A disk's point by "latest", "latest-app" or its number (NULL: latest): 0 and
+ * *out, -ENOENT when there is none, or the store's error. */
+int cli_pick_point(struct store *st, const char *disk, const char *want, struct store_point *out);
 int cli_cmd_replica(int argc, char **argv);
 /* straitd's socket: $STRAIT_SOCKET, else $XDG_RUNTIME_DIR/strait.sock, else /tmp. */
 const char *cli_socket_default(void);

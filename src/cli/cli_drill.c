@@ -30,8 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int cli_replica_drill(int argc, char **argv);
-
 static const struct option drill_opts[] = {
     {"store", required_argument, NULL, 's'}, {"point", required_argument, NULL, 'p'},
     {"work", required_argument, NULL, 'w'},  {"socket", required_argument, NULL, 'S'},
@@ -48,32 +46,6 @@ drill_stop(int sig)
 	drill_stopped = 1;
 	if (drill_srv)
 		nbd_server_stop(drill_srv);
-}
-
-/* --point N, "latest" (default) or "latest-app": *p gets the point. */
-static int
-drill_pick(struct store *st, const char *disk, const char *want, struct store_point *out)
-{
-	struct store_point *p;
-	size_t n;
-	int rc = store_list_points(st, disk, &p, &n);
-	if (rc)
-		return rc;
-	bool app = want && strcmp(want, "latest-app") == 0, found = false;
-	if (!want || app || strcmp(want, "latest") == 0) {
-		for (size_t i = n; i-- > 0 && !found;)
-			if (!app || p[i].kind == STORE_APP)
-				*out = p[i], found = true;
-	} else {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(want, &end, 10);
-		for (size_t i = 0; i < n && !errno && *want && !*end && !found; i++)
-			if (p[i].seq == v)
-				*out = p[i], found = true;
-	}
-	free(p);
-	return found ? 0 : -ENOENT;
 }
 
 /* The work directory: --work (created when missing) or a fresh one under
@@ -163,7 +135,7 @@ cli_replica_drill(int argc, char **argv)
 		return CLI_UNUSABLE;
 	}
 	struct store_point pt;
-	rc = drill_pick(st, disk, point, &pt);
+	rc = cli_pick_point(st, disk, point, &pt);
 	if (rc) {
 		store_close(st);
 		if (rc == -ENOENT) {

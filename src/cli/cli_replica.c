@@ -257,29 +257,29 @@ rep_points(int argc, char **argv)
 }
 
 /* --point N, "latest" (default) or "latest-app". */
-static int
-rep_pick(struct store *st, const char *disk, const char *want, uint64_t *seq)
+int
+cli_pick_point(struct store *st, const char *disk, const char *want, struct store_point *out)
 {
 	struct store_point *p;
 	size_t n;
 	int rc = store_list_points(st, disk, &p, &n);
 	if (rc)
 		return rc;
-	*seq = 0;
-	bool app = want && strcmp(want, "latest-app") == 0;
+	bool app = want && strcmp(want, "latest-app") == 0, found = false;
 	if (!want || app || strcmp(want, "latest") == 0) {
-		for (size_t i = n; i-- > 0 && !*seq;)
+		for (size_t i = n; i-- > 0 && !found;)
 			if (!app || p[i].kind == STORE_APP)
-				*seq = p[i].seq;
+				*out = p[i], found = true;
 	} else {
 		char *end;
+		errno = 0;
 		unsigned long long v = strtoull(want, &end, 10);
-		for (size_t i = 0; i < n && !*end; i++)
+		for (size_t i = 0; i < n && !errno && *want && !*end && !found; i++)
 			if (p[i].seq == v)
-				*seq = v;
+				*out = p[i], found = true;
 	}
 	free(p);
-	return *seq ? 0 : -ENOENT;
+	return found ? 0 : -ENOENT;
 }
 
 static int
@@ -323,8 +323,9 @@ rep_restore(int argc, char **argv)
 	struct store *st = rep_open(a.store);
 	if (!st)
 		return CLI_UNUSABLE;
-	uint64_t seq;
-	rc = rep_pick(st, disk, a.point, &seq);
+	struct store_point pick;
+	rc = cli_pick_point(st, disk, a.point, &pick);
+	uint64_t seq = pick.seq;
 	if (rc) {
 		store_close(st);
 		if (rc == -ENOENT) {
