@@ -8,8 +8,10 @@
  * oldest write no point holds), the churn (MB/s written, about 10 s average),
  * the backlog (bytes written, not yet applied to the replica) and the newest
  * point (number, kind, age); -o json prints straitd's answer as it is.
- * Exit: 0, 1 when a disk is in error (status) or the mark failed, 2 when
- * straitd cannot be reached.
+ * mark asks straitd (which answers at once) and then waits, asking the status,
+ * until the recovery region has reported every point asked for (a minute at
+ * most). Exit: 0, 1 when a disk is in error (status) or the mark failed or did
+ * not come in time, 2 when straitd cannot be reached.
  */
 #include "cli.h"
 
@@ -138,9 +140,30 @@ cli_replica_mark(int argc, char **argv)
 	long status;
 	rc = cli_api_call(sock, "POST", path.s, &j, &status);
 	lib_buf_free(&path);
-	if (!rc)
-		printf("%lld app-consistent point%s cut\n", (long long)num(j, "points"),
-		       num(j, "points") == 1 ? "" : "s");
+	long long n = rc ? 0 : (long long)num(j, "requested");
 	json_decref(j);
+	/* The points come within straitd's next ticks: wait until no disk has a mark
+	 * pending (or a minute has passed). */
+	for (int waited = 0; !rc; waited += 100) {
+		rc = cli_api_call(sock, "GET", "/v1/replication", &j, &status);
+		bool pending = false;
+		json_t *disks = json_object_get(j, "disks");
+		for (size_t i = 0; !rc && i < json_array_size(disks); i++)
+			pending = pending ||
+			          json_object_get(json_array_get(disks, i), "mark_pending_seq");
+		json_decref(j);
+		if (rc || !pending)
+			break;
+		if (waited >= 60000) {
+			fprintf(stderr,
+			        "strait: the recovery region did not report the point within 60 s "
+			        "(strait replica status shows the disks)\n");
+			return CLI_BAD;
+		}
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	if (!rc)
+		printf("%lld app-consistent point%s cut\n", n, n == 1 ? "" : "s");
 	return rc;
 }

@@ -252,6 +252,9 @@ cmd_replication(struct ctl_env *env, json_t *args, json_t **out)
 		    (json_int_t)s.wire, "next_seq", (json_int_t)s.next_seq, "sent_seq",
 		    (json_int_t)s.sent, "acked_seq", (json_int_t)s.acked, "covered_seq",
 		    (json_int_t)s.covered);
+		if (s.mark)
+			json_object_set_new(d, "mark_pending_seq",
+			                    json_integer((json_int_t)s.mark));
 		if (s.last_point)
 			json_object_set_new(d, "last_point",
 			                    json_pack("{s:I, s:I, s:s}", "seq",
@@ -266,7 +269,10 @@ cmd_replication(struct ctl_env *env, json_t *args, json_t **out)
 	return 200;
 }
 
-/* An app-consistent point now (strait replica mark). */
+/* An app-consistent point now (strait replica mark): the markers go into the
+ * journals and the answer comes at once (the loop must not block); the points
+ * follow within the next ticks, and GET /v1/replication shows each disk's
+ * pending mark until the recovery region has reported its point. */
 static int
 cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
 {
@@ -276,19 +282,16 @@ cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
 	const char *name = json_string_value(json_object_get(args, "disk"));
 	if (name && !*name)
 		name = NULL;
-	int rc = rsvc_mark(env->repl, name);
+	int rc = rsvc_mark(env->repl, name, 0);
 	if (rc == -ENOENT)
 		return ctl_error(out, 404, "no protected disk or group '%s'", name ? name : "");
 	if (rc == -EAGAIN)
 		return ctl_error(out, 409,
 		                 "the initial copy or a resync has not finished; no point yet");
-	if (rc == -ETIMEDOUT)
-		return ctl_error(out, 504,
-		                 "the recovery region did not report the point within 60 s");
 	if (rc < 0)
 		return ctl_error(out, 500, "the app-consistent point failed: %s", strerror(-rc));
-	*out = json_pack("{s:i}", "points", rc);
-	return 200;
+	*out = json_pack("{s:i}", "requested", rc);
+	return 202;
 }
 
 static int cmd_index(struct ctl_env *env, json_t *args, json_t **out);

@@ -926,6 +926,7 @@ repl_status(struct repl *r, size_t i, struct repl_disk_status *s)
 	s->bitmap = jnl_bitmap_mode(d->j);
 	s->churn = d->churn;
 	s->covered = d->covered;
+	s->mark = d->mark_seq;
 	if (d->rpo.n) {
 		int64_t oldest = ((struct rpo_sample *)d->rpo.v)[0].ms;
 		s->rpo_ms = t > oldest ? t - oldest : 0;

@@ -71,6 +71,7 @@ struct repl_disk_status {
 	double churn;        /* bytes/s written, averaged over about 10 s */
 	int64_t rpo_ms;      /* age of the oldest write no point holds; 0: none */
 	uint64_t covered;    /* the last record the newest point holds */
+	uint64_t mark;       /* an app-consistent point asked for at this record, not yet cut; 0 */
 	uint64_t last_point; /* seq of the newest point, 0 before the first */
 	int64_t last_time;   /* its time (s) */
 	enum store_kind last_kind;

@@ -245,7 +245,7 @@ rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st)
 }
 
 int
-rsvc_mark(struct rsvc *s, const char *name)
+rsvc_mark(struct rsvc *s, const char *name, int wait_ms)
 {
 	int marks;
 	int rc = repl_mark(s->r, name, &marks);
@@ -255,7 +255,7 @@ rsvc_mark(struct rsvc *s, const char *name)
 	s->kick = true;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	rc = repl_mark_wait(s->r, 60000);
+	rc = wait_ms ? repl_mark_wait(s->r, wait_ms) : 0;
 	return rc < 0 ? rc : marks;
 }
 
