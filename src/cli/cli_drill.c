@@ -111,18 +111,10 @@ cli_replica_drill(int argc, char **argv)
 		                       disk, STORE_NAME_MAX);
 	/* --tcp HOST:PORT (IPv4; port 0 picks a free one, printed), checked before any work. */
 	char tcp_host[64] = "";
-	unsigned long tcp_port = 0;
-	if (tcp) {
-		const char *colon = strrchr(tcp, ':');
-		char *end = NULL;
-		if (colon)
-			tcp_port = strtoul(colon + 1, &end, 10);
-		if (!colon || colon == tcp || (size_t)(colon - tcp) >= sizeof(tcp_host) ||
-		    !colon[1] || *end || tcp_port > 65535)
-			return cli_usage_error(
-			    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", tcp);
-		memcpy(tcp_host, tcp, (size_t)(colon - tcp));
-	}
+	uint16_t tcp_port = 0;
+	if (tcp && lib_parse_hostport(tcp, tcp_host, sizeof(tcp_host), &tcp_port))
+		return cli_usage_error(
+		    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", tcp);
 
 	/* A drill reads the store: it must exist (store_open would create it). */
 	struct stat sb;
@@ -188,8 +180,7 @@ cli_replica_drill(int argc, char **argv)
 		fprintf(stderr, "strait: cannot start the NBD server: %s\n", strerror(-rc));
 	if (rc == 0 && (rc = nbd_server_listen_unix(srv, sock)) != 0)
 		fprintf(stderr, "strait: cannot listen on %s: %s\n", sock, strerror(-rc));
-	if (rc == 0 && tcp &&
-	    (rc = nbd_server_listen_tcp(srv, tcp_host, (uint16_t)tcp_port, &port)) != 0)
+	if (rc == 0 && tcp && (rc = nbd_server_listen_tcp(srv, tcp_host, tcp_port, &port)) != 0)
 		fprintf(stderr, "strait: cannot listen on %s: %s\n", tcp, strerror(-rc));
 	if (rc)
 		goto out;

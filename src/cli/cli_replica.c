@@ -423,15 +423,13 @@ rep_serve(int argc, char **argv)
 	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
 		                       a.interval);
-	if (a.tcp) {
-		const char *colon = strrchr(a.tcp, ':');
-		char *end = NULL;
-		unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-		if (!colon || colon == a.tcp || colon - a.tcp >= 64 || !colon[1] || *end ||
-		    port > 65535)
-			return cli_usage_error(
-			    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
-	}
+	char hp[64];
+	uint16_t port;
+	if (a.tcp && lib_parse_hostport(a.tcp, hp, sizeof(hp), &port))
+		return cli_usage_error(
+		    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
+	if (a.target && (lib_parse_hostport(a.target, hp, sizeof(hp), &port) || !port))
+		return cli_usage_error("bad --target '%s' (expected HOST:PORT)", a.target);
 	const char *store = a.store ? a.store : getenv("STRAIT_STORE");
 	long zl = 0;
 	uint64_t rate = 0; /* Mbps */
@@ -538,14 +536,9 @@ rep_receive(int argc, char **argv)
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
 		                       a.interval);
 	char host[64];
-	const char *colon = strrchr(a.listen, ':');
-	char *end = NULL;
-	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || colon == a.listen || (size_t)(colon - a.listen) >= sizeof(host) ||
-	    !colon[1] || *end || port > 65535)
+	uint16_t port;
+	if (lib_parse_hostport(a.listen, host, sizeof(host), &port))
 		return cli_usage_error("bad --listen '%s' (expected HOST:PORT)", a.listen);
-	memcpy(host, a.listen, (size_t)(colon - a.listen));
-	host[colon - a.listen] = 0;
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -559,7 +552,7 @@ rep_receive(int argc, char **argv)
 	struct tgt_opts to = {.work = a.work,
 	                      .st = st,
 	                      .host = host,
-	                      .port = (uint16_t)port,
+	                      .port = port,
 	                      .interval = every,
 	                      .seeds = seeds,
 	                      .nseeds = nseeds};

@@ -282,7 +282,7 @@ cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
 	const char *name = json_string_value(json_object_get(args, "disk"));
 	if (name && !*name)
 		name = NULL;
-	int rc = rsvc_mark(env->repl, name, 0);
+	int rc = rsvc_mark(env->repl, name);
 	if (rc == -ENOENT)
 		return ctl_error(out, 404, "no protected disk or group '%s'", name ? name : "");
 	if (rc == -EAGAIN)

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -173,4 +174,19 @@ lib_fmt_bandwidth(uint64_t mbps, char *out, size_t n)
 		snprintf(out, n, "%lluGbps", (unsigned long long)(mbps / 1000));
 	else
 		snprintf(out, n, "%lluMbps", (unsigned long long)mbps);
+}
+
+int
+lib_parse_hostport(const char *s, char *host, size_t hn, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end = NULL;
+	unsigned long p = colon && colon[1] ? strtoul(colon + 1, &end, 10) : 0;
+	if (!colon || colon == s || (size_t)(colon - s) >= hn || !colon[1] || *end || p > 65535 ||
+	    colon[1] == '-' || colon[1] == '+')
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	*port = (uint16_t)p;
+	return 0;
 }

@@ -36,6 +36,10 @@ struct rpo_sample {
 	int64_t ms;
 };
 
+struct in_flight { /* a record sent, not yet acknowledged */
+	uint64_t seq, bytes;
+};
+
 struct rdisk {
 	char name[STORE_NAME_MAX + 1];
 	char *source, *jdir, *copyf;
@@ -53,7 +57,7 @@ struct rdisk {
 	enum store_kind last_kind;
 	uint64_t written;
 	uint64_t appended, acked_bytes; /* payload bytes journaled, and acknowledged */
-	struct lib_vec inflight;        /* struct rpo_sample: seq and payload bytes sent */
+	struct lib_vec inflight;        /* struct in_flight */
 	double churn;
 	uint64_t churn_bytes;
 	int64_t churn_ms;
@@ -238,7 +242,7 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	d->group = -1;
 	d->churn_ms = now_ms();
 	lib_vec_init(&d->rpo, sizeof(struct rpo_sample));
-	lib_vec_init(&d->inflight, sizeof(struct rpo_sample));
+	lib_vec_init(&d->inflight, sizeof(struct in_flight));
 	pthread_mutex_init(&d->mu, NULL);
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
 	return disk_open(d);
@@ -442,22 +446,13 @@ seed_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
 	return rc;
 }
 
-/* The initial copy's next slice: the source's data extents from copy_off (or,
- * to a seeded target, the blocks that differ). At the end the SYNCED marker,
- * then the progress file goes. */
+/* The next slice of the source's data extents (SEEK_DATA) from *offp. */
 static int
-copy_step(struct repl *r, struct rdisk *d)
+data_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
 {
-	if (d->seeded && d->seed_have < d->seed_n)
-		return 0; /* the seed's checksums are still coming */
-	if (d->seeded && !d->seed_sums)
-		return 0;
-	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
 	uint8_t *buf = lib_xmalloc(COPY_PIECE);
-	uint64_t off = d->copy_off, budget = d->seeded ? 0 : COPY_SLICE;
-	int rc = d->seeded ? seed_step(r, d, sfd, &off) : 0;
+	uint64_t off = *offp, budget = COPY_SLICE;
+	int rc = 0;
 	while (off < d->size && budget && !rc) {
 		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
 		if (a < 0 && errno == ENXIO) {
@@ -478,6 +473,23 @@ copy_step(struct repl *r, struct rdisk *d)
 		budget -= n;
 	}
 	free(buf);
+	*offp = off;
+	return rc;
+}
+
+/* The initial copy's next slice: the source's data extents from copy_off (or,
+ * to a seeded target, the blocks that differ). At the end the SYNCED marker,
+ * then the progress file goes. */
+static int
+copy_step(struct repl *r, struct rdisk *d)
+{
+	if (d->seeded && (!d->seed_sums || d->seed_have < d->seed_n))
+		return 0; /* the seed's checksums are still coming */
+	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	uint64_t off = d->copy_off;
+	int rc = d->seeded ? seed_step(r, d, sfd, &off) : data_step(r, d, sfd, &off);
 	close(sfd);
 	if (rc)
 		return rc;
@@ -572,10 +584,10 @@ on_ack(void *arg, uint64_t seq)
 		d->acked = seq;
 		jnl_release(d->j, seq + 1);
 	}
-	struct rpo_sample *f = d->inflight.v;
+	struct in_flight *f = d->inflight.v;
 	size_t k = 0;
-	while (k < d->inflight.n && (uint64_t)f[k].seq <= seq)
-		d->acked_bytes += (uint64_t)f[k++].ms;
+	while (k < d->inflight.n && f[k].seq <= seq)
+		d->acked_bytes += f[k++].bytes;
 	if (k) {
 		memmove(f, f + k, (d->inflight.n - k) * sizeof(*f));
 		d->inflight.n -= k;
@@ -708,8 +720,8 @@ send_disk(struct repl *r, struct rdisk *d)
 			x.data = small, x.len = 4 + dl;
 		}
 		pthread_mutex_lock(&d->mu); /* before the send: its ack may come within it */
-		*(struct rpo_sample *)lib_vec_push(&d->inflight) =
-		    (struct rpo_sample){rec.seq, (int64_t)x.len};
+		*(struct in_flight *)lib_vec_push(&d->inflight) =
+		    (struct in_flight){rec.seq, x.len};
 		pthread_mutex_unlock(&d->mu);
 		rc = xp_send(d->tx, &x);
 		pthread_mutex_lock(&d->mu);
@@ -873,26 +885,6 @@ repl_mark(struct repl *r, const char *name, int *marks)
 	if (!found)
 		return -ENOENT;
 	return rc;
-}
-
-int
-repl_mark_wait(struct repl *r, int timeout_ms)
-{
-	for (int waited = 0;; waited += 20) {
-		bool pending = false;
-		for (size_t i = 0; i < r->disks.n; i++) {
-			struct rdisk *d = disk_at(r, i);
-			pthread_mutex_lock(&d->mu);
-			pending = pending || d->mark_seq;
-			pthread_mutex_unlock(&d->mu);
-		}
-		if (!pending)
-			return 0;
-		if (waited >= timeout_ms)
-			return -ETIMEDOUT;
-		struct timespec ts = {0, 20000000};
-		nanosleep(&ts, NULL);
-	}
 }
 
 size_t

@@ -105,11 +105,10 @@ int repl_ship(struct repl *r, int64_t now);
 /* True while an initial copy or a resync has slices left. */
 bool repl_busy(struct repl *r);
 /* Asks for an app-consistent point of a disk or group (NULL: all): a barrier
- * and a MARK in each journal. *marks gets how many were asked for. Then
- * repl_mark_wait (from the same thread) until the target reported them.
+ * and a MARK in each journal. *marks gets how many were asked for; until the
+ * target reports each point, repl_disk_status.mark names the record.
  * -ENOENT: no such disk or group; -EAGAIN: an initial copy is not finished. */
 int repl_mark(struct repl *r, const char *name, int *marks);
-int repl_mark_wait(struct repl *r, int timeout_ms);
 size_t repl_ndisks(const struct repl *r);
 int repl_status(struct repl *r, size_t i, struct repl_disk_status *s);
 /* Sends what is left (waits up to timeout_ms for the acknowledgements) and

@@ -125,20 +125,6 @@ spawn(pthread_t *th, void *(*fn)(void *), void *arg)
 	return -rc;
 }
 
-static int
-parse_tcp(const char *tcp, char *host, size_t hn, uint16_t *port)
-{
-	const char *colon = strrchr(tcp, ':');
-	char *end = NULL;
-	unsigned long p = colon ? strtoul(colon + 1, &end, 10) : 0;
-	if (!colon || colon == tcp || (size_t)(colon - tcp) >= hn || !colon[1] || *end || p > 65535)
-		return -EINVAL;
-	memcpy(host, tcp, (size_t)(colon - tcp));
-	host[colon - tcp] = 0;
-	*port = (uint16_t)p;
-	return 0;
-}
-
 int
 rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
            const struct rsvc_group *groups, size_t ng, struct rsvc **out, char *err, size_t errlen)
@@ -155,14 +141,14 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 	char host[64] = "";
 	uint16_t port = 0;
 	int rc = 0;
-	if (o->tcp && parse_tcp(o->tcp, host, sizeof(host), &port)) {
+	if (o->tcp && lib_parse_hostport(o->tcp, host, sizeof(host), &port)) {
 		snprintf(err, errlen, "bad NBD TCP address '%s' (expected HOST:PORT)", o->tcp);
 		rc = -EINVAL;
 	}
 	struct repl_target rt = {.zlevel = o->zlevel, .rate = o->rate};
 	char thost[64];
 	if (!rc && o->target) {
-		if (parse_tcp(o->target, thost, sizeof(thost), &rt.port) || !rt.port) {
+		if (lib_parse_hostport(o->target, thost, sizeof(thost), &rt.port) || !rt.port) {
 			snprintf(err, errlen, "bad target '%s' (expected HOST:PORT)", o->target);
 			rc = -EINVAL;
 		}
@@ -245,7 +231,7 @@ rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st)
 }
 
 int
-rsvc_mark(struct rsvc *s, const char *name, int wait_ms)
+rsvc_mark(struct rsvc *s, const char *name)
 {
 	int marks;
 	int rc = repl_mark(s->r, name, &marks);
@@ -255,8 +241,7 @@ rsvc_mark(struct rsvc *s, const char *name, int wait_ms)
 	s->kick = true;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	rc = wait_ms ? repl_mark_wait(s->r, wait_ms) : 0;
-	return rc < 0 ? rc : marks;
+	return marks;
 }
 
 int

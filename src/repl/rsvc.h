@@ -60,11 +60,10 @@ int rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t 
 uint16_t rsvc_tcp_port(const struct rsvc *s);
 size_t rsvc_ndisks(const struct rsvc *s);
 int rsvc_status(struct rsvc *s, size_t i, struct repl_disk_status *st);
-/* An app-consistent point for a disk or group (NULL: all); see repl_mark. Waits
- * (up to wait_ms) for the recovery region to report the points, or returns at
- * once with wait_ms 0 (repl_disk_status.mark says which are pending). Returns
- * the points asked for, or -errno (-ETIMEDOUT when they did not come in time). */
-int rsvc_mark(struct rsvc *s, const char *name, int wait_ms);
+/* An app-consistent point for a disk or group (NULL: all), see repl_mark; the
+ * shipper is woken to send it. Returns the points asked for at once (the status
+ * shows which are pending), or -errno. */
+int rsvc_mark(struct rsvc *s, const char *name);
 /* Stops serving and shipping, ships what is left (a point for any change),
  * closes everything. Returns 0 or the first error. */
 int rsvc_stop(struct rsvc *s);

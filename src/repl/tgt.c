@@ -218,10 +218,8 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 		rc = -errno;
 	/* The .seq file exists (and is durable in its directory) before the first
 	 * state is saved into it. */
-	if (!rc && fresh) {
-		char tmp[64] = {0};
-		rc = lib_write_atomic(d->seqf, tmp, 0);
-	}
+	if (!rc && fresh)
+		rc = lib_write_atomic(d->seqf, "", 0);
 	if (!rc && (d->sfd = open(d->seqf, O_RDWR | O_CLOEXEC)) < 0)
 		rc = -errno;
 	if (!rc && fstat(d->rfd, &sb))
