@@ -13,6 +13,10 @@
  * Chunks are durable before the manifest naming them (sync of the backend between), and a
  * chunk already present is not written again (content addressing). Every chunk read is
  * decompressed into exactly its length and hashed: a mismatch is -EBADMSG.
+ *
+ * The newest point of each disk written or looked up is cached with its resolved map and the
+ * number of delta entries since its full map: the next point compares against it and, when a
+ * checkpoint is due, writes the full map from it, without reading earlier manifests.
  */
 #include "repl/store.h"
 
@@ -37,6 +41,7 @@ struct store {
 	unsigned checkpoint;
 	ZSTD_CCtx *cctx;
 	ZSTD_DCtx *dctx;
+	struct store_packs *pk;
 	struct lib_vec last; /* of struct last_point: each disk's newest point, once known */
 };
 
@@ -44,6 +49,8 @@ struct store {
 struct last_point {
 	char disk[STORE_NAME_MAX + 1];
 	struct store_point p;
+	uint8_t *hashes; /* its resolved map, or NULL until needed */
+	uint64_t chain;  /* delta entries since the full map (an estimate after a reopen) */
 };
 
 struct store_map {
@@ -83,6 +90,7 @@ store_open_ops(const struct store_ops *ops, void *be, struct store **out)
 	if (!st->cctx || !st->dctx)
 		lib_oom();
 	lib_vec_init(&st->last, sizeof(struct last_point));
+	st->pk = store_packs_new(ops, be);
 	*out = st;
 	return 0;
 }
@@ -103,9 +111,13 @@ store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_packs_free(st->pk);
 	st->ops->close(st->be);
 	ZSTD_freeCCtx(st->cctx);
 	ZSTD_freeDCtx(st->dctx);
+	struct last_point *l = st->last.v;
+	for (uint32_t i = 0; i < st->last.n; i++)
+		free(l[i].hashes);
 	lib_vec_free(&st->last);
 	free(st);
 }
@@ -124,8 +136,16 @@ void
 store_forget(struct store *st, const char *disk)
 {
 	struct last_point *l = last_find(st, disk);
-	if (l)
+	if (l) {
+		free(l->hashes);
 		*l = ((struct last_point *)st->last.v)[--st->last.n];
+	}
+}
+
+struct store_packs *
+store_packs_of(struct store *st)
+{
+	return st->pk;
 }
 
 void
@@ -145,15 +165,6 @@ store_ops_of(struct store *st, void **be)
 {
 	*be = st->be;
 	return st->ops;
-}
-
-void
-store_chunk_name(const uint8_t *hash, char *out, size_t n)
-{
-	char hex[2 * STORE_HASH_LEN + 1];
-	for (int i = 0; i < STORE_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-	snprintf(out, n, "chunks/%.2s/%s", hex, hex);
 }
 
 void
@@ -378,9 +389,10 @@ store_list_points(struct store *st, const char *disk, struct store_point **pts, 
 
 /* ---- resolving ------------------------------------------------------------------------- */
 
-int
-store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
-              uint8_t **hashes)
+/* store_resolve, also counting the delta entries applied over the full map. */
+static int
+resolve_chain(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
+              uint8_t **hashes, uint64_t *chainp)
 {
 	struct lib_vec chain; /* of struct store_manifest, newest first */
 	lib_vec_init(&chain, sizeof(struct store_manifest));
@@ -416,6 +428,8 @@ store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_poi
 		for (uint64_t j = 0; j < ms[i].p.nentries; j++)
 			memcpy(h + ms[i].e[j].index * STORE_HASH_LEN, ms[i].e[j].hash,
 			       STORE_HASH_LEN);
+		if (i + 1 < chain.n && chainp)
+			*chainp += ms[i].p.nentries;
 	}
 	*hashes = h;
 out:
@@ -423,6 +437,59 @@ out:
 		store_manifest_free(&((struct store_manifest *)chain.v)[i]);
 	lib_vec_free(&chain);
 	return rc;
+}
+
+int
+store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
+              uint8_t **hashes)
+{
+	return resolve_chain(st, disk, seq, p, hashes, NULL);
+}
+
+/* The cached newest point of disk (listing the disk once); NULL on error. */
+static struct last_point *
+newest(struct store *st, const char *disk, int *rc)
+{
+	struct last_point *lp = last_find(st, disk);
+	if (lp)
+		return lp;
+	uint64_t *seqs;
+	size_t ns;
+	struct store_point p = {0};
+	*rc = list_seqs(st, disk, &seqs, &ns);
+	if (*rc)
+		return NULL;
+	if (ns)
+		*rc = store_point_info(st, disk, seqs[ns - 1], &p);
+	free(seqs);
+	if (*rc)
+		return NULL;
+	lp = lib_vec_push(&st->last);
+	snprintf(lp->disk, sizeof(lp->disk), "%s", disk);
+	lp->p = p;
+	return lp;
+}
+
+int
+store_newest(struct store *st, const char *disk, struct store_point *p, const uint8_t **hashes)
+{
+	if (!store_name_ok(disk))
+		return -EINVAL;
+	int rc = 0;
+	struct last_point *lp = newest(st, disk, &rc);
+	if (!lp)
+		return rc;
+	if (lp->p.seq && !lp->hashes) {
+		struct store_point pp;
+		uint64_t chain = 0;
+		rc = resolve_chain(st, disk, lp->p.seq, &pp, &lp->hashes, &chain);
+		if (rc)
+			return rc;
+		lp->chain = chain;
+	}
+	*p = lp->p;
+	*hashes = lp->hashes;
+	return 0;
 }
 
 /* ---- chunks ------------------------------------------------------------------------------ */
@@ -436,9 +503,7 @@ chunk_put(struct store *st, const void *data, size_t len, uint8_t *hash, void **
 		return 0;
 	}
 	hash_chunk(data, len, hash);
-	char name[64];
-	store_chunk_name(hash, name, sizeof(name));
-	int rc = st->ops->has_object(st->be, name);
+	int rc = store_packs_has(st->pk, hash);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	size_t bound = ZSTD_compressBound(len);
@@ -450,21 +515,20 @@ chunk_put(struct store *st, const void *data, size_t len, uint8_t *hash, void **
 	size_t z = ZSTD_compressCCtx(st->cctx, *zbuf, bound, data, len, 1);
 	if (ZSTD_isError(z))
 		return -EIO;
-	return st->ops->put_object(st->be, name, *zbuf, z, 0);
+	return store_packs_add(st->pk, hash, *zbuf, z, (uint32_t)len);
 }
 
 static int
 chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
 {
-	char name[64];
-	store_chunk_name(hash, name, sizeof(name));
 	void *z;
 	size_t zn;
-	int rc = st->ops->get_object(st->be, name, &z, &zn);
+	uint32_t raw;
+	int rc = store_packs_get(st->pk, hash, &z, &zn, &raw);
 	if (rc)
-		return rc == -ENOENT ? -EBADMSG : rc;
+		return rc;
 	rc = -EBADMSG;
-	if (ZSTD_getFrameContentSize(z, zn) != len)
+	if (raw != len || ZSTD_getFrameContentSize(z, zn) != len)
 		goto out;
 	size_t d = ZSTD_decompressDCtx(st->dctx, buf, len, z, zn);
 	if (ZSTD_isError(d) || d != len)
@@ -512,6 +576,44 @@ store_sort_changes(struct store_entry *ch, size_t n)
 	return nu;
 }
 
+/* Stores the chunks of w (deduplicated), durable at return; ch gets their entries. */
+static int
+put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t nch,
+           struct store_entry *ch)
+{
+	void *zbuf = NULL;
+	size_t zcap = 0;
+	int rc = 0;
+	for (size_t i = 0; i < w->nchunks && !rc; i++) {
+		uint64_t idx = w->chunks[i].index;
+		size_t len = idx == nch - 1 ? (size_t)(w->disk_size - idx * cs) : cs;
+		ch[i].index = idx;
+		rc = chunk_put(st, w->chunks[i].data, len, ch[i].hash, &zbuf, &zcap);
+	}
+	free(zbuf);
+	if (!rc)
+		rc = store_packs_flush(st->pk);
+	if (!rc)
+		rc = st->ops->sync(st->be);
+	if (rc)
+		store_packs_drop(st->pk); /* the table may name chunks that were lost */
+	return rc;
+}
+
+/* The full map of a checkpoint: every nonzero entry of h. */
+static void
+full_map(struct store_manifest *m, const uint8_t *h, uint64_t nch)
+{
+	m->e = lib_xcalloc(nch, sizeof(*m->e));
+	for (uint64_t i = 0; i < nch; i++) {
+		if (!memcmp(h + i * STORE_HASH_LEN, zero_hash, STORE_HASH_LEN))
+			continue;
+		m->e[m->p.nentries].index = i;
+		memcpy(m->e[m->p.nentries++].hash, h + i * STORE_HASH_LEN, STORE_HASH_LEN);
+	}
+	m->p.full = true;
+}
+
 int
 store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 {
@@ -525,39 +627,17 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 		if (w->chunks[i].index >= nch || !w->chunks[i].data)
 			return -EINVAL;
 
-	struct store_point prev = {0};
-	struct last_point *lp = last_find(st, w->disk);
 	int rc = 0;
-	if (lp) {
-		prev = lp->p;
-	} else {
-		uint64_t *seqs;
-		size_t ns;
-		rc = list_seqs(st, w->disk, &seqs, &ns);
-		if (rc)
-			return rc;
-		if (ns)
-			rc = store_point_info(st, w->disk, seqs[ns - 1], &prev);
-		free(seqs);
-		if (rc)
-			return rc;
-	}
+	struct last_point *lp = newest(st, w->disk, &rc);
+	if (!lp)
+		return rc;
+	struct store_point prev = lp->p;
 	if (prev.seq && (prev.chunk_size != cs || prev.disk_size != w->disk_size))
 		return -EINVAL;
 
 	/* Chunks first, durable before any manifest names them. */
 	struct store_entry *ch = lib_xcalloc(w->nchunks ? w->nchunks : 1, sizeof(*ch));
-	void *zbuf = NULL;
-	size_t zcap = 0;
-	for (size_t i = 0; i < w->nchunks && !rc; i++) {
-		uint64_t idx = w->chunks[i].index;
-		size_t len = idx == nch - 1 ? (size_t)(w->disk_size - idx * cs) : cs;
-		ch[i].index = idx;
-		rc = chunk_put(st, w->chunks[i].data, len, ch[i].hash, &zbuf, &zcap);
-	}
-	free(zbuf);
-	if (!rc)
-		rc = st->ops->sync(st->be);
+	rc = put_chunks(st, w, cs, nch, ch);
 	if (rc)
 		goto out;
 	size_t nu = store_sort_changes(ch, w->nchunks);
@@ -569,28 +649,27 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 	m.p.jseq = w->jseq;
 	m.p.disk_size = w->disk_size;
 	m.p.chunk_size = cs;
-	bool full = !prev.seq || prev.depth + 1 >= st->checkpoint;
+	bool full =
+	    !prev.seq || prev.depth + 1 >= st->checkpoint || lp->chain + nu > nch / 4 + 4096;
+	/* The map after this point: the cached one updated, or resolved when a full map needs it.
+	 */
+	uint8_t *h = NULL;
+	if (!prev.seq) {
+		h = lib_xcalloc(nch, STORE_HASH_LEN);
+	} else if (full || lp->hashes) {
+		const uint8_t *cur;
+		struct store_point pp;
+		rc = store_newest(st, w->disk, &pp, &cur);
+		if (rc)
+			goto out;
+		lp = last_find(st, w->disk);
+		h = lp->hashes;
+		lp->hashes = NULL;
+	}
+	for (size_t i = 0; h && i < nu; i++)
+		memcpy(h + ch[i].index * STORE_HASH_LEN, ch[i].hash, STORE_HASH_LEN);
 	if (full) {
-		uint8_t *h = NULL;
-		if (prev.seq) {
-			struct store_point pp;
-			rc = store_resolve(st, w->disk, prev.seq, &pp, &h);
-			if (rc)
-				goto out;
-		} else {
-			h = lib_xcalloc(nch, STORE_HASH_LEN);
-		}
-		for (size_t i = 0; i < nu; i++)
-			memcpy(h + ch[i].index * STORE_HASH_LEN, ch[i].hash, STORE_HASH_LEN);
-		m.e = lib_xcalloc(nch, sizeof(*m.e));
-		for (uint64_t i = 0; i < nch; i++) {
-			if (!memcmp(h + i * STORE_HASH_LEN, zero_hash, STORE_HASH_LEN))
-				continue;
-			m.e[m.p.nentries].index = i;
-			memcpy(m.e[m.p.nentries++].hash, h + i * STORE_HASH_LEN, STORE_HASH_LEN);
-		}
-		free(h);
-		m.p.full = true;
+		full_map(&m, h, nch);
 	} else {
 		m.p.base = prev.seq;
 		m.p.depth = prev.depth + 1;
@@ -600,18 +679,18 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 	}
 	rc = store_manifest_save(st, w->disk, &m);
 	store_manifest_free(&m);
-	if (!rc) {
-		lp = last_find(st, w->disk);
-		if (!lp) {
-			lp = lib_vec_push(&st->last);
-			snprintf(lp->disk, sizeof(lp->disk), "%s", w->disk);
-		}
-		lp->p = m.p;
-		if (seqp)
-			*seqp = m.p.seq;
-	} else {
+	lp = last_find(st, w->disk);
+	if (rc) {
+		free(h);
 		store_forget(st, w->disk); /* the manifest may or may not be there */
+		goto out;
 	}
+	free(lp->hashes);
+	lp->hashes = h;
+	lp->chain = full ? 0 : lp->chain + nu;
+	lp->p = m.p;
+	if (seqp)
+		*seqp = m.p.seq;
 out:
 	free(ch);
 	return rc;

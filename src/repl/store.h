@@ -2,22 +2,30 @@
  * store.h - the replica store of the recovery region: chunks, recovery points, group points.
  *
  * A disk image is split into fixed chunks (1 MiB by default, set per disk by its first point).
- * Chunk contents are content-addressed by XXH3-128 (32 hex digits, fanned out as
- * chunks/ab/abcd...) and compressed with zstd. A recovery point is a manifest: a full map
- * (chunk index -> hash, zero chunks omitted) for the first point and every Nth point (a
- * checkpoint), otherwise a delta holding only the chunks changed since its base point.
- * A replication group's point is one record naming one point per disk, written last.
+ * Chunk contents are content-addressed by XXH3-128 and compressed with zstd; the new chunks
+ * of a point go into pack objects (store_pack.c), one or a few per point. A recovery point is
+ * a manifest: a full map (chunk index -> hash, zero chunks omitted) for the first point and
+ * for a checkpoint (after STORE_CHECKPOINT_EVERY deltas, or once the deltas since the last
+ * full map hold a quarter of the disk's chunks), otherwise a delta holding only the chunks
+ * changed since its base point. A replication group's point is one record naming one point
+ * per disk, written last.
  *
  * Objects live behind struct store_ops (names, not paths), so an S3-compatible backend can
  * follow the local-directory one. Layout by name:
- *   chunks/<2 hex>/<32 hex>        zstd frame of one chunk
+ *   packs/<16 hex>.pack            zstd frames of chunks, back to back
+ *   packs/<16 hex>.idx             which chunk is where in the pack (checksummed)
  *   disks/<disk>/p<16 hex seq>     manifest of one recovery point (binary, checksummed)
  *   groups/<group>/g<16 hex seq>   group point (JSON)
  *
- * Durability: chunks are durable (temp, fsync, rename, fsync of their directories) before a
- * manifest naming them is written; manifests and group records go through lib_write_atomic.
- * So after a crash at any moment every listed point is complete and restorable; chunks no
- * manifest names are swept by store_gc.
+ * Durability: packs are durable (temp, fsync, rename, fsync of their directories) before a
+ * manifest naming their chunks is written; manifests and group records go through
+ * lib_write_atomic. So after a crash at any moment every listed point is complete and
+ * restorable; chunks no manifest names are swept by store_gc.
+ *
+ * The store keeps each disk's newest point resolved in memory (16 bytes per chunk), so a
+ * writer cutting a point every second compares and writes only what changed, and never
+ * lists or reads the manifests of earlier points. One writer per disk; a struct store is
+ * used by one thread at a time.
  *
  * All functions return 0 (or a count) or a negative errno; -EBADMSG means stored data failed
  * its checksum.
@@ -33,7 +41,7 @@
 #define STORE_CHUNK_DEFAULT    (1u << 20)
 #define STORE_CHUNK_MIN        4096u
 #define STORE_CHUNK_MAX        (64u << 20)
-#define STORE_CHECKPOINT_EVERY 32u
+#define STORE_CHECKPOINT_EVERY 256u
 #define STORE_HASH_LEN         16
 
 /* Flags of put_object. */
@@ -49,6 +57,9 @@ struct store_ops {
 	int (*get_object)(void *be, const char *name, void **data, size_t *n);
 	/* 1 when present, 0 when absent, or a negative errno. */
 	int (*has_object)(void *be, const char *name);
+	/* Reads n bytes at off of an object (a chunk in a pack); -EBADMSG when the object is
+	 * shorter. Optional: without it get_object is used. */
+	int (*get_range)(void *be, const char *name, uint64_t off, void *buf, size_t n);
 	int (*delete_object)(void *be, const char *name);
 	/* Calls cb for every object whose name starts with prefix (a folder, ending in '/'),
 	 * temporaries included; a nonzero cb return stops the walk and is returned. */
@@ -70,7 +81,7 @@ struct store;
 int store_open(const char *dir, struct store **out);
 int store_open_ops(const struct store_ops *ops, void *be, struct store **out);
 void store_close(struct store *st);
-/* Every how many points a full checkpoint manifest is written (default 32, at least 1). */
+/* At most how many deltas follow a full map (default 256, at least 1). */
 void store_set_checkpoint(struct store *st, unsigned every);
 
 struct store_chunk {
@@ -202,7 +213,6 @@ int store_manifest_load(struct store *st, const char *disk, uint64_t seq, struct
 int store_manifest_save(struct store *st, const char *disk, const struct store_manifest *m);
 void store_manifest_free(struct store_manifest *m);
 void store_manifest_name(const char *disk, uint64_t seq, char *out, size_t n);
-void store_chunk_name(const uint8_t *hash, char *out, size_t n);
 /* Resolved map: hashes[nchunks * STORE_HASH_LEN] (heap). */
 int store_resolve(struct store *st, const char *disk, uint64_t seq, struct store_point *p,
                   uint8_t **hashes);
@@ -214,5 +224,30 @@ size_t store_sort_changes(struct store_entry *ch, size_t n);
 /* Drops the cached newest point of disk (after pruning rewrote manifests). */
 void store_forget(struct store *st, const char *disk);
 unsigned store_checkpoint_of(const struct store *st);
+/* The disk's newest point and its resolved map (nchunks x STORE_HASH_LEN, owned by the store,
+ * valid until the next write or prune of the disk); p->seq == 0 and *hashes NULL when the disk
+ * has no point. */
+int store_newest(struct store *st, const char *disk, struct store_point *p, const uint8_t **hashes);
+
+/* Pack objects (store_pack.c). */
+struct store_packs;
+struct store_packs *store_packs_new(const struct store_ops *ops, void *be);
+void store_packs_free(struct store_packs *pk);
+void store_packs_drop(struct store_packs *pk);
+/* 1 when the chunk is stored (or staged), 0 when not, or a negative errno. */
+int store_packs_has(struct store_packs *pk, const uint8_t *hash);
+/* Stages a compressed chunk (z, zn; len bytes raw) unless it is stored already. */
+int store_packs_add(struct store_packs *pk, const uint8_t *hash, const void *z, size_t zn,
+                    uint32_t len);
+/* Puts the pack being filled (durable at the backend's next sync). */
+int store_packs_flush(struct store_packs *pk);
+/* The compressed chunk (*z heap) and its raw length; -EBADMSG when it is not stored. */
+int store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_t *zn,
+                    uint32_t *len);
+/* Chunks and packs stored (staged ones included). */
+int store_packs_count(struct store_packs *pk, uint64_t *chunks, uint64_t *packs);
+int store_packs_mark(struct store_packs *pk, const uint8_t *hash);
+int store_packs_sweep(struct store_packs *pk);
+struct store_packs *store_packs_of(struct store *st);
 
 #endif

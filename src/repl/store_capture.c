@@ -60,19 +60,16 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	uint64_t size = (uint64_t)end;
 
 	/* The newest point fixes the chunk size and is the base of the comparison. */
-	struct store_point *pts = NULL, prev = {0};
-	size_t npts = 0;
-	uint8_t *old = NULL;
-	int rc = store_list_points(st, disk, &pts, &npts);
-	if (rc == 0 && npts) {
-		rc = store_resolve(st, disk, pts[npts - 1].seq, &prev, &old);
-		if (rc == 0 && chunk_size && chunk_size != prev.chunk_size)
+	struct store_point prev = {0};
+	const uint8_t *old = NULL;
+	int rc = store_newest(st, disk, &prev, &old);
+	if (rc == 0 && prev.seq) {
+		if (chunk_size && chunk_size != prev.chunk_size)
 			rc = -EINVAL;
-		if (rc == 0 && prev.disk_size != size)
+		if (prev.disk_size != size)
 			rc = -EINVAL; /* resizing a protected disk is a new replication */
 		chunk_size = prev.chunk_size;
 	}
-	free(pts);
 	if (!chunk_size)
 		chunk_size = STORE_CHUNK_DEFAULT;
 	if (rc == 0 && (chunk_size < STORE_CHUNK_MIN || chunk_size > STORE_CHUNK_MAX))
@@ -80,7 +77,6 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	if (rc == 0 && only && !old)
 		rc = -EINVAL; /* the first point reads the whole image */
 	if (rc) {
-		free(old);
 		close(fd);
 		return rc;
 	}
@@ -88,7 +84,6 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
 	if (map == MAP_FAILED) {
 		rc = -errno;
-		free(old);
 		close(fd);
 		return rc;
 	}
@@ -145,10 +140,9 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 		w.chunks = &first;
 		w.nchunks = 1;
 	}
-	rc = store_write_point(st, &w, seq);
+	rc = store_write_point(st, &w, seq); /* old is the store's: not used past here */
 	lib_vec_free(&ch);
 	free(zeros);
-	free(old);
 	munmap((void *)map, size);
 	/* After a whole read, drop the clean pages it brought in (large folios). */
 	if (!only)

@@ -3,14 +3,16 @@
  *
  * An object name is a path below the root. STORE_PUT_META objects go through
  * lib_write_atomic (temporary, fsync, rename, directory fsync): durable at return. Other
- * puts (chunks) are written to a temporary beside the target (name.tmpXXXXXX) and left
- * there; sync makes the whole batch durable with one syncfs(2) instead of an fsync per
- * chunk, then renames each over its target and fsyncs the directories. So an object is
+ * puts (packs) are written to a temporary beside the target (name.tmpXXXXXX) and left
+ * there; sync makes the whole batch durable (an fdatasync of each temporary, or one
+ * syncfs(2) for a batch of more than SYNCFS_AFTER objects), then renames each over its
+ * target and fsyncs the directories. So an object is
  * whole or absent even after a power loss (its name appears only once its data is
  * durable), and a caller makes a batch of chunks durable before it writes the manifest
  * that names them. A batch's objects count as present (has_object) before the sync.
  * Temporaries a crash leaves behind are what store_gc deletes. Parent directories are created on
- * demand (and fsynced with their own parent).
+ * demand (and fsynced with their own parent). get_range keeps the last object it read open,
+ * so reading a point's chunks from one pack opens it once.
  */
 #include "repl/store.h"
 
@@ -24,8 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SYNCFS_AFTER 16
+
 struct dirbe {
 	char *root;
+	char *rname; /* get_range's open object, rfd */
+	int rfd;
 	int rootfd;                /* for syncfs */
 	struct lib_map dirty;      /* directory path -> 1; keys heap, owned */
 	struct lib_vec dirty_keys; /* of char *, to free */
@@ -49,6 +55,17 @@ fsync_path(const char *dir)
 	if (fd < 0)
 		return -errno;
 	int rc = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int
+sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fdatasync(fd) < 0 ? -errno : 0;
 	close(fd);
 	return rc;
 }
@@ -149,6 +166,47 @@ dir_get(void *be, const char *name, void **data, size_t *n)
 	return 0;
 }
 
+static void
+range_close(struct dirbe *d)
+{
+	if (d->rname) {
+		close(d->rfd);
+		free(d->rname);
+		d->rname = NULL;
+	}
+}
+
+static int
+dir_get_range(void *be, const char *name, uint64_t off, void *buf, size_t n)
+{
+	struct dirbe *d = be;
+	struct stat sb;
+	if (d->rname && (strcmp(d->rname, name) || fstat(d->rfd, &sb) < 0 || sb.st_nlink == 0))
+		range_close(d); /* another object, or this one deleted since */
+	if (!d->rname) {
+		range_close(d);
+		char *path = dir_path(d, name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+		if (fd < 0)
+			return -errno;
+		d->rfd = fd;
+		d->rname = lib_xstrdup(name);
+	}
+	uint8_t *p = buf;
+	for (size_t got = 0; got < n;) {
+		ssize_t r = pread(d->rfd, p + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EBADMSG;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 static int
 dir_has(void *be, const char *name)
 {
@@ -169,6 +227,8 @@ static int
 dir_delete(void *be, const char *name)
 {
 	struct dirbe *d = be;
+	if (d->rname && !strcmp(d->rname, name))
+		range_close(d);
 	char *path = dir_path(d, name);
 	int rc = unlink(path) < 0 ? -errno : 0;
 	if (!rc)
@@ -223,10 +283,15 @@ dir_sync(void *be)
 {
 	struct dirbe *d = be;
 	int rc = 0;
-	/* The batch's chunks: durable (one syncfs), then under their names. */
+	/* The batch: durable, then under their names. */
 	char **pv = d->pend_v.v;
-	if (d->pend_v.n && syncfs(d->rootfd) < 0)
-		rc = -errno;
+	if (d->pend_v.n > 2 * SYNCFS_AFTER) {
+		if (syncfs(d->rootfd) < 0)
+			rc = -errno;
+	} else {
+		for (uint32_t i = 0; i + 1 < d->pend_v.n && !rc; i += 2)
+			rc = sync_file(pv[i]);
+	}
 	for (uint32_t i = 0; i + 1 < d->pend_v.n; i += 2) {
 		if (!rc && rename(pv[i], pv[i + 1]) < 0)
 			rc = -errno;
@@ -258,6 +323,7 @@ dir_close(void *be)
 {
 	struct dirbe *d = be;
 	dir_sync(d);
+	range_close(d);
 	lib_vec_free(&d->dirty_keys);
 	lib_map_free(&d->dirty);
 	lib_vec_free(&d->pend_v);
@@ -270,6 +336,7 @@ dir_close(void *be)
 static const struct store_ops dir_ops = {
     .put_object = dir_put,
     .get_object = dir_get,
+    .get_range = dir_get_range,
     .has_object = dir_has,
     .delete_object = dir_delete,
     .list = dir_list,

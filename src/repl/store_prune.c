@@ -15,7 +15,7 @@
  * same name) as a delta against the nearest kept point holding the union of the changes, or
  * as a full map when a pruned full map lies on that chain. Only then are the pruned
  * manifests deleted, newest first, so after a crash at any moment every listed point still
- * resolves. store_gc then deletes chunks no manifest names.
+ * resolves. store_gc then deletes or compacts the packs of chunks no manifest names.
  */
 #include "repl/store.h"
 
@@ -239,9 +239,8 @@ out:
 struct gc {
 	struct store *st;
 	struct lib_arena a;
-	struct lib_map refs;      /* chunk name -> 1 */
 	struct lib_vec manifests; /* of char * (arena): manifest names */
-	struct lib_vec doomed;    /* of char * (arena) */
+	struct lib_vec doomed;    /* of char * (arena): temporaries */
 };
 
 static int
@@ -256,17 +255,7 @@ gc_meta_cb(void *arg, const char *name)
 	return 0;
 }
 
-static int
-gc_chunk_cb(void *arg, const char *name)
-{
-	struct gc *g = arg;
-	uint64_t v;
-	if (strstr(name, ".tmp") || !lib_map_get(&g->refs, name, &v))
-		*(char **)lib_vec_push(&g->doomed) = lib_arena_strdup(&g->a, name);
-	return 0;
-}
-
-/* Adds the chunks of manifest "disks/<disk>/p<seq>" to the referenced set. */
+/* Marks the chunks of manifest "disks/<disk>/p<seq>" live. */
 static int
 gc_mark(struct gc *g, const char *name)
 {
@@ -286,18 +275,14 @@ gc_mark(struct gc *g, const char *name)
 	int rc = store_manifest_load(g->st, disk, seq, &m);
 	if (rc)
 		return rc; /* never sweep on a manifest we cannot read */
-	for (uint64_t i = 0; i < m.p.nentries; i++) {
+	struct store_packs *pk = store_packs_of(g->st);
+	for (uint64_t i = 0; i < m.p.nentries && !rc; i++) {
 		static const uint8_t zero[STORE_HASH_LEN];
-		if (!memcmp(m.e[i].hash, zero, STORE_HASH_LEN))
-			continue;
-		char cn[64];
-		store_chunk_name(m.e[i].hash, cn, sizeof(cn));
-		uint64_t v;
-		if (!lib_map_get(&g->refs, cn, &v))
-			lib_map_put(&g->refs, lib_arena_strdup(&g->a, cn), 1);
+		if (memcmp(m.e[i].hash, zero, STORE_HASH_LEN))
+			rc = store_packs_mark(pk, m.e[i].hash);
 	}
 	store_manifest_free(&m);
-	return 0;
+	return rc;
 }
 
 int
@@ -307,7 +292,6 @@ store_gc(struct store *st)
 	const struct store_ops *ops = store_ops_of(st, &be);
 	struct gc g = {.st = st};
 	lib_arena_init(&g.a);
-	lib_map_init(&g.refs);
 	lib_vec_init(&g.manifests, sizeof(char *));
 	lib_vec_init(&g.doomed, sizeof(char *));
 	int rc = ops->list(be, "disks/", gc_meta_cb, &g);
@@ -315,9 +299,14 @@ store_gc(struct store *st)
 		rc = ops->list(be, "groups/", gc_meta_cb, &g);
 	for (uint32_t i = 0; i < g.manifests.n && !rc; i++)
 		rc = gc_mark(&g, ((char **)g.manifests.v)[i]);
-	if (!rc)
-		rc = ops->list(be, "chunks/", gc_chunk_cb, &g);
 	int deleted = 0;
+	if (!rc) {
+		rc = store_packs_sweep(store_packs_of(st));
+		deleted = rc > 0 ? rc : 0;
+		rc = rc < 0 ? rc : 0;
+	} else {
+		store_packs_drop(store_packs_of(st)); /* forget the marks */
+	}
 	for (uint32_t i = 0; i < g.doomed.n && !rc; i++) {
 		int r = ops->delete_object(be, ((char **)g.doomed.v)[i]);
 		if (r && r != -ENOENT)
@@ -329,7 +318,6 @@ store_gc(struct store *st)
 		rc = ops->sync(be);
 	lib_vec_free(&g.manifests);
 	lib_vec_free(&g.doomed);
-	lib_map_free(&g.refs);
 	lib_arena_free(&g.a);
 	return rc ? rc : deleted;
 }

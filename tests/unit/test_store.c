@@ -103,6 +103,15 @@ count_objects(struct store *st, const char *prefix)
 	return n;
 }
 
+/* Distinct chunks the store holds. */
+static size_t
+count_chunks(struct store *st)
+{
+	uint64_t chunks, packs;
+	assert_int_equal(store_packs_count(store_packs_of(st), &chunks, &packs), 0);
+	return (size_t)chunks;
+}
+
 /* ---- round trip -------------------------------------------------------------------------- */
 
 #define RT_CS     16384u
@@ -232,7 +241,8 @@ test_sparse(void **state)
 	assert_true(p.full);
 	assert_int_equal(p.nentries, 2); /* zero chunks omitted */
 	assert_int_equal(p.chunk_size, STORE_CHUNK_DEFAULT);
-	assert_int_equal(count_objects(st, "chunks/"), 2);
+	assert_int_equal(count_chunks(st), 2);
+	assert_int_equal(count_objects(st, "packs/"), 2); /* one pack and its index */
 
 	char path[512];
 	snprintf(path, sizeof(path), "%s/img", dir);
@@ -277,8 +287,11 @@ test_sparse(void **state)
 /* ---- corruption ------------------------------------------------------------------------ */
 
 static int
-first_cb(void *arg, const char *name)
+pack_cb(void *arg, const char *name)
 {
+	size_t n = strlen(name);
+	if (n < 5 || strcmp(name + n - 5, ".pack"))
+		return 0;
 	snprintf(arg, 256, "%s", name);
 	return 1;
 }
@@ -316,7 +329,7 @@ test_corrupt(void **state)
 
 	void *be;
 	const struct store_ops *ops = store_ops_of(st, &be);
-	assert_int_equal(ops->list(be, "chunks/", first_cb, name), 1);
+	assert_int_equal(ops->list(be, "packs/", pack_cb, name), 1);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	struct stat sb;
 	assert_int_equal(stat(path, &sb), 0);
@@ -545,7 +558,7 @@ prune_case(int64_t ret, size_t want_min, size_t want_max)
 	for (int i = 0; i < PR_N; i++)
 		nexp += pr_expect(i, ret);
 	assert_true(nexp >= want_min && nexp <= want_max);
-	size_t before = count_objects(st, "chunks/");
+	size_t before = count_chunks(st);
 	assert_int_equal(store_prune(st, "vm1", ret), PR_N - (int)nexp);
 	struct store_point *pts;
 	size_t n;
@@ -564,7 +577,9 @@ prune_case(int64_t ret, size_t want_min, size_t want_max)
 	assert_int_equal(store_prune(st, "vm1", ret), 0);
 	int del = store_gc(st);
 	assert_true(del >= 0);
-	assert_int_equal(count_objects(st, "chunks/"), before - (size_t)del);
+	store_close(st); /* count what a fresh open finds */
+	assert_int_equal(store_open(dir, &st), 0);
+	assert_int_equal(count_chunks(st), before - (size_t)del);
 	uint8_t want[PR_CS * PR_NCH];
 	for (size_t j = 0; j < n; j++) {
 		pr_image((int)pts[j].seq - 1, want);
@@ -862,23 +877,45 @@ test_gc(void **state)
 		w.nchunks = 2;
 		assert_int_equal(store_write_point(st, &w, NULL), 0);
 	}
-	assert_int_equal(count_objects(st, "chunks/"), 4 + 3);
-	/* An orphan chunk (as a crash before its manifest leaves) and a stray temporary. */
+	assert_int_equal(count_chunks(st), 4 + 3);
+	assert_int_equal(count_objects(st, "packs/"), 2 * 4); /* a pack and an index per point */
+	/* An orphan pack (as a crash before its index leaves), an orphan index and a stray
+	 * temporary. */
 	void *be;
 	const struct store_ops *ops = store_ops_of(st, &be);
-	assert_int_equal(
-	    ops->put_object(be, "chunks/ab/ab000000000000000000000000000000", "x", 1, 0), 0);
+	assert_int_equal(ops->put_object(be, "packs/00000000000000ab.pack", "x", 1, 0), 0);
+	assert_int_equal(ops->put_object(be, "packs/00000000000000cd.idx", "x", 1, 0), 0);
 	assert_int_equal(ops->put_object(be, "disks/g1/p0000000000000001.tmpQWERTY", "x", 1, 0), 0);
-	assert_int_equal(ops->has_object(be, "chunks/ab/ab000000000000000000000000000000"), 1);
+	assert_int_equal(ops->has_object(be, "packs/00000000000000ab.pack"), 1);
 	assert_int_equal(ops->sync(be), 0); /* the batch under its names */
-	assert_int_equal(store_gc(st), 2);
-	assert_int_equal(count_objects(st, "chunks/"), 7);
-	assert_int_equal(store_gc(st), 0);
-	/* Retention 0 keeps the newest point only: the older versions of chunk 1 go. */
-	assert_int_equal(store_prune(st, "g1", 0), 3);
 	assert_int_equal(store_gc(st), 3);
-	assert_int_equal(count_objects(st, "chunks/"), 4);
+	assert_int_equal(count_chunks(st), 7);
+	assert_int_equal(count_objects(st, "packs/"), 2 * 4);
+	assert_int_equal(store_gc(st), 0);
+	/* Retention 0 keeps the newest point only: the older versions of chunk 1 go. The packs
+	 * of points 2 and 3 held only those and are deleted; the first pack is 3/4 live and
+	 * stays as it is. */
+	assert_int_equal(store_prune(st, "g1", 0), 3);
+	assert_int_equal(store_gc(st), 2);
+	assert_int_equal(count_chunks(st), 5);
+	assert_int_equal(count_objects(st, "packs/"), 2 * 2);
 	check_restore(st, dir, "g1", 4, img, sizeof(img));
+	/* Chunks 0 and 2 change: after pruning, the first pack is 1/4 live and compacted (its
+	 * live chunk copied into a new pack, the old pack deleted). */
+	fill_random(img, PR_CS);
+	fill_random(img + 2 * PR_CS, PR_CS);
+	struct store_chunk ch2[2] = {{0, img}, {2, img + 2 * PR_CS}};
+	w.chunks = ch2;
+	w.time = 5 * DAY;
+	assert_int_equal(store_write_point(st, &w, NULL), 0);
+	assert_int_equal(store_prune(st, "g1", 0), 1);
+	assert_int_equal(store_gc(st), 3);
+	assert_int_equal(count_chunks(st), 4);
+	assert_int_equal(count_objects(st, "packs/"), 2 * 3);
+	check_restore(st, dir, "g1", 5, img, sizeof(img));
+	store_close(st);
+	assert_int_equal(store_open(dir, &st), 0);
+	check_restore(st, dir, "g1", 5, img, sizeof(img));
 	store_close(st);
 	rm_tree(dir);
 	free(dir);
