@@ -52,6 +52,10 @@ struct store_point;
  * *out, -ENOENT when there is none, or the store's error. */
 int cli_pick_point(struct store *st, const char *disk, const char *want, struct store_point *out);
 int cli_cmd_replica(int argc, char **argv);
+/* A failover's disks (cli_fo_disks.c): restores each failed-over disk of the estate after
+ * (YAML text) whose path lies in restore_dir from store, at the failover's point. */
+int cli_fo_restore(const char *estate_yaml, const char *name, const char *store,
+                   const char *restore_dir, int point, int64_t age, bool quiet);
 /* straitd's socket: $STRAIT_SOCKET, else $XDG_RUNTIME_DIR/strait.sock, else /tmp. */
 const char *cli_socket_default(void);
 /* Calls straitd's API (path: "/v1/NAME?query") on the Unix socket: CLI_GOOD with

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -232,12 +233,15 @@ run(int argc, char **argv, enum rec_op op)
 	    {"confirm", no_argument, NULL, 'C'},
 	    {"run-scripts", no_argument, NULL, 'X'},
 	    {"restart", no_argument, NULL, 'R'},
+	    {"store", required_argument, NULL, 's'},
+	    {"restore-dir", required_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rec_opts o;
 	rec_opts_init(&o);
 	o.op = op;
-	const char *down = NULL, *out = NULL, *durs[16], *statefile = NULL;
+	const char *down = NULL, *out = NULL, *durs[16], *statefile = NULL, *store = NULL,
+	           *rdir = NULL;
 	size_t ndurs = 0;
 	bool json = false, nostate = false, restart = false, confirm = false;
 	int c;
@@ -296,6 +300,12 @@ run(int argc, char **argv, enum rec_op op)
 		case 'X':
 			o.run_scripts = true;
 			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'r':
+			rdir = optarg;
+			break;
 		case 'c':
 			if (op != REC_DRILL)
 				return cli_usage_error("--cleanup is for drills");
@@ -307,7 +317,23 @@ run(int argc, char **argv, enum rec_op op)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("expected one estate file");
+	if ((store || rdir) && op != REC_FAILOVER && op != REC_FAILBACK)
+		return cli_usage_error("--store and --restore-dir are for failover and failback");
+	if (!store != !rdir)
+		return cli_usage_error("--store DIR and --restore-dir DIR go together: the points "
+		                       "to restore and where the failed-over disks go");
 	const char *path = argv[optind];
+	char rdabs[PATH_MAX], edir[PATH_MAX];
+	if (rdir) {
+		int mrc = lib_mkdir_p(rdir);
+		if (mrc || !realpath(rdir, rdabs) || !realpath(path, edir)) {
+			fprintf(stderr, "strait: --restore-dir %s: %s\n", rdir,
+			        strerror(mrc ? -mrc : errno));
+			return CLI_UNUSABLE;
+		}
+		o.restore_dir = rdabs;
+		o.estate_dir = dirname(edir);
+	}
 	struct estate *e = cli_load(path);
 	if (!e)
 		return CLI_UNUSABLE;
@@ -398,6 +424,14 @@ run(int argc, char **argv, enum rec_op op)
 		snprintf(def, sizeof(def), "%s-%s.yaml", base, rec_op_name(o.op));
 		free(copy);
 		out = def;
+	}
+	/* the failed-over disks for real, before the estate that names them */
+	if (r.estate && o.restore_dir &&
+	    cli_fo_restore(r.estate, out, store, o.restore_dir, o.point, o.point_age, json)) {
+		fprintf(stderr, "strait: the disks did not fail over: %s not written\n", out);
+		rec_result_free(&r);
+		rc = CLI_BAD;
+		goto out_e;
 	}
 	struct stat st;
 	if (r.estate && stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {

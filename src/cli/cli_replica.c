@@ -55,14 +55,25 @@ static const struct option rep_opts[] = {
     {"listen", required_argument, NULL, 'L'},
     {"zstd", required_argument, NULL, 'z'},
     {"rate", required_argument, NULL, 'R'},
+    {"tls-cert", required_argument, NULL, 'C'},
+    {"tls-key", required_argument, NULL, 'K'},
+    {"tls-ca", required_argument, NULL, 'A'},
+    {"tls-name", required_argument, NULL, 'N'},
     {NULL, 0, NULL, 0},
 };
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
 	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate;
+	struct xp_tls_opts tls;
 	bool app;
 };
+
+static bool
+rep_tls_set(const struct rep_args *a)
+{
+	return a->tls.cert_file || a->tls.key_file || a->tls.ca_file || a->tls.server_name;
+}
 
 static int
 rep_parse(int argc, char **argv, struct rep_args *a)
@@ -118,6 +129,18 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 			break;
 		case 'R':
 			a->rate = optarg;
+			break;
+		case 'C':
+			a->tls.cert_file = optarg;
+			break;
+		case 'K':
+			a->tls.key_file = optarg;
+			break;
+		case 'A':
+			a->tls.ca_file = optarg;
+			break;
+		case 'N':
+			a->tls.server_name = optarg;
 			break;
 		default:
 			return cli_usage_error("bad option");
@@ -430,6 +453,11 @@ rep_serve(int argc, char **argv)
 		    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
 	if (a.target && (lib_parse_hostport(a.target, hp, sizeof(hp), &port) || !port))
 		return cli_usage_error("bad --target '%s' (expected HOST:PORT)", a.target);
+	if (rep_tls_set(&a) && !a.target)
+		return cli_usage_error("--tls-* options secure the link to --target HOST:PORT");
+	if (rep_tls_set(&a) && !a.tls.ca_file)
+		return cli_usage_error("--tls-ca FILE is required: the CA that signed the "
+		                       "receiver's certificate");
 	const char *store = a.store ? a.store : getenv("STRAIT_STORE");
 	long zl = 0;
 	uint64_t rate = 0; /* Mbps */
@@ -463,7 +491,8 @@ rep_serve(int argc, char **argv)
 	                      .rate = rate * 1000000 / 8, /* Mbps to bytes/s */
 	                      .socket = a.socket,
 	                      .tcp = a.tcp,
-	                      .interval = every};
+	                      .interval = every,
+	                      .tls = rep_tls_set(&a) ? &a.tls : NULL};
 	/* Signals are taken by sigwait on this thread; the service's threads block them. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -539,6 +568,18 @@ rep_receive(int argc, char **argv)
 	uint16_t port;
 	if (lib_parse_hostport(a.listen, host, sizeof(host), &port))
 		return cli_usage_error("bad --listen '%s' (expected HOST:PORT)", a.listen);
+	if (rep_tls_set(&a) && (!a.tls.cert_file || !a.tls.key_file))
+		return cli_usage_error("--tls-cert FILE and --tls-key FILE are both required for a "
+		                       "TLS receiver (--tls-ca FILE also demands client "
+		                       "certificates)");
+	if (a.tls.server_name)
+		return cli_usage_error("--tls-name is the sender's check of the receiver's name");
+	struct xp_io_ops *io = NULL;
+	char err[512];
+	if (rep_tls_set(&a) && rsvc_tls(&a.tls, true, &io, err, sizeof(err))) {
+		fprintf(stderr, "strait: %s\n", err);
+		return CLI_UNUSABLE;
+	}
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -547,9 +588,11 @@ rep_receive(int argc, char **argv)
 	struct store *st = rep_open(a.store);
 	if (!st) {
 		free(seeds);
+		xp_tls_ops_free(io);
 		return CLI_UNUSABLE;
 	}
 	struct tgt_opts to = {.work = a.work,
+	                      .io = io,
 	                      .st = st,
 	                      .host = host,
 	                      .port = port,
@@ -562,9 +605,14 @@ rep_receive(int argc, char **argv)
 		fprintf(stderr, "strait: cannot receive on %s: %s\n", a.listen, strerror(-rc));
 		store_close(st);
 		free(seeds);
+		xp_tls_ops_free(io);
 		return CLI_BAD;
 	}
-	printf("receiving on %s:%u, a point every %llds\n", host, tgt_port(t), (long long)every);
+	printf("receiving on %s:%u%s, a point every %llds\n", host, tgt_port(t),
+	       !io             ? ""
+	       : a.tls.ca_file ? " (TLS, client certificates required)"
+	                       : " (TLS)",
+	       (long long)every);
 	fflush(stdout);
 	pthread_t th;
 	pthread_create(&th, NULL, receive_main, t);
@@ -583,6 +631,7 @@ rep_receive(int argc, char **argv)
 	tgt_close(t); /* the last points */
 	store_close(st);
 	free(seeds);
+	xp_tls_ops_free(io);
 	return CLI_GOOD;
 }
 

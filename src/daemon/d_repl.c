@@ -1,5 +1,10 @@
 /*
  * d_repl.c - the estate's replication section as an rsvc (see d_repl.h).
+ *
+ * The link's bandwidth: --rate when given; otherwise, when an on-premises site replicates
+ * over ExpressRoute (private or Microsoft peering), the bandwidth of the site's fastest
+ * enabled circuit, so replication never takes more than the circuit carries; Azure-to-Azure
+ * replication stays on the backbone and is not limited.
  */
 #include "daemon/d_repl.h"
 
@@ -11,24 +16,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The disks of one VM that have a source path, appended as rsvc disks. */
+/* path, or base/path when it is relative (heap). */
+static char *
+abs_path(const char *base, const char *path)
+{
+	struct lib_buf b = {0};
+	if (path[0] == '/')
+		lib_buf_puts(&b, path);
+	else
+		lib_buf_printf(&b, "%s/%s", base, path);
+	return b.s;
+}
+
+/* The disks of one VM that have a source path, appended as rsvc disks; their seeds (after a
+ * failover, for reprotect) as tgt seeds. */
 static void
-vm_disks(const struct est_vm *vm, const char *base, struct lib_vec *disks, struct lib_vec *names)
+vm_disks(const struct est_vm *vm, const char *base, struct lib_vec *disks, struct lib_vec *names,
+         struct lib_vec *seeds)
 {
 	for (uint32_t k = 0; k < vm->disks.n; k++) {
 		const struct est_disk *dk = &vm->disks.v[k];
 		if (!dk->path)
 			continue;
-		struct lib_buf name = {0}, path = {0};
+		struct lib_buf name = {0};
 		lib_buf_printf(&name, "%s-%s", vm->name, dk->name);
-		if (dk->path[0] == '/')
-			lib_buf_printf(&path, "%s", dk->path);
-		else
-			lib_buf_printf(&path, "%s/%s", base, dk->path);
+		char *path = abs_path(base, dk->path);
 		*(char **)lib_vec_push(names) = name.s;
-		*(char **)lib_vec_push(names) = path.s;
-		*(struct rsvc_disk *)lib_vec_push(disks) = (struct rsvc_disk){name.s, path.s};
+		*(char **)lib_vec_push(names) = path;
+		*(struct rsvc_disk *)lib_vec_push(disks) = (struct rsvc_disk){name.s, path};
+		if (dk->seed) {
+			char *seed = abs_path(base, dk->seed);
+			*(char **)lib_vec_push(names) = seed;
+			*(struct tgt_seed *)lib_vec_push(seeds) = (struct tgt_seed){name.s, seed};
+		}
 	}
+}
+
+/* Bytes/s the estate's replication path allows; 0: no limit. */
+uint64_t
+d_repl_rate(const struct estate *e)
+{
+	const struct est_replication *rp = e->replication;
+	if (!rp || rp->source_site.i == EST_NONE ||
+	    (rp->path != EST_RP_PRIVATE_PEERING && rp->path != EST_RP_MICROSOFT_PEERING))
+		return 0;
+	uint64_t mbps = 0;
+	for (uint32_t i = 0; i < e->circuits.n; i++) {
+		const struct est_circuit *c = &e->circuits.v[i];
+		if (c->site.i == rp->source_site.i && c->state == EST_CS_ENABLED &&
+		    c->bandwidth > mbps)
+			mbps = c->bandwidth;
+	}
+	return mbps * 1000000 / 8;
 }
 
 int
@@ -41,15 +80,16 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		return 0;
 	char *dir = lib_xstrdup(o->estate_path);
 	const char *base = dirname(dir);
-	struct lib_vec disks = {0}, names = {0}, groups = {0}, members = {0};
+	struct lib_vec disks = {0}, names = {0}, groups = {0}, members = {0}, seeds = {0};
 	lib_vec_init(&disks, sizeof(struct rsvc_disk));
+	lib_vec_init(&seeds, sizeof(struct tgt_seed));
 	lib_vec_init(&names, sizeof(char *));
 	lib_vec_init(&groups, sizeof(struct rsvc_group));
 	lib_vec_init(&members, sizeof(size_t)); /* per group: first member, count */
 	for (uint32_t i = 0; i < rp->protect.n; i++) {
 		const struct est_ref *ref = &rp->protect.v[i];
 		if (ref->i != EST_NONE)
-			vm_disks(&e->vms.v[ref->i], base, &disks, &names);
+			vm_disks(&e->vms.v[ref->i], base, &disks, &names, &seeds);
 	}
 	/* Groups name the disks protected above, by the same names. */
 	struct lib_vec gnames = {0}; /* const char *, all groups' members in a row */
@@ -94,7 +134,12 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		    .interval = rp->policy.crash_consistent_every,
 		    .app_every = rp->policy.app_consistent_every,
 		    .retention = rp->policy.retention,
+		    .tls = o->tls.ca_file ? &o->tls : NULL,
+		    .rate = o->rate ? o->rate : d_repl_rate(e),
+		    .seeds = o->target ? NULL : seeds.v,
+		    .nseeds = o->target ? 0 : seeds.n,
 		};
+		/* With --target the receiver takes the seeds itself (receive DISK=SEED). */
 		rc = rsvc_start(&ro, disks.v, disks.n, groups.v, groups.n, out, err, errlen);
 		lib_buf_free(&store);
 		lib_buf_free(&sock);
@@ -103,6 +148,7 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		free(((char **)names.v)[i]);
 	lib_vec_free(&names);
 	lib_vec_free(&disks);
+	lib_vec_free(&seeds);
 	lib_vec_free(&groups);
 	lib_vec_free(&members);
 	lib_vec_free(&gnames);

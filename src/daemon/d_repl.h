@@ -24,7 +24,13 @@ struct d_repl_opts {
 	const char *socket;      /* NBD exports; default: WORK/nbd.sock */
 	const char *tcp;         /* NBD over TCP too, HOST:PORT, or NULL */
 	const char *target;      /* the recovery region's receiver HOST:PORT, or NULL: in-process */
+	struct xp_tls_opts tls;  /* TLS to target when tls.ca_file is set */
+	uint64_t rate;           /* bytes/s on the link; 0: d_repl_rate's */
 };
+
+/* Bytes/s the estate's replication path carries: an on-premises site's fastest enabled
+ * circuit when it replicates over ExpressRoute peering; 0 (no limit) otherwise. */
+uint64_t d_repl_rate(const struct estate *e);
 
 /* Starts replication for the estate; *out stays NULL (and 0 is returned)
  * when the estate protects no disk with a path. On failure err says why. */

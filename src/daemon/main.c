@@ -9,6 +9,7 @@
  */
 #include "api/api.h"
 #include "daemon/d_repl.h"
+#include "lib/lib.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -61,17 +62,29 @@ on_hup(uv_signal_t *s, int signum)
 
 #define USAGE                                                                                      \
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
-	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT]]\n"
+	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT\n"           \
+	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
+	"               [--rate BW]]\n"
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"estate", required_argument, NULL, 'e'},  {"socket", required_argument, NULL, 's'},
-	    {"state", required_argument, NULL, 'S'},   {"work", required_argument, NULL, 'w'},
-	    {"store", required_argument, NULL, 'T'},   {"nbd-socket", required_argument, NULL, 'n'},
-	    {"nbd-tcp", required_argument, NULL, 't'}, {"target", required_argument, NULL, 'g'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"estate", required_argument, NULL, 'e'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"work", required_argument, NULL, 'w'},
+	    {"store", required_argument, NULL, 'T'},
+	    {"nbd-socket", required_argument, NULL, 'n'},
+	    {"nbd-tcp", required_argument, NULL, 't'},
+	    {"target", required_argument, NULL, 'g'},
+	    {"tls-ca", required_argument, NULL, 'A'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"tls-name", required_argument, NULL, 'N'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *estate = NULL, *sock = NULL, *state = NULL;
 	struct d_repl_opts ro = {0};
@@ -102,12 +115,35 @@ main(int argc, char **argv)
 		case 'g':
 			ro.target = optarg;
 			break;
+		case 'A':
+			ro.tls.ca_file = optarg;
+			break;
+		case 'C':
+			ro.tls.cert_file = optarg;
+			break;
+		case 'K':
+			ro.tls.key_file = optarg;
+			break;
+		case 'N':
+			ro.tls.server_name = optarg;
+			break;
+		case 'R':
+			if (lib_parse_bandwidth(optarg, &ro.rate) || !ro.rate) {
+				fprintf(stderr,
+				        "straitd: bad --rate '%s' (expected a bandwidth, such "
+				        "as 100Mbps)\n",
+				        optarg);
+				return 2;
+			}
+			ro.rate = ro.rate * 1000000 / 8; /* Mbps to bytes/s */
+			break;
 		default:
 			fprintf(stderr, USAGE);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (!estate || !sock || optind != argc) {
+	bool tls = ro.tls.ca_file || ro.tls.cert_file || ro.tls.key_file || ro.tls.server_name;
+	if (!estate || !sock || optind != argc || (tls && (!ro.target || !ro.tls.ca_file))) {
 		fprintf(stderr, USAGE);
 		return 2;
 	}
@@ -129,9 +165,17 @@ main(int argc, char **argv)
 		est_free(d.env.estate);
 		return 1;
 	}
-	if (d.env.repl)
-		logf_("replicating %zu disk%s", rsvc_ndisks(d.env.repl),
-		      rsvc_ndisks(d.env.repl) == 1 ? "" : "s");
+	if (d.env.repl) {
+		uint64_t rate = ro.rate ? ro.rate : d_repl_rate(d.env.estate);
+		char lim[96] = "";
+		if (rate)
+			snprintf(lim, sizeof(lim), ", the link limited to %llu Mbps (%s)",
+			         (unsigned long long)(rate * 8 / 1000000),
+			         ro.rate ? "--rate" : "the site's circuit");
+		logf_("replicating %zu disk%s%s%s", rsvc_ndisks(d.env.repl),
+		      rsvc_ndisks(d.env.repl) == 1 ? "" : "s", ro.tls.ca_file ? " over TLS" : "",
+		      lim);
+	}
 	int rc = api_start(d.loop, sock, &d.env, &d.api, err, sizeof(err));
 	if (rc) {
 		logf_("%s", err);

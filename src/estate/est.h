@@ -340,6 +340,8 @@ struct est_disk {
 	uint64_t size;    /* bytes */
 	int type;         /* enum est_disk_type */
 	const char *path; /* backing file or device for live replication */
+	const char *seed; /* the disk's old copy in the replication target (after a failover):
+	                     reprotect starts from it and sends only the differences */
 };
 
 struct est_vm {

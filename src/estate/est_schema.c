@@ -445,6 +445,9 @@ static const struct est_field disk_f[] = {
     FLD("type", EF_ENUM, type, .flags = EF_DEFAULT, .dflt = EST_DISK_PREMIUM_SSD,
         .enm = &est_enum_disk, .doc = "Managed disk type."),
     FLD("path", EF_STR, path, .doc = "Backing file or block device for live replication."),
+    FLD("seed", EF_STR, seed,
+        .doc = "The disk's old copy where replication now goes (written by a failover with "
+               "--restore-dir): reprotect starts from it and sends only the differences."),
 };
 #undef S
 CLASS(est_class_disk, "disk", struct est_disk, disk_f, EST_K_NONE, 0, 0, "A VM disk.");

@@ -79,6 +79,11 @@ struct rec_opts {
 	bool pause_manual;     /* stop at a manual step until it is confirmed */
 	uint32_t confirm_step; /* the index of the manual step confirmed (1-based; 0 none) */
 	bool run_scripts;      /* run script steps for real (/bin/sh -c, with their timeout) */
+	/* Failover with real disks: each failed-over disk that names a path gets path
+	 * restore_dir/<vm>-<disk>.img (the caller restores the point there) and seed its old
+	 * path (absolute: relative paths are taken from estate_dir). NULL: the model only. */
+	const char *restore_dir;
+	const char *estate_dir;
 };
 
 void rec_opts_init(struct rec_opts *o);

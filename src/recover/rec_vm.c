@@ -149,6 +149,30 @@ pick_ip(const struct lib_vec *used, const struct ip_prefix *p, const struct ip_a
 	return false;
 }
 
+/* A failed-over VM's disks: path to the restored image, seed to the old disk. */
+static void
+move_disks(struct rec_job *j, json_t *vm, const char *name)
+{
+	size_t i;
+	json_t *dk;
+	json_array_foreach(json_object_get(vm, "disks"), i, dk)
+	{
+		const char *p = doc_str(dk, "path"), *dn = doc_str(dk, "name");
+		if (!p || !dn)
+			continue;
+		struct lib_buf seed = {0}, img = {0};
+		if (p[0] == '/' || !j->o->estate_dir)
+			lib_buf_puts(&seed, p);
+		else
+			lib_buf_printf(&seed, "%s/%s", j->o->estate_dir, p);
+		lib_buf_printf(&img, "%s/%s-%s.img", j->o->restore_dir, name, dn);
+		json_object_set_new(dk, "seed", json_string(seed.s));
+		json_object_set_new(dk, "path", json_string(img.s));
+		lib_buf_free(&seed);
+		lib_buf_free(&img);
+	}
+}
+
 bool
 rec_move_vm(struct rec_job *j, const char *name, bool drill, char *where, size_t n)
 {
@@ -209,6 +233,8 @@ rec_move_vm(struct rec_job *j, const char *name, bool drill, char *where, size_t
 	}
 	json_object_set_new(dst, "subnet", json_string(path));
 	json_object_set_new(dst, "ip", json_string(ips));
+	if (!drill && j->o->restore_dir && j->o->op != REC_DRILL)
+		move_disks(j, dst, name);
 	snprintf(where, n, "%s %s", path, ips);
 	return true;
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct rsvc {
 	struct rsvc_opts o;
@@ -28,6 +29,9 @@ struct rsvc {
 	struct tgt *tg;
 	struct repl *r;
 	struct nbd_server *srv;
+	struct xp_io_ops *io;   /* the link's TLS, or NULL */
+	struct tgt_seed *seeds; /* copies: the receiver keeps pointing at them */
+	size_t nseeds;
 	uint16_t port;
 	pthread_t nbd_th, ship_th, tgt_th;
 	bool nbd_up, ship_up, tgt_up;
@@ -37,6 +41,42 @@ struct rsvc {
 	int64_t last_app, last_prune;
 	char (*errs)[192]; /* per disk: the last error logged */
 };
+
+int
+rsvc_tls(const struct xp_tls_opts *o, bool server, struct xp_io_ops **out, char *err, size_t errlen)
+{
+	const char *files[] = {o->cert_file, o->key_file, o->ca_file};
+	for (size_t i = 0; i < 3; i++)
+		if (files[i] && access(files[i], R_OK) < 0) {
+			int e = errno;
+			snprintf(err, errlen, "TLS: cannot read %s: %s", files[i], strerror(e));
+			return -e;
+		}
+	if (server && (!o->cert_file || !o->key_file)) {
+		snprintf(err, errlen, "TLS: the receiver needs a certificate and its key");
+		return -EINVAL;
+	}
+	if (!server && !o->ca_file) {
+		snprintf(err, errlen,
+		         "TLS: the sender needs the CA that signed the receiver's "
+		         "certificate");
+		return -EINVAL;
+	}
+	if (!o->cert_file != !o->key_file) {
+		snprintf(err, errlen,
+		         "TLS: a certificate needs its key, and a key its certificate");
+		return -EINVAL;
+	}
+	int rc = xp_tls_ops_new(o, server, out);
+	if (rc)
+		snprintf(err, errlen,
+		         "TLS: cannot load %s%s%s%s%s (expected PEM files, the key matching the "
+		         "certificate)",
+		         o->cert_file ? o->cert_file : "", o->cert_file ? ", " : "",
+		         o->key_file ? o->key_file : "", o->ca_file && o->cert_file ? ", " : "",
+		         o->ca_file ? o->ca_file : "");
+	return rc;
+}
 
 static void *
 tgt_main(void *arg)
@@ -153,6 +193,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 			rc = -EINVAL;
 		}
 		rt.host = thost;
+		if (!rc && o->tls && !(rc = rsvc_tls(o->tls, false, &s->io, err, errlen)))
+			rt.io = s->io;
 	} else if (!rc) {
 		/* The recovery region in this process: a receiver on loopback. */
 		if (!o->store) {
@@ -165,7 +207,16 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		if (!rc && (rc = store_open(o->store, &s->st)))
 			snprintf(err, errlen, "cannot open the store %s: %s", o->store,
 			         strerror(-rc));
-		struct tgt_opts to = {.work = o->work, .st = s->st, .interval = s->o.interval};
+		s->seeds = lib_xcalloc(o->nseeds ? o->nseeds : 1, sizeof(*s->seeds));
+		for (size_t i = 0; i < o->nseeds; i++)
+			s->seeds[i] = (struct tgt_seed){lib_xstrdup(o->seeds[i].disk),
+			                                lib_xstrdup(o->seeds[i].path)};
+		s->nseeds = o->nseeds;
+		struct tgt_opts to = {.work = o->work,
+		                      .st = s->st,
+		                      .interval = s->o.interval,
+		                      .seeds = s->seeds,
+		                      .nseeds = s->nseeds};
 		if (!rc && (rc = tgt_open(&to, &s->tg)))
 			snprintf(err, errlen, "cannot start the receiver: %s", strerror(-rc));
 		if (!rc && (rc = spawn(&s->tgt_th, tgt_main, s)) == 0)
@@ -268,6 +319,12 @@ rsvc_stop(struct rsvc *s)
 	}
 	tgt_close(s->tg);
 	store_close(s->st);
+	xp_tls_ops_free(s->io);
+	for (size_t i = 0; i < s->nseeds; i++) {
+		free((char *)s->seeds[i].disk);
+		free((char *)s->seeds[i].path);
+	}
+	free(s->seeds);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->errs);

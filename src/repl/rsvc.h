@@ -18,7 +18,10 @@
 #define STRAIT_RSVC_H
 
 #include "repl/repl.h"
+#include "repl/tgt.h"
+#include "repl/xp.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +39,13 @@ struct rsvc_opts {
 	int64_t app_every;  /* seconds between app-consistent points; 0 = on request only */
 	int64_t retention;  /* seconds of points kept; 0 = keep every point */
 	int64_t tick_ms;    /* the shipper's period; default 1000 */
+	/* TLS on the link to target (client side: ca_file verifies the receiver, cert and key
+	 * for mutual TLS, server_name checked when set), or NULL: plain TCP. */
+	const struct xp_tls_opts *tls;
+	/* Reprotect with the in-process target: each disk's old copy, which becomes its
+	 * replica and is brought level by sending only the blocks that differ. */
+	const struct tgt_seed *seeds;
+	size_t nseeds;
 };
 
 struct rsvc_disk {
@@ -56,6 +66,10 @@ struct rsvc;
 int rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
                const struct rsvc_group *groups, size_t ng, struct rsvc **out, char *err,
                size_t errlen);
+/* A TLS table for the transport, with err naming what is wrong (an unreadable file, a
+ * certificate that does not load, a key that does not match it). */
+int rsvc_tls(const struct xp_tls_opts *o, bool server, struct xp_io_ops **out, char *err,
+             size_t errlen);
 /* The NBD TCP port bound (when o->tcp was set), else 0. */
 uint16_t rsvc_tcp_port(const struct rsvc *s);
 size_t rsvc_ndisks(const struct rsvc *s);
