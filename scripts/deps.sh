@@ -10,7 +10,8 @@ build_pkgs=(build-essential pkg-config meson ninja-build
             libssl-dev)
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind clang-format
            python3 python3-yaml python3-jsonschema curl
-           qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server rsync)
+           qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server rsync
+           openssl) # openssl: the NBD TLS tests make their certificates with it
 
 want=()
 case "${1:-all}" in

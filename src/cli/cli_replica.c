@@ -59,6 +59,10 @@ static const struct option rep_opts[] = {
     {"tls-key", required_argument, NULL, 'K'},
     {"tls-ca", required_argument, NULL, 'A'},
     {"tls-name", required_argument, NULL, 'N'},
+    {"nbd-tls-cert", required_argument, NULL, 1001},
+    {"nbd-tls-key", required_argument, NULL, 1002},
+    {"nbd-tls-ca", required_argument, NULL, 1003},
+    {"nbd-tls-required", no_argument, NULL, 1004},
     {NULL, 0, NULL, 0},
 };
 
@@ -66,6 +70,7 @@ struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
 	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate;
 	struct xp_tls_opts tls;
+	struct nbd_tls_opts nbd_tls;
 	bool app;
 };
 
@@ -141,6 +146,18 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 			break;
 		case 'N':
 			a->tls.server_name = optarg;
+			break;
+		case 1001:
+			a->nbd_tls.cert = optarg;
+			break;
+		case 1002:
+			a->nbd_tls.key = optarg;
+			break;
+		case 1003:
+			a->nbd_tls.ca = optarg;
+			break;
+		case 1004:
+			a->nbd_tls.required = true;
 			break;
 		default:
 			return cli_usage_error("bad option");
@@ -458,6 +475,10 @@ rep_serve(int argc, char **argv)
 	if (rep_tls_set(&a) && !a.tls.ca_file)
 		return cli_usage_error("--tls-ca FILE is required: the CA that signed the "
 		                       "receiver's certificate");
+	bool nbd_tls = a.nbd_tls.cert || a.nbd_tls.key || a.nbd_tls.ca || a.nbd_tls.required;
+	if (nbd_tls && (!a.nbd_tls.cert || !a.nbd_tls.key))
+		return cli_usage_error(
+		    "NBD over TLS needs --nbd-tls-cert FILE and --nbd-tls-key FILE");
 	const char *store = a.store ? a.store : getenv("STRAIT_STORE");
 	long zl = 0;
 	uint64_t rate = 0; /* Mbps */
@@ -492,7 +513,8 @@ rep_serve(int argc, char **argv)
 	                      .socket = a.socket,
 	                      .tcp = a.tcp,
 	                      .interval = every,
-	                      .tls = rep_tls_set(&a) ? &a.tls : NULL};
+	                      .tls = rep_tls_set(&a) ? &a.tls : NULL,
+	                      .nbd_tls = nbd_tls ? &a.nbd_tls : NULL};
 	/* Signals are taken by sigwait on this thread; the service's threads block them. */
 	sigset_t sigs;
 	sigemptyset(&sigs);

@@ -26,6 +26,7 @@ struct d_repl_opts {
 	const char *target;      /* the recovery region's receiver HOST:PORT, or NULL: in-process */
 	struct xp_tls_opts tls;  /* TLS to target when tls.ca_file is set */
 	uint64_t rate;           /* bytes/s on the link; 0: d_repl_rate's */
+	struct nbd_tls_opts nbd_tls; /* TLS for the NBD exports when nbd_tls.cert is set */
 };
 
 /* Bytes/s the estate's replication path carries: an on-premises site's fastest enabled

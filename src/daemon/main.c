@@ -64,7 +64,8 @@ on_hup(uv_signal_t *s, int signum)
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
 	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT\n"           \
 	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
-	"               [--rate BW]]\n"
+	"               [--rate BW] [--nbd-tls-cert FILE --nbd-tls-key FILE [--nbd-tls-ca FILE]\n" \
+	"               [--nbd-tls-required]]]\n"
 
 int
 main(int argc, char **argv)
@@ -83,6 +84,10 @@ main(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"tls-name", required_argument, NULL, 'N'},
 	    {"rate", required_argument, NULL, 'R'},
+	    {"nbd-tls-cert", required_argument, NULL, 1001},
+	    {"nbd-tls-key", required_argument, NULL, 1002},
+	    {"nbd-tls-ca", required_argument, NULL, 1003},
+	    {"nbd-tls-required", no_argument, NULL, 1004},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -127,6 +132,18 @@ main(int argc, char **argv)
 		case 'N':
 			ro.tls.server_name = optarg;
 			break;
+		case 1001:
+			ro.nbd_tls.cert = optarg;
+			break;
+		case 1002:
+			ro.nbd_tls.key = optarg;
+			break;
+		case 1003:
+			ro.nbd_tls.ca = optarg;
+			break;
+		case 1004:
+			ro.nbd_tls.required = true;
+			break;
 		case 'R':
 			if (lib_parse_bandwidth(optarg, &ro.rate) || !ro.rate) {
 				fprintf(stderr,
@@ -143,7 +160,9 @@ main(int argc, char **argv)
 		}
 	}
 	bool tls = ro.tls.ca_file || ro.tls.cert_file || ro.tls.key_file || ro.tls.server_name;
-	if (!estate || !sock || optind != argc || (tls && (!ro.target || !ro.tls.ca_file))) {
+	bool ntls = ro.nbd_tls.cert || ro.nbd_tls.key || ro.nbd_tls.ca || ro.nbd_tls.required;
+	if (!estate || !sock || optind != argc || (tls && (!ro.target || !ro.tls.ca_file)) ||
+	    (ntls && (!ro.nbd_tls.cert || !ro.nbd_tls.key))) {
 		fprintf(stderr, USAGE);
 		return 2;
 	}

@@ -2,9 +2,11 @@
  * nbd_proto.c - the NBD protocol core: handshake options and transmission
  * commands as a byte-in / byte-out state machine with no socket I/O, so the
  * blocking loop in nbd_server.c and a later libuv loop drive it the same way.
+ * Replies are encoded by nbd_reply.c.
  *
- * Source: NetworkBlockDevice doc/proto.md (fixed newstyle negotiation, simple
- * replies). Choices where the spec leaves room:
+ * Source: NetworkBlockDevice doc/proto.md (fixed newstyle negotiation,
+ * structured replies, metadata querying, TLS). Choices where the spec leaves
+ * room:
  * - Fixed newstyle only: a client without NBD_FLAG_C_FIXED_NEWSTYLE, or with
  *   unknown client flags, is disconnected.
  * - Option data longer than NBD_MAX_OPT_LEN is read and discarded and
@@ -12,86 +14,42 @@
  *   closes instead); unknown options get NBD_REP_ERR_UNSUP and
  *   negotiation continues. Bad option or request magic closes at once.
  * - NBD_INFO_NAME and NBD_INFO_BLOCK_SIZE are sent only when requested.
- * - Zero-length READ/WRITE/TRIM/WRITE_ZEROES answer NBD_EINVAL. Reads or
- *   writes above NBD_MAX_PAYLOAD answer NBD_EINVAL (a WRITE's payload is read
- *   and discarded first so the stream stays in sync). Out of range: READ and
- *   TRIM answer NBD_EINVAL, WRITE and WRITE_ZEROES NBD_ENOSPC (proto.md).
- * - Command flags not advertised (DF, REQ_ONE, FAST_ZERO, unknown) answer
- *   NBD_EINVAL; FUA is accepted on every command.
+ * - TLS: without a configuration STARTTLS gets NBD_REP_ERR_POLICY. When TLS
+ *   is required, every option before it but STARTTLS and ABORT (oversized
+ *   ones too) gets NBD_REP_ERR_TLS_REQD and EXPORT_NAME hangs up. A
+ *   successful STARTTLS forgets structured replies and meta contexts.
+ * - Meta contexts: only base:allocation. LIST and SET need structured
+ *   replies (else NBD_REP_ERR_INVALID), as does a query without a
+ *   namespace; an unknown export is NBD_REP_ERR_UNKNOWN; unknown namespaces
+ *   and leaves are ignored. LIST with no query or "base:" lists it.
+ *   BLOCK_STATUS works only when the last SET selected it for the export
+ *   that GO/EXPORT_NAME then opened.
+ * - Zero-length READ/WRITE/TRIM/WRITE_ZEROES/BLOCK_STATUS answer
+ *   NBD_EINVAL. Reads or writes above NBD_MAX_PAYLOAD answer NBD_EINVAL (a
+ *   WRITE's payload is read and discarded first so the stream stays in
+ *   sync). Out of range: READ, TRIM and BLOCK_STATUS answer NBD_EINVAL,
+ *   WRITE and WRITE_ZEROES NBD_ENOSPC (proto.md).
+ * - Command flags a command does not take (DF without structured replies,
+ *   REQ_ONE but on BLOCK_STATUS, FAST_ZERO, unknown) answer NBD_EINVAL;
+ *   FUA is accepted on every command.
  * Invariants: every decoder reads through an nbd_cur; a reply is appended to
  * out only after the backing file and the hook are done with the request.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "lib/lib.h"
 #include "repl/nbd_internal.h"
 #include "repl/nbd_wire.h"
-
-/* ---- output buffer ------------------------------------------------------ */
-
-static uint8_t *
-out_reserve(struct nbd_out *o, size_t n)
-{
-	if (o->cap - o->n < n) {
-		size_t cap = o->cap ? o->cap : 256;
-		uint8_t *p;
-		while (cap - o->n < n)
-			cap *= 2;
-		p = realloc(o->p, cap);
-		if (!p)
-			return NULL;
-		o->p = p;
-		o->cap = cap;
-	}
-	o->n += n;
-	return o->p + o->n - n;
-}
-
-void
-nbd_out_free(struct nbd_out *o)
-{
-	free(o->p);
-	o->p = NULL;
-	o->n = o->cap = 0;
-}
-
-/* Option reply header followed by len data bytes (returned for filling). */
-static uint8_t *
-put_rep(struct nbd_out *o, uint32_t opt, uint32_t type, uint32_t len)
-{
-	uint8_t *p = out_reserve(o, NBD_REP_HDR_LEN + (size_t)len);
-	if (!p)
-		return NULL;
-	nbd_put_be(p, NBD_REP_MAGIC, 8);
-	nbd_put_be(p + 8, opt, 4);
-	nbd_put_be(p + 12, type, 4);
-	nbd_put_be(p + 16, len, 4);
-	return p + NBD_REP_HDR_LEN;
-}
-
-static int
-put_simple(struct nbd_out *o, uint32_t err, uint64_t cookie)
-{
-	uint8_t *p = out_reserve(o, NBD_SIMPLE_REPLY_LEN);
-	if (!p)
-		return -ENOMEM;
-	nbd_put_be(p, NBD_SIMPLE_REPLY_MAGIC, 4);
-	nbd_put_be(p + 4, err, 4);
-	nbd_put_be(p + 8, cookie, 8);
-	return 0;
-}
 
 /* ---- handshake ---------------------------------------------------------- */
 
 static uint16_t
-trans_flags(const struct nbd_export *e)
+trans_flags(const struct nbd_conn *c, const struct nbd_export *e)
 {
 	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH | NBD_FLAG_SEND_FUA;
+	if (c->structured)
+		f |= NBD_FLAG_SEND_DF;
 	if (e->ro)
 		f |= NBD_FLAG_READ_ONLY;
 	else
@@ -106,7 +64,7 @@ nbd_conn_init(struct nbd_conn *c, struct nbd_server *s, struct nbd_out *out)
 	memset(c, 0, sizeof(*c));
 	c->srv = s;
 	c->phase = NBD_PH_CFLAGS;
-	p = out_reserve(out, NBD_GREETING_LEN);
+	p = nbd_out_reserve(out, NBD_GREETING_LEN);
 	if (!p) {
 		c->phase = NBD_PH_CLOSED;
 		return;
@@ -120,6 +78,21 @@ bool
 nbd_conn_closed(const struct nbd_conn *c)
 {
 	return c->phase == NBD_PH_CLOSED;
+}
+
+bool
+nbd_conn_tls_pending(const struct nbd_conn *c)
+{
+	return c->phase == NBD_PH_TLS;
+}
+
+void
+nbd_conn_tls_done(struct nbd_conn *c, bool ok)
+{
+	if (c->phase != NBD_PH_TLS)
+		return;
+	c->tls = ok;
+	c->phase = ok ? NBD_PH_OPTHDR : NBD_PH_CLOSED;
 }
 
 size_t
@@ -138,6 +111,7 @@ nbd_conn_need(const struct nbd_conn *c)
 		return c->len;
 	case NBD_PH_DISCARD:
 		return c->discard < NBD_DISCARD_CHUNK ? (size_t)c->discard : NBD_DISCARD_CHUNK;
+	case NBD_PH_TLS:
 	case NBD_PH_CLOSED:
 		break;
 	}
@@ -150,13 +124,23 @@ opt_list(struct nbd_conn *c, struct nbd_out *out)
 	for (size_t i = 0; i < c->srv->nexps; i++) {
 		const struct nbd_export *e = c->srv->exps[i];
 		uint32_t n = (uint32_t)strlen(e->name);
-		uint8_t *p = put_rep(out, NBD_OPT_LIST, NBD_REP_SERVER, 4 + n);
+		uint8_t *p = nbd_put_rep(out, NBD_OPT_LIST, NBD_REP_SERVER, 4 + n);
 		if (!p)
 			return -ENOMEM;
 		nbd_put_be(p, n, 4);
 		memcpy(p + 4, e->name, n);
 	}
-	return put_rep(out, NBD_OPT_LIST, NBD_REP_ACK, 0) ? 0 : -ENOMEM;
+	return nbd_put_rep0(out, NBD_OPT_LIST, NBD_REP_ACK);
+}
+
+/* GO or EXPORT_NAME succeeded: base:allocation is active when the last
+ * SET_META_CONTEXT selected it for this very export. */
+static void
+enter_transmission(struct nbd_conn *c, struct nbd_export *e)
+{
+	c->exp = e;
+	c->block_status = c->meta_alloc && c->meta_exp == e;
+	c->phase = NBD_PH_REQHDR;
 }
 
 /* NBD_OPT_INFO and NBD_OPT_GO: u32 name length, name, u16 count, u16 types. */
@@ -177,37 +161,35 @@ opt_info(struct nbd_conn *c, const uint8_t *data, uint32_t len, struct nbd_out *
 		want_bs |= t == NBD_INFO_BLOCK_SIZE;
 	}
 	if (cur.bad || nbd_cur_left(&cur) != 0 || nlen > NBD_MAX_STRING)
-		return put_rep(out, c->opt, NBD_REP_ERR_INVALID, 0) ? 0 : -ENOMEM;
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_INVALID);
 	e = nbd_find_export(c->srv, (const char *)name, nlen);
 	if (!e)
-		return put_rep(out, c->opt, NBD_REP_ERR_UNKNOWN, 0) ? 0 : -ENOMEM;
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_UNKNOWN);
 
 	if (want_name) {
 		uint32_t n = (uint32_t)strlen(e->name);
-		if (!(p = put_rep(out, c->opt, NBD_REP_INFO, 2 + n)))
+		if (!(p = nbd_put_rep(out, c->opt, NBD_REP_INFO, 2 + n)))
 			return -ENOMEM;
 		nbd_put_be(p, NBD_INFO_NAME, 2);
 		memcpy(p + 2, e->name, n);
 	}
 	if (want_bs) {
-		if (!(p = put_rep(out, c->opt, NBD_REP_INFO, 14)))
+		if (!(p = nbd_put_rep(out, c->opt, NBD_REP_INFO, 14)))
 			return -ENOMEM;
 		nbd_put_be(p, NBD_INFO_BLOCK_SIZE, 2);
 		nbd_put_be(p + 2, NBD_MIN_BLOCK, 4);
 		nbd_put_be(p + 6, NBD_PREF_BLOCK, 4);
 		nbd_put_be(p + 10, NBD_MAX_PAYLOAD, 4);
 	}
-	if (!(p = put_rep(out, c->opt, NBD_REP_INFO, 12)))
+	if (!(p = nbd_put_rep(out, c->opt, NBD_REP_INFO, 12)))
 		return -ENOMEM;
 	nbd_put_be(p, NBD_INFO_EXPORT, 2);
 	nbd_put_be(p + 2, e->size, 8);
-	nbd_put_be(p + 10, trans_flags(e), 2);
-	if (!put_rep(out, c->opt, NBD_REP_ACK, 0))
+	nbd_put_be(p + 10, trans_flags(c, e), 2);
+	if (nbd_put_rep0(out, c->opt, NBD_REP_ACK) < 0)
 		return -ENOMEM;
-	if (c->opt == NBD_OPT_GO) {
-		c->exp = e;
-		c->phase = NBD_PH_REQHDR;
-	}
+	if (c->opt == NBD_OPT_GO)
+		enter_transmission(c, e);
 	return 0;
 }
 
@@ -223,35 +205,140 @@ opt_export_name(struct nbd_conn *c, const uint8_t *data, uint32_t len, struct nb
 		c->phase = NBD_PH_CLOSED;
 		return 0;
 	}
-	if (!(p = out_reserve(out, n)))
+	if (!(p = nbd_out_reserve(out, n)))
 		return -ENOMEM;
 	memset(p, 0, n);
 	nbd_put_be(p, e->size, 8);
-	nbd_put_be(p + 8, trans_flags(e), 2);
-	c->exp = e;
-	c->phase = NBD_PH_REQHDR;
+	nbd_put_be(p + 8, trans_flags(c, e), 2);
+	enter_transmission(c, e);
 	return 0;
+}
+
+/* NBD_OPT_STARTTLS: after the ACK the caller runs the handshake (phase TLS);
+ * nothing negotiated in the clear survives it (proto.md). */
+static int
+opt_starttls(struct nbd_conn *c, uint32_t len, struct nbd_out *out)
+{
+	if (!c->srv->tls)
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_POLICY);
+	if (len != 0 || c->tls)
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_INVALID);
+	if (nbd_put_rep0(out, c->opt, NBD_REP_ACK) < 0)
+		return -ENOMEM;
+	c->structured = c->meta_alloc = false;
+	c->meta_exp = NULL;
+	c->phase = NBD_PH_TLS;
+	return 0;
+}
+
+/* Whether a well-formed query selects (SET) or lists (LIST) base:allocation. */
+static bool
+meta_match(bool set, const uint8_t *q, uint32_t n)
+{
+	size_t an = strlen(NBD_META_BASE_ALLOC), bn = strlen(NBD_META_NS_BASE);
+	if (n == an && memcmp(q, NBD_META_BASE_ALLOC, an) == 0)
+		return true;
+	return !set && n == bn && memcmp(q, NBD_META_NS_BASE, bn) == 0;
+}
+
+/* Reads LIST/SET_META_CONTEXT's queries; *alloc: one names base:allocation.
+ * false when the data is malformed or a query has no namespace. */
+static bool
+meta_queries(struct nbd_cur *cur, bool set, bool *alloc)
+{
+	uint32_t nq = nbd_cur_u32(cur);
+	bool ok = true;
+
+	*alloc = false;
+	for (uint32_t i = 0; i < nq && !cur->bad; i++) {
+		uint32_t qlen = nbd_cur_u32(cur);
+		const uint8_t *q = nbd_cur_bytes(cur, qlen);
+		if (cur->bad)
+			break;
+		ok &= qlen > 0 && qlen <= NBD_MAX_STRING && memchr(q, ':', qlen) != NULL;
+		*alloc |= meta_match(set, q, qlen);
+	}
+	if (!set && nq == 0) /* no query lists everything */
+		*alloc = true;
+	return ok && !cur->bad && nbd_cur_left(cur) == 0;
+}
+
+/* NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT: u32 name length,
+ * name, u32 query count, (u32 length, query)... A SET replaces the
+ * selection even when it fails. */
+static int
+opt_meta(struct nbd_conn *c, const uint8_t *data, uint32_t len, struct nbd_out *out)
+{
+	struct nbd_cur cur = nbd_cur_make(data, len);
+	bool set = c->opt == NBD_OPT_SET_META_CONTEXT, alloc;
+	uint32_t nlen = nbd_cur_u32(&cur), n = (uint32_t)strlen(NBD_META_BASE_ALLOC);
+	const uint8_t *name = nbd_cur_bytes(&cur, nlen);
+	struct nbd_export *e;
+	uint8_t *p;
+
+	if (set)
+		c->meta_alloc = false, c->meta_exp = NULL;
+	if (!meta_queries(&cur, set, &alloc) || nlen > NBD_MAX_STRING || !c->structured)
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_INVALID);
+	e = nbd_find_export(c->srv, (const char *)name, nlen);
+	if (!e)
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_UNKNOWN);
+	if (alloc) {
+		if (!(p = nbd_put_rep(out, c->opt, NBD_REP_META_CONTEXT, 4 + n)))
+			return -ENOMEM;
+		nbd_put_be(p, set ? NBD_META_BASE_ALLOC_ID : 0, 4);
+		memcpy(p + 4, NBD_META_BASE_ALLOC, n);
+	}
+	if (nbd_put_rep0(out, c->opt, NBD_REP_ACK) < 0)
+		return -ENOMEM;
+	if (set)
+		c->meta_alloc = alloc, c->meta_exp = e;
+	return 0;
+}
+
+/* FORCEDTLS: before TLS, only STARTTLS and ABORT are answered normally. */
+static bool
+tls_refuses(const struct nbd_conn *c)
+{
+	return c->srv->tls_required && !c->tls && c->opt != NBD_OPT_STARTTLS &&
+	       c->opt != NBD_OPT_ABORT;
 }
 
 static int
 opt_handle(struct nbd_conn *c, const uint8_t *data, uint32_t len, struct nbd_out *out)
 {
 	c->phase = NBD_PH_OPTHDR;
+	if (tls_refuses(c) && c->opt == NBD_OPT_EXPORT_NAME) {
+		c->phase = NBD_PH_CLOSED; /* EXPORT_NAME has no error reply */
+		return 0;
+	}
+	if (tls_refuses(c))
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_TLS_REQD);
 	switch (c->opt) {
 	case NBD_OPT_EXPORT_NAME:
 		return opt_export_name(c, data, len, out);
 	case NBD_OPT_ABORT:
 		c->phase = NBD_PH_CLOSED;
-		return put_rep(out, c->opt, NBD_REP_ACK, 0) ? 0 : -ENOMEM;
+		return nbd_put_rep0(out, c->opt, NBD_REP_ACK);
 	case NBD_OPT_LIST:
 		if (len != 0)
-			return put_rep(out, c->opt, NBD_REP_ERR_INVALID, 0) ? 0 : -ENOMEM;
+			return nbd_put_rep0(out, c->opt, NBD_REP_ERR_INVALID);
 		return opt_list(c, out);
+	case NBD_OPT_STARTTLS:
+		return opt_starttls(c, len, out);
 	case NBD_OPT_INFO:
 	case NBD_OPT_GO:
 		return opt_info(c, data, len, out);
+	case NBD_OPT_STRUCTURED_REPLY:
+		if (len != 0)
+			return nbd_put_rep0(out, c->opt, NBD_REP_ERR_INVALID);
+		c->structured = true;
+		return nbd_put_rep0(out, c->opt, NBD_REP_ACK);
+	case NBD_OPT_LIST_META_CONTEXT:
+	case NBD_OPT_SET_META_CONTEXT:
+		return opt_meta(c, data, len, out);
 	default:
-		return put_rep(out, c->opt, NBD_REP_ERR_UNSUP, 0) ? 0 : -ENOMEM;
+		return nbd_put_rep0(out, c->opt, NBD_REP_ERR_UNSUP);
 	}
 }
 
@@ -276,7 +363,8 @@ feed_opthdr(struct nbd_conn *c, const uint8_t *buf, size_t n, struct nbd_out *ou
 		c->discard_err = 0;
 		c->after = NBD_PH_OPTHDR;
 		c->phase = NBD_PH_DISCARD;
-		return put_rep(out, c->opt, NBD_REP_ERR_TOO_BIG, 0) ? 0 : -ENOMEM;
+		return nbd_put_rep0(out, c->opt,
+		                    tls_refuses(c) ? NBD_REP_ERR_TLS_REQD : NBD_REP_ERR_TOO_BIG);
 	}
 	if (c->optlen == 0)
 		return opt_handle(c, NULL, 0, out);
@@ -285,103 +373,6 @@ feed_opthdr(struct nbd_conn *c, const uint8_t *buf, size_t n, struct nbd_out *ou
 }
 
 /* ---- transmission ------------------------------------------------------- */
-
-static uint32_t
-errno_to_nbd(int e)
-{
-	switch (e) {
-	case EPERM:
-	case EROFS:
-		return NBD_EPERM;
-	case ENOMEM:
-		return NBD_ENOMEM;
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-		return NBD_ENOSPC;
-	case EINVAL:
-		return NBD_EINVAL;
-	default:
-		return NBD_EIO;
-	}
-}
-
-/* ---- the file backend ---------------------------------------------------- */
-
-static int
-file_pread(void *arg, void *buf, uint32_t len, uint64_t off)
-{
-	int fd = (int)(intptr_t)arg;
-	uint8_t *p = buf;
-	while (len > 0) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0) { /* file shrank under us: the rest reads as zeroes */
-			memset(p, 0, len);
-			return 0;
-		}
-		p += r, len -= (uint32_t)r, off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int
-file_flush(void *arg)
-{
-	return fdatasync((int)(intptr_t)arg) < 0 ? -errno : 0;
-}
-
-static int
-file_pwrite(void *arg, const void *buf, uint32_t len, uint64_t off, bool fua)
-{
-	int rc = lib_pwrite_all((int)(intptr_t)arg, buf, len, off);
-	return rc == 0 && fua ? file_flush(arg) : rc;
-}
-
-static int
-file_trim(void *arg, uint64_t off, uint32_t len, bool fua)
-{
-	/* advisory: a file system without hole punching keeps the data */
-	fallocate((int)(intptr_t)arg, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, len);
-	return fua ? file_flush(arg) : 0;
-}
-
-static int
-file_zero(void *arg, uint64_t off, uint32_t len, bool may_trim, bool fua)
-{
-	static const uint8_t zero[NBD_DISCARD_CHUNK];
-	int fd = (int)(intptr_t)arg, rc = 0;
-
-	if (may_trim &&
-	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		return fua ? file_flush(arg) : 0;
-	if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, len) == 0)
-		return fua ? file_flush(arg) : 0;
-	while (len > 0 && rc == 0) { /* fallback: write zeroes */
-		uint32_t n = len < sizeof(zero) ? len : (uint32_t)sizeof(zero);
-		rc = lib_pwrite_all(fd, zero, n, off);
-		off += n, len -= n;
-	}
-	return rc == 0 && fua ? file_flush(arg) : rc;
-}
-
-static void
-file_close(void *arg)
-{
-	close((int)(intptr_t)arg);
-}
-
-const struct nbd_backend_ops nbd_file_ops = {
-    .pread = file_pread,
-    .pwrite = file_pwrite,
-    .flush = file_flush,
-    .trim = file_trim,
-    .zero = file_zero,
-    .close = file_close,
-};
 
 /* Validates the current request; returns an NBD error or 0. */
 static uint32_t
@@ -392,10 +383,26 @@ req_check(const struct nbd_conn *c)
 	bool mut =
 	    c->type == NBD_CMD_WRITE || c->type == NBD_CMD_TRIM || c->type == NBD_CMD_WRITE_ZEROES;
 
-	if (c->type == NBD_CMD_WRITE_ZEROES)
+	switch (c->type) {
+	case NBD_CMD_READ:
+		allowed |= c->structured ? NBD_CMD_FLAG_DF : 0;
+		break;
+	case NBD_CMD_WRITE_ZEROES:
 		allowed |= NBD_CMD_FLAG_NO_HOLE;
-	if (c->type > NBD_CMD_WRITE_ZEROES || c->type == NBD_CMD_CACHE || c->type == NBD_CMD_DISC ||
-	    (c->flags & ~allowed))
+		break;
+	case NBD_CMD_BLOCK_STATUS:
+		if (!c->block_status) /* no context selected (so maybe no structured replies) */
+			return NBD_EINVAL;
+		allowed |= NBD_CMD_FLAG_REQ_ONE;
+		break;
+	case NBD_CMD_WRITE:
+	case NBD_CMD_FLUSH:
+	case NBD_CMD_TRIM:
+		break;
+	default: /* CACHE is not advertised; DISC never gets here */
+		return NBD_EINVAL;
+	}
+	if (c->flags & ~allowed)
 		return NBD_EINVAL;
 	if (c->type == NBD_CMD_FLUSH)
 		return 0;
@@ -472,22 +479,13 @@ req_exec(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 
 	c->phase = NBD_PH_REQHDR;
 	if (err)
-		return put_simple(out, err, c->cookie);
-	if (c->type == NBD_CMD_READ) {
-		size_t mark = out->n;
-		uint8_t *p = out_reserve(out, NBD_SIMPLE_REPLY_LEN + (size_t)c->len);
-		if (!p)
-			return put_simple(out, NBD_ENOMEM, c->cookie);
-		rc = c->exp->ops.pread(c->exp->arg, p + NBD_SIMPLE_REPLY_LEN, c->len, c->off);
-		out->n = mark;
-		if (rc < 0)
-			return put_simple(out, errno_to_nbd(-rc), c->cookie);
-		put_simple(out, 0, c->cookie); /* space is reserved: cannot fail */
-		out->n += c->len;
-		return 0;
-	}
+		return nbd_reply_status(c, err, out);
+	if (c->type == NBD_CMD_READ)
+		return nbd_reply_read(c, out);
+	if (c->type == NBD_CMD_BLOCK_STATUS)
+		return nbd_reply_block_status(c, out);
 	rc = c->type == NBD_CMD_FLUSH ? do_flush(c) : do_mutate(c, data);
-	return put_simple(out, rc < 0 ? errno_to_nbd(-rc) : 0, c->cookie);
+	return nbd_reply_status(c, rc < 0 ? nbd_errno_to_nbd(-rc) : 0, out);
 }
 
 static int
@@ -553,7 +551,8 @@ nbd_conn_feed(struct nbd_conn *c, const uint8_t *buf, size_t n, struct nbd_out *
 		if (c->discard > 0)
 			return 0;
 		c->phase = c->after;
-		return c->discard_err ? put_simple(out, c->discard_err, c->cookie) : 0;
+		return c->discard_err ? nbd_reply_status(c, c->discard_err, out) : 0;
+	case NBD_PH_TLS: /* the caller owes nbd_conn_tls_done() */
 	case NBD_PH_CLOSED:
 		break;
 	}

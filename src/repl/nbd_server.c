@@ -3,7 +3,9 @@
  * and TCP sockets, and one thread per connection (as nbdkit does), each
  * running the blocking loop read nbd_conn_need() bytes -> nbd_conn_feed() ->
  * write the reply. The protocol itself lives in nbd_proto.c, free of I/O, so
- * the daemon's libuv loop can replace this file without touching it.
+ * the daemon's libuv loop can replace this file without touching it. After
+ * STARTTLS the same loop reads and writes through the TLS session
+ * (nbd_tls.c).
  *
  * Why threads: a blocking pread/pwrite/fdatasync per request is simplest on
  * a thread, and a slow flush on one disk does not stall another client.
@@ -14,6 +16,9 @@
  * - nbd_server_stop only writes one byte to a pipe (async-signal-safe).
  * - At most max_conns connection threads live at once; finished ones are
  *   reaped after every accept and at least once a second.
+ * - TLS starts only on an empty input buffer: bytes that arrived in the
+ *   clear behind STARTTLS would otherwise be taken as sent under TLS (the
+ *   STARTTLS injection attack), so such a client is hung up on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,11 +212,19 @@ nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port, uin
 	return add_listener(s, fd, NULL);
 }
 
+/* A connection's transport: the socket, and its TLS session once started. */
+struct sock {
+	int fd;
+	struct nbd_tls_conn *tls;
+};
+
 static int
-write_full(int fd, const uint8_t *p, size_t n)
+write_full(struct sock *k, const uint8_t *p, size_t n)
 {
+	if (k->tls)
+		return nbd_tls_write(k->tls, p, n);
 	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t w = send(k->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -224,17 +237,43 @@ write_full(int fd, const uint8_t *p, size_t n)
 /* Reads into the input buffer: whatever the socket has, at least one byte.
  * 0, -ECONNRESET at EOF, or -errno. */
 static int
-fill(int fd, uint8_t *p, size_t room, size_t *got)
+fill(struct sock *k, uint8_t *p, size_t room, size_t *got)
 {
 	for (;;) {
-		ssize_t r = read(fd, p, room);
-		if (r < 0 && errno == EINTR)
+		ssize_t r = k->tls ? nbd_tls_read(k->tls, p, room) : read(k->fd, p, room);
+		if (r < 0 && !k->tls && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return r < 0 ? -errno : -ECONNRESET;
+			return r < 0 ? (k->tls ? (int)r : -errno) : -ECONNRESET;
 		*got = (size_t)r;
 		return 0;
 	}
+}
+
+/* STARTTLS was acknowledged (the ACK is sent): runs the handshake on an
+ * empty input buffer, or hangs up. */
+static void
+start_tls(struct nbd_server *s, struct nbd_conn *c, struct sock *k, bool buffered)
+{
+	bool ok = !buffered && nbd_tls_accept(s->tls, k->fd, &k->tls) == 0;
+	nbd_conn_tls_done(c, ok);
+}
+
+/* Grows or compacts buf so that need bytes fit from *head. */
+static int
+make_room(uint8_t **buf, size_t *cap, size_t *head, size_t *tail, size_t need)
+{
+	if (need <= *cap - *head)
+		return 0;
+	memmove(*buf, *buf + *head, *tail - *head);
+	*tail -= *head, *head = 0;
+	if (need > *cap) {
+		uint8_t *nb = realloc(*buf, need);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb, *cap = need;
+	}
+	return 0;
 }
 
 /* The loop reads as much as the socket holds (several requests per read when
@@ -246,14 +285,16 @@ nbd_serve_fd(struct nbd_server *s, int fd)
 {
 	struct nbd_conn c;
 	struct nbd_out out = {0};
+	struct sock k = {fd, NULL};
 	size_t cap = NBD_READ_BUF, head = 0, tail = 0; /* unread bytes: buf[head, tail) */
 	uint8_t *buf = malloc(cap);
 	int rc = buf ? 0 : -ENOMEM;
 
 	nbd_conn_init(&c, s, &out);
 	while (rc == 0) {
-		size_t need = nbd_conn_need(&c);
-		if (!nbd_conn_closed(&c) && tail - head >= need) {
+		size_t need = nbd_conn_need(&c), got = 0;
+		bool waiting = nbd_conn_closed(&c) || nbd_conn_tls_pending(&c);
+		if (!waiting && tail - head >= need) {
 			rc = nbd_conn_feed(&c, buf + head, need, &out);
 			head += need;
 			if (head == tail)
@@ -261,30 +302,22 @@ nbd_serve_fd(struct nbd_server *s, int fd)
 			continue;
 		}
 		if (out.n) {
-			rc = write_full(fd, out.p, out.n);
+			rc = write_full(&k, out.p, out.n);
 			out.n = 0;
 			if (rc < 0)
 				break;
 		}
-		if (nbd_conn_closed(&c))
-			break;
-		if (need > cap - head) { /* make room: move the partial unit down, grow */
-			memmove(buf, buf + head, tail - head);
-			tail -= head, head = 0;
-			if (need > cap) {
-				uint8_t *nb = realloc(buf, need);
-				if (!nb) {
-					rc = -ENOMEM;
-					break;
-				}
-				buf = nb, cap = need;
-			}
+		if (nbd_conn_tls_pending(&c)) {
+			start_tls(s, &c, &k, tail != head);
+			continue;
 		}
-		size_t got = 0;
-		rc = fill(fd, buf + tail, cap - tail, &got);
+		if (nbd_conn_closed(&c) || (rc = make_room(&buf, &cap, &head, &tail, need)) < 0)
+			break;
+		rc = fill(&k, buf + tail, cap - tail, &got);
 		if (rc == 0)
 			tail += got;
 	}
+	nbd_tls_close(k.tls);
 	free(buf);
 	nbd_out_free(&out);
 	return rc == -ECONNRESET ? 0 : rc;
@@ -418,6 +451,7 @@ nbd_server_free(struct nbd_server *s)
 		free(s->exps[i]);
 	}
 	free(s->exps);
+	nbd_tls_free(s->tls);
 	close(s->stop_pipe[0]);
 	close(s->stop_pipe[1]);
 	free(s);

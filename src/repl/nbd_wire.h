@@ -35,18 +35,21 @@
 #define NBD_FLAG_C_KNOWN          (NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)
 
 /* options */
-#define NBD_OPT_EXPORT_NAME      1u
-#define NBD_OPT_ABORT            2u
-#define NBD_OPT_LIST             3u
-#define NBD_OPT_STARTTLS         5u
-#define NBD_OPT_INFO             6u
-#define NBD_OPT_GO               7u
-#define NBD_OPT_STRUCTURED_REPLY 8u
+#define NBD_OPT_EXPORT_NAME       1u
+#define NBD_OPT_ABORT             2u
+#define NBD_OPT_LIST              3u
+#define NBD_OPT_STARTTLS          5u
+#define NBD_OPT_INFO              6u
+#define NBD_OPT_GO                7u
+#define NBD_OPT_STRUCTURED_REPLY  8u
+#define NBD_OPT_LIST_META_CONTEXT 9u
+#define NBD_OPT_SET_META_CONTEXT  10u
 
 /* option reply types */
 #define NBD_REP_ACK                 1u
 #define NBD_REP_SERVER              2u
 #define NBD_REP_INFO                3u
+#define NBD_REP_META_CONTEXT        4u
 #define NBD_REP_FLAG_ERROR          (1u << 31)
 #define NBD_REP_ERR_UNSUP           (NBD_REP_FLAG_ERROR | 1u)
 #define NBD_REP_ERR_POLICY          (NBD_REP_FLAG_ERROR | 2u)
@@ -78,10 +81,28 @@
 #define NBD_FLAG_SEND_FAST_ZERO    (1u << 11)
 
 /* ---- transmission ------------------------------------------------------- */
-#define NBD_REQUEST_MAGIC      0x25609513u
-#define NBD_SIMPLE_REPLY_MAGIC 0x67446698u
-#define NBD_REQ_HDR_LEN        28u /* magic, u16 flags, u16 type, u64 cookie, u64 off, u32 len */
-#define NBD_SIMPLE_REPLY_LEN   16u /* magic, u32 error, u64 cookie */
+#define NBD_REQUEST_MAGIC          0x25609513u
+#define NBD_SIMPLE_REPLY_MAGIC     0x67446698u
+#define NBD_REQ_HDR_LEN            28u /* magic, u16 flags, u16 type, u64 cookie, u64 off, u32 len */
+#define NBD_SIMPLE_REPLY_LEN       16u /* magic, u32 error, u64 cookie */
+#define NBD_STRUCTURED_REPLY_MAGIC 0x668e33efu
+#define NBD_CHUNK_HDR_LEN          20u /* magic, u16 flags, u16 type, u64 cookie, u32 length */
+
+/* structured reply chunks: flags and types */
+#define NBD_REPLY_FLAG_DONE         (1u << 0)
+#define NBD_REPLY_TYPE_NONE         0u
+#define NBD_REPLY_TYPE_OFFSET_DATA  1u /* u64 offset, data */
+#define NBD_REPLY_TYPE_OFFSET_HOLE  2u /* u64 offset, u32 hole size */
+#define NBD_REPLY_TYPE_BLOCK_STATUS 5u /* u32 context id, (u32 length, u32 flags)... */
+#define NBD_REPLY_TYPE_ERROR        ((1u << 15) | 1u) /* u32 error, u16 msg length, msg */
+#define NBD_REPLY_TYPE_ERROR_OFFSET ((1u << 15) | 2u) /* ... as ERROR, then u64 offset */
+
+/* metadata contexts: the one this server knows, and its base:allocation flags */
+#define NBD_META_NS_BASE       "base:"
+#define NBD_META_BASE_ALLOC    "base:allocation"
+#define NBD_META_BASE_ALLOC_ID 1u /* context id handed out by SET_META_CONTEXT */
+#define NBD_STATE_HOLE         (1u << 0)
+#define NBD_STATE_ZERO         (1u << 1)
 
 /* commands */
 #define NBD_CMD_READ         0u
@@ -112,12 +133,17 @@
 #define NBD_ESHUTDOWN 108u
 
 /* ---- limits this server advertises and enforces ----------------------- */
-#define NBD_MIN_BLOCK     1u
-#define NBD_PREF_BLOCK    4096u
-#define NBD_MAX_PAYLOAD   (32u * 1024 * 1024)               /* max READ/WRITE length */
-#define NBD_MAX_STRING    4096u                             /* export names (proto.md: strings) */
-#define NBD_MAX_OPT_LEN   (NBD_MAX_STRING + 4 + 2 + 2 * 64) /* larger -> ERR_TOO_BIG */
+#define NBD_MIN_BLOCK   1u
+#define NBD_PREF_BLOCK  4096u
+#define NBD_MAX_PAYLOAD (32u * 1024 * 1024) /* max READ/WRITE length */
+#define NBD_MAX_STRING  4096u               /* export names, queries (proto.md: strings) */
+/* Larger options are answered ERR_TOO_BIG: room for a META_CONTEXT option
+ * naming an export and carrying one maximal query plus a few short ones. */
+#define NBD_MAX_OPT_LEN   (2 * NBD_MAX_STRING + 512)
 #define NBD_DISCARD_CHUNK 65536u
+/* Extents one BLOCK_STATUS reply (or one READ's hole map) describes at most;
+ * proto.md lets a server describe less than asked. */
+#define NBD_MAX_EXTENTS 1024u
 
 /* ---- bounds-checked big-endian cursor ---------------------------------- */
 struct nbd_cur {

@@ -245,6 +245,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		s->errs = lib_xcalloc(nd ? nd : 1, sizeof(*s->errs));
 	if (!rc && (rc = repl_attach(s->r, &s->srv)))
 		snprintf(err, errlen, "cannot serve the disks: %s", strerror(-rc));
+	if (!rc && o->nbd_tls)
+		rc = nbd_server_set_tls(s->srv, o->nbd_tls, err, errlen); /* err says why */
 	if (!rc && (rc = nbd_server_listen_unix(s->srv, o->socket)))
 		snprintf(err, errlen, "cannot listen on %s: %s", o->socket, strerror(-rc));
 	if (!rc && o->tcp && (rc = nbd_server_listen_tcp(s->srv, host, port, &s->port)))

@@ -17,6 +17,7 @@
 #ifndef STRAIT_RSVC_H
 #define STRAIT_RSVC_H
 
+#include "repl/nbd.h"
 #include "repl/repl.h"
 #include "repl/tgt.h"
 #include "repl/xp.h"
@@ -42,6 +43,8 @@ struct rsvc_opts {
 	/* TLS on the link to target (client side: ca_file verifies the receiver, cert and key
 	 * for mutual TLS, server_name checked when set), or NULL: plain TCP. */
 	const struct xp_tls_opts *tls;
+	/* TLS for the NBD exports (STARTTLS, optional or required), or NULL. */
+	const struct nbd_tls_opts *nbd_tls;
 	/* Reprotect with the in-process target: each disk's old copy, which becomes its
 	 * replica and is brought level by sending only the blocks that differ. */
 	const struct tgt_seed *seeds;

@@ -1,22 +1,36 @@
 /*
- * fuzz_nbd.c - libFuzzer target for the NBD protocol core (nbd_proto.c).
+ * fuzz_nbd.c - libFuzzer target for the NBD protocol core (nbd_proto.c,
+ * nbd_reply.c).
  *
  * The core does no socket I/O, so the target drives it directly: it asks
  * nbd_conn_need() for the next read and feeds that many input bytes until
  * the input runs out or the connection closes. The first input byte picks
- * the mode: when it is odd, a valid handshake (fixed newstyle, NO_ZEROES, NBD_OPT_GO for the
- * default export) is fed first, so the fuzzer spends its time on the
- * transmission phase as well as on negotiation. The export is a 1 MiB
- * temporary file, so WRITE, TRIM and WRITE_ZEROES really reach a disk.
- * Properties, each an abort when broken:
+ * the mode:
+ *   bit 0  a valid handshake (fixed newstyle, NO_ZEROES, NBD_OPT_GO for the
+ *          default export) is fed first, so the fuzzer spends its time on
+ *          the transmission phase as well as on negotiation;
+ *   bit 1  before that GO, structured replies and base:allocation are
+ *          negotiated, so READ answers in chunks and BLOCK_STATUS works;
+ *   bits 2-3  the server's TLS mode: none, optional, required. The core
+ *          only asks whether TLS is configured and required, so a stand-in
+ *          configuration is set (never used for a handshake: when STARTTLS
+ *          is acknowledged, the next input byte says whether the
+ *          handshake "succeeded").
+ * The export is a 1 MiB temporary file with two data ranges among holes,
+ * so WRITE, TRIM and WRITE_ZEROES really reach a disk and READ and
+ * BLOCK_STATUS see extents. Properties, each an abort when broken:
  *   - a feed never fails with anything but -ENOMEM;
- *   - a closed connection asks for nothing more, and an open one always
- *     asks for at least one byte;
- *   - one feed never produces more than one maximal reply (32 MiB + header)
- *     or one negotiation answer (GO/INFO/LIST with their info blocks).
+ *   - a closed connection asks for nothing more; an open one asks for at
+ *     least one byte unless it waits for the TLS handshake;
+ *   - one feed never produces more than one maximal reply (32 MiB, chunk
+ *     headers for NBD_MAX_EXTENTS extents) or one negotiation answer;
+ *   - every transmission reply is well-formed: a simple reply (with the
+ *     data of a successful simple READ, never to a structured READ), or
+ *     structured chunks of which exactly the last is marked DONE.
  * ASan, UBSan and LeakSanitizer catch the rest.
  */
 #include "repl/nbd.h"
+#include "repl/nbd_internal.h"
 #include "repl/nbd_wire.h"
 
 #include <errno.h>
@@ -29,6 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct nbd_server *srv;
+static int tls_standin; /* srv->tls points here in TLS modes; never dereferenced */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -36,8 +51,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	char path[] = "/tmp/strait-fuzz-nbd-XXXXXX";
+	static uint8_t data[65536];
 	int fd = mkstemp(path);
-	if (fd < 0 || ftruncate(fd, 1 << 20) != 0) {
+	memset(data, 0x5a, sizeof(data));
+	if (fd < 0 || ftruncate(fd, 1 << 20) != 0 || pwrite(fd, data, 4096, 256 << 10) != 4096 ||
+	    pwrite(fd, data, sizeof(data), 512 << 10) != (ssize_t)sizeof(data)) {
 		perror("fuzz_nbd: temporary export");
 		abort();
 	}
@@ -52,17 +70,49 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-put32(uint8_t *p, uint32_t v)
+die(const char *why)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
+	fprintf(stderr, "fuzz_nbd: %s\n", why);
+	abort();
 }
 
-static void
-put64(uint8_t *p, uint64_t v)
+static uint64_t
+get(const uint8_t *p, unsigned n)
 {
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* The bytes one transmission feed appended are one well-formed reply. */
+static void
+check_reply(const struct nbd_conn *c, const struct nbd_out *out)
+{
+	size_t off = 0;
+	if (out->n < 16)
+		die("a reply shorter than a simple reply");
+	if (get(out->p, 4) == NBD_SIMPLE_REPLY_MAGIC) {
+		bool data = c->type == NBD_CMD_READ && get(out->p + 4, 4) == 0;
+		if (c->structured && c->type == NBD_CMD_READ)
+			die("a simple reply to a READ with structured replies");
+		if (out->n != NBD_SIMPLE_REPLY_LEN + (data ? c->len : 0))
+			die("a simple reply of the wrong length");
+		return;
+	}
+	if (!c->structured)
+		die("a structured reply that was not negotiated");
+	for (bool done = false; !done;) {
+		if (out->n - off < NBD_CHUNK_HDR_LEN ||
+		    get(out->p + off, 4) != NBD_STRUCTURED_REPLY_MAGIC)
+			die("a truncated chunk or a bad chunk magic");
+		done = get(out->p + off + 4, 2) & NBD_REPLY_FLAG_DONE;
+		off += NBD_CHUNK_HDR_LEN + get(out->p + off + 16, 4);
+		if (off > out->n)
+			die("a chunk longer than what was sent");
+	}
+	if (off != out->n)
+		die("bytes after the chunk marked DONE");
 }
 
 static void
@@ -70,29 +120,70 @@ feed_all(struct nbd_conn *c, const uint8_t *p, size_t n, struct nbd_out *out)
 {
 	while (!nbd_conn_closed(c)) {
 		size_t need = nbd_conn_need(c);
-		if (need == 0) {
-			fprintf(stderr, "fuzz_nbd: open connection asks for 0 bytes\n");
-			abort();
+		if (nbd_conn_tls_pending(c)) { /* the "handshake" takes one byte */
+			if (need != 0)
+				die("waiting for TLS but asking for bytes");
+			if (n == 0)
+				return;
+			nbd_conn_tls_done(c, *p & 1);
+			p++, n--;
+			continue;
 		}
+		if (need == 0)
+			die("open connection asks for 0 bytes");
 		if (need > n)
 			return;
+		enum nbd_phase ph = c->phase;
 		out->n = 0;
 		int rc = nbd_conn_feed(c, p, need, out);
 		if (rc != 0 && rc != -ENOMEM) {
 			fprintf(stderr, "fuzz_nbd: feed failed: %d\n", rc);
 			abort();
 		}
-		if (out->n > NBD_MAX_STRING + (32u << 20) + 4096u) {
-			fprintf(stderr, "fuzz_nbd: one feed produced %zu bytes\n", out->n);
-			abort();
-		}
+		if (out->n > NBD_MAX_STRING + (32u << 20) + 32u * NBD_MAX_EXTENTS + 4096u)
+			die("one feed produced too many bytes");
+		if (rc == 0 && out->n &&
+		    (ph == NBD_PH_REQHDR || ph == NBD_PH_PAYLOAD || ph == NBD_PH_DISCARD))
+			check_reply(c, out);
 		p += need;
 		n -= need;
 	}
-	if (nbd_conn_need(c) != 0) {
-		fprintf(stderr, "fuzz_nbd: closed connection still asks for bytes\n");
-		abort();
+	if (nbd_conn_need(c) != 0)
+		die("closed connection still asks for bytes");
+}
+
+/* Appends an option header (and len data bytes from d) at p; returns its end. */
+static uint8_t *
+put_opt(uint8_t *p, uint32_t opt, const void *d, uint32_t len)
+{
+	nbd_put_be(p, NBD_IHAVEOPT, 8);
+	nbd_put_be(p + 8, opt, 4);
+	nbd_put_be(p + 12, len, 4);
+	if (len)
+		memcpy(p + 16, d, len);
+	return p + 16 + len;
+}
+
+/* Client flags, [STRUCTURED_REPLY, SET_META_CONTEXT base:allocation], GO. */
+static void
+handshake(struct nbd_conn *c, bool structured, struct nbd_out *out)
+{
+	/* the default export (name length 0), one info request: NBD_INFO_NAME */
+	static const uint8_t go[8] = {0, 0, 0, 0, 0, 1, 0, NBD_INFO_NAME};
+	uint8_t hs[256], meta[64], *p = hs + 4, *m = meta;
+	uint32_t ql = (uint32_t)strlen(NBD_META_BASE_ALLOC);
+
+	nbd_put_be(hs, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES, 4);
+	if (structured) {
+		nbd_put_be(m, 0, 4); /* default export, one query */
+		nbd_put_be(m + 4, 1, 4);
+		nbd_put_be(m + 8, ql, 4);
+		memcpy(m + 12, NBD_META_BASE_ALLOC, ql);
+		p = put_opt(p, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+		p = put_opt(p, NBD_OPT_SET_META_CONTEXT, meta, 12 + ql);
 	}
+	p = put_opt(p, NBD_OPT_GO, go, sizeof(go));
+	feed_all(c, hs, (size_t)(p - hs), out);
 }
 
 int
@@ -100,26 +191,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nbd_out out = {0};
 	struct nbd_conn c;
-	nbd_conn_init(&c, srv, &out);
-	if (size == 0) {
-		nbd_out_free(&out);
+	if (size == 0)
 		return 0;
-	}
-	if (data[0] & 1) {
-		/* client flags; IHAVEOPT, GO, length 6: name length 0, 1 info request (NAME) */
-		uint8_t hs[4 + 16 + 6];
-		put32(hs, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
-		put64(hs + 4, NBD_IHAVEOPT);
-		put32(hs + 12, NBD_OPT_GO);
-		put32(hs + 16, 6);
-		memset(hs + 20, 0, 6);
-		hs[23] = 1; /* one info request */
-		hs[25] = 1; /* NBD_INFO_NAME */
-		feed_all(&c, hs, sizeof hs, &out);
-	}
-	data++; /* the mode byte */
-	size--;
-	feed_all(&c, data, size, &out);
+	srv->tls = (data[0] >> 2) & 3 ? (struct nbd_tls *)&tls_standin : NULL;
+	srv->tls_required = ((data[0] >> 2) & 3) == 2;
+	nbd_conn_init(&c, srv, &out);
+	if (data[0] & 1)
+		handshake(&c, data[0] & 2, &out);
+	feed_all(&c, data + 1, size - 1, &out); /* after the mode byte */
 	nbd_out_free(&out);
 	return 0;
 }

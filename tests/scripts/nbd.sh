@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317 # cleanup and nbdsh_ run through trap and check
 # The NBD capture server against real clients (TAP): nbdinfo, qemu-img
-# (info/compare/convert), qemu-io, nbdsh, nbdcopy and fio's nbd engine with
-# crc32c verification, on a Unix socket and on TCP (127.0.0.1), served by
-# `$NBD_TEST_SERVER --serve` (tests/unit/test_nbd.c). Every client tool is required: a missing one fails
-# its case, never skips. The server must exit 0 on SIGTERM (clean under ASan).
+# (info/compare/convert/map), qemu-io, nbdsh, nbdcopy and fio's nbd engine
+# with crc32c verification, on a Unix socket and on TCP (127.0.0.1), served
+# by `$NBD_TEST_SERVER --serve` (tests/unit/test_nbd.c). libnbd and qemu
+# negotiate structured replies and base:allocation, so a sparse export's
+# map and hole chunks are checked against the layout the file was made
+# with. Every client tool is required: a missing one fails its case, never
+# skips. The server must exit 0 on SIGTERM (clean under ASan). TLS:
+# nbd-tls.sh.
 set -u
 : "${NBD_TEST_SERVER:?path to test_nbd (its --serve mode)}"
 tmp=$(mktemp -d)
@@ -25,7 +29,7 @@ check() { # check DESC CMD...: ok when CMD succeeds; its output goes to the log
 # nbdsh runs `python3 -m nbd`: use the system python, which has python3-libnbd
 nbdsh_() { PATH="/usr/bin:$PATH" nbdsh "$@"; }
 
-echo "1..21"
+echo "1..27"
 
 missing=
 for t in qemu-img qemu-io nbdinfo nbdsh nbdcopy fio; do
@@ -40,12 +44,20 @@ head -c "$size" /dev/urandom >"$tmp/disk.img"
 cp "$tmp/disk.img" "$tmp/orig.img"
 head -c "$size" /dev/urandom >"$tmp/ro.img"
 cp "$tmp/ro.img" "$tmp/ro.orig"
+# sparse: data in [4M, 5M) and [10M, 10M + 64K), holes around
+truncate -s "$size" "$tmp/sp.img"
+head -c $((1 << 20)) /dev/urandom | dd of="$tmp/sp.img" bs=64k seek=64 conv=notrunc status=none
+head -c 65536 /dev/urandom | dd of="$tmp/sp.img" bs=64k seek=160 conv=notrunc status=none
+printf '%s\n' "0 4194304 3" "4194304 1048576 0" "5242880 5242880 3" "10485760 65536 0" \
+  "10551296 6225920 3" >"$tmp/sp.map"
 sock="$tmp/nbd.sock"
-"$NBD_TEST_SERVER" --serve "$sock" --tcp "$tmp/port" disk="$tmp/disk.img" ro="$tmp/ro.img:ro" 2>"$tmp/srv.err" &
+"$NBD_TEST_SERVER" --serve "$sock" --tcp "$tmp/port" disk="$tmp/disk.img" ro="$tmp/ro.img:ro" \
+  sp="$tmp/sp.img:ro" 2>"$tmp/srv.err" &
 srv=$!
 for _ in $(seq 100); do [ -S "$sock" ] && [ -s "$tmp/port" ] && break; sleep 0.05; done
 uri="nbd+unix:///disk?socket=$sock"
 ro_uri="nbd+unix:///ro?socket=$sock"
+sp_uri="nbd+unix:///sp?socket=$sock"
 check "server listening on a Unix socket" test -S "$sock"
 tcp_uri="nbd://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)/disk"
 
@@ -119,6 +131,54 @@ check "fio --ioengine=nbd randwrite 8M verify=crc32c" \
 check "fio --ioengine=nbd verify_only pass over what it wrote" \
   fio --name=nbd --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --size=8M \
   --iodepth=8 --verify=crc32c --verify_only=1 --verify_fatal=1
+
+# structured replies and base:allocation on the sparse export
+check "nbdinfo --map shows the sparse export's holes and data" \
+  sh -c "nbdinfo --map '$sp_uri' | awk '{print \$1, \$2, \$3}' | cmp - '$tmp/sp.map'"
+check "nbdinfo --map=base:allocation over TCP, the same map" \
+  sh -c "nbdinfo --map=base:allocation 'nbd://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)/sp' |
+    awk '{print \$1, \$2, \$3}' | cmp - '$tmp/sp.map'"
+cat >"$tmp/sp.py" <<'PY'
+M = 1 << 20
+f = open(path, "rb").read()
+assert h.get_structured_replies_negotiated() and h.can_df()
+assert h.can_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
+got = []
+def chunk(buf, off, status, err):
+    got.append((off, len(buf), status))
+    return 0
+assert h.pread_structured(3 * M, 3 * M, chunk) == f[3 * M:6 * M]
+assert got == [(3 * M, M, nbd.READ_HOLE), (4 * M, M, nbd.READ_DATA), (5 * M, M, nbd.READ_HOLE)], got
+got.clear()
+assert h.pread_structured(65536, 4 * M - 32768, chunk, nbd.CMD_FLAG_DF) == f[4 * M - 32768:4 * M + 32768]
+assert got == [(4 * M - 32768, 65536, nbd.READ_DATA)], got
+ext = []
+def extent(meta, off, entries, err):
+    ext.append((meta, off, list(entries)))
+    return 0
+h.block_status(16 * M, 0, extent)
+assert ext == [("base:allocation", 0, [4 * M, 3, M, 0, 5 * M, 3, 65536, 0, 6225920, 3])], ext
+ext.clear()
+h.block_status(8 * M, 2 * M, extent, nbd.CMD_FLAG_REQ_ONE)
+assert ext == [("base:allocation", 2 * M, [2 * M, 3])], ext
+try:
+    h.block_status(2, 16 * M - 1, extent)
+    raise SystemExit("block status past the end succeeded")
+except nbd.Error as e:
+    assert e.errnum == errno.EINVAL, e
+PY
+check "nbdsh: hole and data chunks, DF, block status (REQ_ONE, EINVAL past the end)" \
+  nbdsh_ --base-allocation -u "$sp_uri" -c 'import errno' -c "path = '$tmp/sp.img'" \
+  -c "exec(open('$tmp/sp.py').read())"
+check "nbdcopy of the sparse export equals the file" \
+  sh -c "nbdcopy '$sp_uri' '$tmp/spcopy.img' && cmp '$tmp/spcopy.img' '$tmp/sp.img'"
+check "qemu-img convert of the sparse export equals the file" \
+  sh -c "qemu-img convert -f raw -O raw '$sp_uri' '$tmp/spq.img' && cmp '$tmp/spq.img' '$tmp/sp.img'"
+check "qemu-img map sees the same holes and data" \
+  sh -c "qemu-img map -f raw --output=json '$sp_uri' | python3 -c '
+import json, sys
+m = [(e[\"start\"], e[\"length\"], 3 if e[\"zero\"] and not e[\"data\"] else 0) for e in json.load(sys.stdin)]
+print(\"\\n\".join(\"%d %d %d\" % x for x in m))' | cmp - '$tmp/sp.map'"
 
 # the server survives all that and exits cleanly
 kill -TERM "$srv"

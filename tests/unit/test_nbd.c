@@ -2,12 +2,19 @@
  * test_nbd.c - the NBD capture server over a socketpair: the handshake and
  * every command, byte by byte, malformed input (bad magic, truncated and
  * oversized options, out-of-range and oversized requests, unknown commands),
- * the write hooks, TCP and Unix listeners.
+ * the write hooks, TCP and Unix listeners; structured replies, meta
+ * contexts and BLOCK_STATUS on a sparse file; STARTTLS (optional and
+ * required, mutual TLS) with an OpenSSL client and certificates the openssl
+ * tool makes (a missing tool fails the TLS tests, never skips them).
  *
- * With --serve SOCKET [--tcp PORTFILE] NAME=PATH[:ro]... it instead serves
- * files on a Unix socket (and on 127.0.0.1, its port written to PORTFILE)
- * until SIGTERM/SIGINT: tests/scripts/nbd.sh drives real clients
+ * With --serve SOCKET [--tcp PORTFILE] [--tls-cert F --tls-key F
+ * [--tls-ca F] [--tls-required]] NAME=PATH[:ro]... it instead serves files
+ * on a Unix socket (and on 127.0.0.1, its port written to PORTFILE) until
+ * SIGTERM/SIGINT: tests/scripts/nbd.sh and nbd-tls.sh drive real clients
  * (qemu-img, qemu-io, nbdsh, nbdcopy, nbdinfo, fio) against that mode.
+ * With --make-certs DIR it writes the test PKI those scripts use: a CA,
+ * server and client certificates it signed (for localhost and 127.0.0.1),
+ * and a client certificate of another CA (rogue-*.pem).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,11 +34,15 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <openssl/ssl.h>
 
 #include "repl/nbd.h"
 #include "repl/nbd_wire.h"
 
 #define DISK_SIZE (1024u * 1024)
+/* the sparse export: a hole, SP_DLEN bytes of 0xab at SP_DATA, a hole */
+#define SP_DATA (256u * 1024)
+#define SP_DLEN (64u * 1024)
 
 struct hook_log {
 	int writes, flushes, trims, zeroes;
@@ -44,7 +55,7 @@ struct hook_log {
 };
 
 struct fx {
-	char path[64], path_ro[64];
+	char path[64], path_ro[64], path_sp[64];
 	struct nbd_server *s;
 	struct hook_log log;
 	int sv[2];
@@ -101,12 +112,49 @@ static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero};
 
 /* ---- client helpers ----------------------------------------------------- */
 
+/* Once a test has started TLS, every helper below speaks through g_ssl. */
+static SSL_CTX *g_ctx;
+static SSL *g_ssl;
+
+/* The client's TLS writes to a server that hung up must not kill the test:
+ * SIGPIPE is blocked around them and consumed. The server's thread keeps
+ * the default disposition, so its own guard stays under test. */
+static void
+pipe_hold(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void
+pipe_release(const sigset_t *old)
+{
+	struct timespec zero = {0, 0};
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static int
+ssl_write(const void *p, size_t n)
+{
+	sigset_t old;
+	pipe_hold(&old);
+	int w = SSL_write(g_ssl, p, (int)n);
+	pipe_release(&old);
+	return w;
+}
+
 static void
 xwrite(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	while (n > 0) {
-		ssize_t w = write(fd, b, n);
+		ssize_t w = g_ssl ? ssl_write(b, n) : write(fd, b, n);
 		assert_true(w > 0);
 		b += w, n -= (size_t)w;
 	}
@@ -117,7 +165,7 @@ xread(int fd, void *p, size_t n)
 {
 	uint8_t *b = p;
 	while (n > 0) {
-		ssize_t r = read(fd, b, n);
+		ssize_t r = g_ssl ? SSL_read(g_ssl, b, (int)n) : read(fd, b, n);
 		assert_true(r > 0);
 		b += r, n -= (size_t)r;
 	}
@@ -128,7 +176,10 @@ static void
 expect_closed(int fd)
 {
 	uint8_t b;
-	assert_int_equal(read(fd, &b, 1), 0);
+	if (g_ssl)
+		assert_true(SSL_read(g_ssl, &b, 1) <= 0);
+	else
+		assert_int_equal(read(fd, &b, 1), 0);
 }
 
 static uint64_t
@@ -276,8 +327,77 @@ make_file(char *path, uint8_t fill)
 	free(b);
 }
 
+/* A 1 MiB file with data only in [SP_DATA, SP_DATA + SP_DLEN). */
+static void
+make_sparse(char *path)
+{
+	uint8_t b[SP_DLEN];
+	int fd;
+	strcpy(path, "/tmp/test_nbd_sp.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	memset(b, 0xab, sizeof(b));
+	assert_int_equal(ftruncate(fd, DISK_SIZE), 0);
+	assert_int_equal(pwrite(fd, b, sizeof(b), SP_DATA), (ssize_t)sizeof(b));
+	close(fd);
+}
+
+/* ---- test PKI (openssl req / x509) --------------------------------------- */
+
+/* Writes ca-*, server-*, client-* (signed by ca) and rogue-* (signed by
+ * rogue-ca) into the directory $1. RSA keys and the key usages qemu's and
+ * GnuTLS's checks expect. */
+static const char cert_script[] =
+    "set -e; cd \"$1\"\n"
+    "ca() { openssl req -x509 -newkey rsa:2048 -nodes -keyout $1-key.pem -out $1-cert.pem "
+    "-days 2 -subj /CN=$1 -addext basicConstraints=critical,CA:TRUE "
+    "-addext keyUsage=critical,keyCertSign,cRLSign; }\n"
+    "leaf() { openssl req -newkey rsa:2048 -nodes -keyout $1-key.pem -out $1.csr -subj /CN=$1\n"
+    "  printf 'basicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\n"
+    "extendedKeyUsage=%s\\nsubjectAltName=DNS:localhost,IP:127.0.0.1\\n' $3 >$1.ext\n"
+    "  openssl x509 -req -in $1.csr -CA $2-cert.pem -CAkey $2-key.pem -CAcreateserial "
+    "-days 2 -extfile $1.ext -out $1-cert.pem; }\n"
+    "ca ca; ca rogue-ca; leaf server ca serverAuth; leaf client ca clientAuth\n"
+    "leaf rogue rogue-ca clientAuth\n";
+
+/* 0, or -1 with openssl's messages in DIR/openssl.log. */
 static int
-setup(void **state)
+make_certs(const char *dir)
+{
+	FILE *p = popen("sh -s", "w");
+	if (!p)
+		return -1;
+	fprintf(p, "set -- '%s'\nexec >\"$1/openssl.log\" 2>&1\n%s", dir, cert_script);
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+static char certdir[64];
+
+/* The test PKI, made on first use; a missing openssl fails the test. */
+static const char *
+certs(void)
+{
+	if (certdir[0])
+		return certdir;
+	strcpy(certdir, "/tmp/test_nbd_tls.XXXXXX");
+	assert_non_null(mkdtemp(certdir));
+	if (make_certs(certdir) != 0)
+		fail_msg("openssl could not make the test certificates: see %s/openssl.log "
+		         "(is openssl installed? scripts/deps.sh)",
+		         certdir);
+	return certdir;
+}
+
+static void
+cert_path(char *buf, size_t n, const char *file)
+{
+	snprintf(buf, n, "%s/%s", certs(), file);
+}
+
+enum fx_kind { FX_PLAIN, FX_SPARSE, FX_TLS, FX_TLS_REQUIRED };
+
+static int
+fx_setup(void **state, enum fx_kind kind)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct timeval tv = {10, 0};
@@ -286,6 +406,18 @@ setup(void **state)
 	assert_int_equal(nbd_server_new(&hooks, &f->log, &f->s), 0);
 	assert_int_equal(nbd_server_add_export(f->s, "disk", f->path, false), 0);
 	assert_int_equal(nbd_server_add_export(f->s, "ro", f->path_ro, true), 0);
+	if (kind == FX_SPARSE) {
+		make_sparse(f->path_sp);
+		assert_int_equal(nbd_server_add_export(f->s, "sparse", f->path_sp, true), 0);
+	}
+	if (kind == FX_TLS || kind == FX_TLS_REQUIRED) {
+		char cert[128], key[128], ca[128], err[256];
+		cert_path(cert, sizeof(cert), "server-cert.pem");
+		cert_path(key, sizeof(key), "server-key.pem");
+		cert_path(ca, sizeof(ca), "ca-cert.pem");
+		struct nbd_tls_opts o = {cert, key, ca, kind == FX_TLS_REQUIRED};
+		assert_int_equal(nbd_server_set_tls(f->s, &o, err, sizeof(err)), 0);
+	}
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv), 0);
 	setsockopt(f->sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	assert_int_equal(pthread_create(&f->tid, NULL, serve_thread, f), 0);
@@ -294,15 +426,44 @@ setup(void **state)
 }
 
 static int
+setup(void **state)
+{
+	return fx_setup(state, FX_PLAIN);
+}
+
+static int
+setup_sparse(void **state)
+{
+	return fx_setup(state, FX_SPARSE);
+}
+
+static int
+setup_tls(void **state)
+{
+	return fx_setup(state, FX_TLS);
+}
+
+static int
+setup_tls_required(void **state)
+{
+	return fx_setup(state, FX_TLS_REQUIRED);
+}
+
+static int
 teardown(void **state)
 {
 	struct fx *f = *state;
+	SSL_free(g_ssl);
+	SSL_CTX_free(g_ctx);
+	g_ssl = NULL, g_ctx = NULL;
 	close(f->sv[0]);
 	pthread_join(f->tid, NULL);
 	close(f->sv[1]);
 	nbd_server_free(f->s);
 	unlink(f->path);
 	unlink(f->path_ro);
+	if (f->path_sp[0])
+		unlink(f->path_sp);
 	free(f);
 	return 0;
 }
@@ -419,9 +580,10 @@ t_opt_malformed(void **state)
 
 	memset(d, 0, sizeof(d));
 	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE);
-	/* unknown options: ERR_UNSUP, and the next option still parses */
-	send_opt(fd, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
-	expect_rep(fd, NBD_OPT_STRUCTURED_REPLY, NBD_REP_ERR_UNSUP);
+	/* unknown options (11 is EXTENDED_HEADERS): ERR_UNSUP, and the next
+	 * option still parses */
+	send_opt(fd, 11, NULL, 0);
+	expect_rep(fd, 11, NBD_REP_ERR_UNSUP);
 	send_opt(fd, 0xdeadbeef, "abc", 3);
 	expect_rep(fd, 0xdeadbeef, NBD_REP_ERR_UNSUP);
 	/* truncated: the name length runs past the option */
@@ -585,6 +747,8 @@ t_bad_commands(void **state)
 	assert_int_equal(read_simple(fd, 4), NBD_EINVAL);
 	send_req(fd, 0x8000, NBD_CMD_FLUSH, 5, 0, 0, NULL);
 	assert_int_equal(read_simple(fd, 5), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 7, 0, 1, NULL); /* no structured replies */
+	assert_int_equal(read_simple(fd, 7), NBD_EINVAL);
 	send_req(fd, 0, NBD_CMD_READ, 6, 0, 1, NULL);
 	assert_int_equal(read_simple(fd, 6), 0);
 	xread(fd, b, 1);
@@ -727,8 +891,10 @@ t_random_input(void **state)
 				continue;
 			/* whatever came in, what goes out is a well-formed reply */
 			if (ph == NBD_PH_REQHDR || ph == NBD_PH_PAYLOAD || ph == NBD_PH_DISCARD) {
+				uint64_t m = be(out.p, 4);
 				assert_true(out.n >= 16);
-				assert_int_equal(be(out.p, 4), NBD_SIMPLE_REPLY_MAGIC);
+				assert_true(m == NBD_SIMPLE_REPLY_MAGIC ||
+				            (c.structured && m == NBD_STRUCTURED_REPLY_MAGIC));
 				replies++;
 			} else if (c.opt != NBD_OPT_EXPORT_NAME) {
 				assert_true(out.n >= 20);
@@ -740,6 +906,506 @@ t_random_input(void **state)
 	assert_true(closes > 10 && replies > 10);
 	free(buf);
 	nbd_out_free(&out);
+}
+
+/* ---- structured replies, meta contexts, BLOCK_STATUS -------------------- */
+
+struct chunk {
+	uint16_t flags, type;
+	uint32_t len;
+	uint8_t *p; /* the payload (malloc'd) */
+};
+
+static void
+read_chunk(int fd, uint64_t cookie, struct chunk *ch)
+{
+	uint8_t h[NBD_CHUNK_HDR_LEN];
+	xread(fd, h, sizeof(h));
+	assert_int_equal(be(h, 4), NBD_STRUCTURED_REPLY_MAGIC);
+	assert_true(be(h + 8, 8) == cookie);
+	ch->flags = (uint16_t)be(h + 4, 2);
+	ch->type = (uint16_t)be(h + 6, 2);
+	ch->len = (uint32_t)be(h + 16, 4);
+	assert_true(ch->len <= DISK_SIZE + 8);
+	ch->p = malloc(ch->len + 1);
+	if (ch->len)
+		xread(fd, ch->p, ch->len);
+}
+
+/* The error chunk that ends a reply (a message included); returns the error. */
+static uint32_t
+read_err(int fd, uint64_t cookie)
+{
+	struct chunk ch;
+	uint32_t err, ml;
+	read_chunk(fd, cookie, &ch);
+	assert_int_equal(ch.flags, NBD_REPLY_FLAG_DONE);
+	assert_true(ch.type == NBD_REPLY_TYPE_ERROR || ch.type == NBD_REPLY_TYPE_ERROR_OFFSET);
+	assert_true(ch.len >= 6);
+	err = (uint32_t)be(ch.p, 4);
+	ml = (uint32_t)be(ch.p + 4, 2);
+	assert_true(ml > 0);
+	assert_int_equal(ch.len, 6 + ml + (ch.type == NBD_REPLY_TYPE_ERROR_OFFSET ? 8 : 0));
+	free(ch.p);
+	return err;
+}
+
+static void
+structured(int fd)
+{
+	send_opt(fd, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	expect_rep(fd, NBD_OPT_STRUCTURED_REPLY, NBD_REP_ACK);
+}
+
+/* META_CONTEXT option data: the export name, then the queries. */
+static uint32_t
+meta_data(uint8_t *d, const char *name, const char *const *q, uint32_t nq)
+{
+	uint32_t n = (uint32_t)strlen(name), o = 8 + n;
+	nbd_put_be(d, n, 4);
+	memcpy(d + 4, name, n);
+	nbd_put_be(d + 4 + n, nq, 4);
+	for (uint32_t i = 0; i < nq; i++) {
+		uint32_t ql = (uint32_t)strlen(q[i]);
+		nbd_put_be(d + o, ql, 4);
+		memcpy(d + o + 4, q[i], ql);
+		o += 4 + ql;
+	}
+	return o;
+}
+
+/* Sends a META_CONTEXT option; expects base:allocation with id (id < 0:
+ * nothing listed), then the ACK. */
+static void
+meta(int fd, uint32_t opt, const char *name, const char *const *q, uint32_t nq, int64_t id)
+{
+	uint8_t d[4096];
+	uint32_t len = meta_data(d, name, q, nq);
+	send_opt(fd, opt, d, len);
+	if (id >= 0) {
+		assert_int_equal(read_rep(fd, opt, d, &len), NBD_REP_META_CONTEXT);
+		assert_int_equal(len, 4 + strlen(NBD_META_BASE_ALLOC));
+		assert_int_equal(be(d, 4), id);
+		assert_memory_equal(d + 4, NBD_META_BASE_ALLOC, len - 4);
+	}
+	expect_rep(fd, opt, NBD_REP_ACK);
+}
+
+static const char *const q_alloc[] = {NBD_META_BASE_ALLOC};
+
+static void
+t_structured(void **state)
+{
+	int fd = FD(state);
+	uint32_t n = NBD_MAX_PAYLOAD + 1;
+	uint8_t *big = calloc(1, n);
+	struct chunk ch;
+	uint64_t size;
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	send_opt(fd, NBD_OPT_STRUCTURED_REPLY, "x", 1); /* takes no data */
+	expect_rep(fd, NBD_OPT_STRUCTURED_REPLY, NBD_REP_ERR_INVALID);
+	structured(fd);
+	assert_int_equal(go(fd, "disk", &size), 0x6d | NBD_FLAG_SEND_DF);
+	/* the file is all data: one OFFSET_DATA chunk, the last */
+	send_req(fd, 0, NBD_CMD_READ, 1, 4096, 8192, NULL);
+	read_chunk(fd, 1, &ch);
+	assert_int_equal(ch.flags, NBD_REPLY_FLAG_DONE);
+	assert_int_equal(ch.type, NBD_REPLY_TYPE_OFFSET_DATA);
+	assert_int_equal(ch.len, 8 + 8192);
+	assert_int_equal(be(ch.p, 8), 4096);
+	assert_int_equal(ch.p[8 + 1], (uint8_t)(4097 * 7));
+	free(ch.p);
+	send_req(fd, NBD_CMD_FLAG_DF, NBD_CMD_READ, 2, 0, 100, NULL);
+	read_chunk(fd, 2, &ch);
+	assert_int_equal(ch.flags, NBD_REPLY_FLAG_DONE);
+	assert_int_equal(ch.len, 108);
+	free(ch.p);
+	/* errors are chunks with a message; a READ never gets a simple reply */
+	send_req(fd, 0, NBD_CMD_READ, 3, DISK_SIZE, 1, NULL);
+	assert_int_equal(read_err(fd, 3), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_READ, 4, 0, 0, NULL);
+	assert_int_equal(read_err(fd, 4), NBD_EINVAL);
+	send_req(fd, NBD_CMD_FLAG_DF, NBD_CMD_WRITE, 5, 0, 1, "q"); /* DF is READ's */
+	assert_int_equal(read_err(fd, 5), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_WRITE, 6, DISK_SIZE - 1, 2, "ab");
+	assert_int_equal(read_err(fd, 6), NBD_ENOSPC);
+	send_req(fd, 0, NBD_CMD_WRITE, 7, 0, n, big); /* discarded, then answered */
+	assert_int_equal(read_err(fd, 7), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 8, 0, 4096, NULL); /* no context selected */
+	assert_int_equal(read_err(fd, 8), NBD_EINVAL);
+	/* successes without payload keep the simple reply */
+	send_req(fd, NBD_CMD_FLAG_FUA, NBD_CMD_WRITE, 9, 0, 2, "ok");
+	assert_int_equal(read_simple(fd, 9), 0);
+	send_req(fd, 0, NBD_CMD_FLUSH, 10, 0, 0, NULL);
+	assert_int_equal(read_simple(fd, 10), 0);
+	assert_int_equal(LOG(state)->writes, 1);
+	free(big);
+}
+
+static void
+t_meta(void **state)
+{
+	static const char *const q_base[] = {"base:"}, *const q_other[] = {"x-other:y", "base:no"},
+	                         *const q_both[] = {NBD_META_BASE_ALLOC, "base:"},
+	                         *const q_nocolon[] = {"allocation"};
+	int fd = FD(state);
+	uint8_t d[4096];
+	uint32_t len = meta_data(d, "sparse", q_alloc, 1);
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	/* only with structured replies */
+	send_opt(fd, NBD_OPT_LIST_META_CONTEXT, d, len);
+	expect_rep(fd, NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_INVALID);
+	send_opt(fd, NBD_OPT_SET_META_CONTEXT, d, len);
+	expect_rep(fd, NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_INVALID);
+	structured(fd);
+	/* LIST: no query, "base:" and the full name list it; others do not */
+	meta(fd, NBD_OPT_LIST_META_CONTEXT, "sparse", NULL, 0, 0);
+	meta(fd, NBD_OPT_LIST_META_CONTEXT, "sparse", q_base, 1, 0);
+	meta(fd, NBD_OPT_LIST_META_CONTEXT, "", q_both, 2, 0); /* once, default export */
+	meta(fd, NBD_OPT_LIST_META_CONTEXT, "sparse", q_other, 2, -1);
+	/* malformed: no namespace, past the end, trailing bytes, short count */
+	send_opt(fd, NBD_OPT_LIST_META_CONTEXT, d, meta_data(d, "sparse", q_nocolon, 1));
+	expect_rep(fd, NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_INVALID);
+	len = meta_data(d, "sparse", q_alloc, 1);
+	send_opt(fd, NBD_OPT_LIST_META_CONTEXT, d, len - 1);
+	expect_rep(fd, NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_INVALID);
+	send_opt(fd, NBD_OPT_SET_META_CONTEXT, d, len + 1);
+	expect_rep(fd, NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_INVALID);
+	nbd_put_be(d + 10, 2, 4);
+	send_opt(fd, NBD_OPT_SET_META_CONTEXT, d, len);
+	expect_rep(fd, NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_INVALID);
+	nbd_put_be(d, 100000, 4);
+	send_opt(fd, NBD_OPT_LIST_META_CONTEXT, d, len);
+	expect_rep(fd, NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_INVALID);
+	send_opt(fd, NBD_OPT_SET_META_CONTEXT, d, meta_data(d, "nope", q_alloc, 1));
+	expect_rep(fd, NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_UNKNOWN);
+	/* SET: "base:" selects nothing; the full name gets an id */
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "sparse", q_base, 1, -1);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "sparse", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+}
+
+/* One BLOCK_STATUS reply: its extents as (length, flags) pairs. */
+static void
+expect_extents(int fd, uint64_t cookie, const uint32_t *want, uint32_t n)
+{
+	struct chunk ch;
+	read_chunk(fd, cookie, &ch);
+	assert_int_equal(ch.flags, NBD_REPLY_FLAG_DONE);
+	assert_int_equal(ch.type, NBD_REPLY_TYPE_BLOCK_STATUS);
+	assert_int_equal(ch.len, 4 + 8 * n);
+	assert_int_equal(be(ch.p, 4), NBD_META_BASE_ALLOC_ID);
+	for (uint32_t i = 0; i < 2 * n; i++)
+		assert_int_equal(be(ch.p + 4 + 4 * i, 4), want[i]);
+	free(ch.p);
+}
+
+static void
+expect_hole(int fd, uint64_t cookie, uint16_t flags, uint64_t off, uint32_t len)
+{
+	struct chunk ch;
+	read_chunk(fd, cookie, &ch);
+	assert_int_equal(ch.flags, flags);
+	assert_int_equal(ch.type, NBD_REPLY_TYPE_OFFSET_HOLE);
+	assert_int_equal(ch.len, 12);
+	assert_int_equal(be(ch.p, 8), off);
+	assert_int_equal(be(ch.p + 8, 4), len);
+	free(ch.p);
+}
+
+static void
+t_block_status(void **state)
+{
+	static const uint32_t map[] = {SP_DATA, 3, SP_DLEN, 0, DISK_SIZE - SP_DATA - SP_DLEN, 3},
+	                      one[] = {SP_DATA - 4096, 3}, in_data[] = {1024, 0},
+	                      edge[] = {4096, 0, 4096, 3};
+	int fd = FD(state);
+	uint8_t ab[SP_DLEN];
+	struct chunk ch;
+	uint64_t size;
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	structured(fd);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "sparse", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+	assert_int_equal(go(fd, "sparse", &size), 0x0f | NBD_FLAG_SEND_DF);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 1, 0, DISK_SIZE, NULL); /* hole, data, hole */
+	expect_extents(fd, 1, map, 3);
+	send_req(fd, NBD_CMD_FLAG_REQ_ONE, NBD_CMD_BLOCK_STATUS, 2, 4096, DISK_SIZE - 4096, NULL);
+	expect_extents(fd, 2, one, 1);
+	send_req(fd, NBD_CMD_FLAG_REQ_ONE, NBD_CMD_BLOCK_STATUS, 3, SP_DATA + 512, 1024, NULL);
+	expect_extents(fd, 3, in_data, 1); /* never longer than asked */
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 4, SP_DATA + SP_DLEN - 4096, 8192, NULL);
+	expect_extents(fd, 4, edge, 2);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 5, DISK_SIZE - 1, 2, NULL);
+	assert_int_equal(read_err(fd, 5), NBD_EINVAL);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 6, 0, 0, NULL);
+	assert_int_equal(read_err(fd, 6), NBD_EINVAL);
+	send_req(fd, NBD_CMD_FLAG_DF, NBD_CMD_BLOCK_STATUS, 7, 0, 1, NULL);
+	assert_int_equal(read_err(fd, 7), NBD_EINVAL);
+	send_req(fd, NBD_CMD_FLAG_REQ_ONE, NBD_CMD_READ, 8, 0, 1, NULL); /* REQ_ONE is not READ's */
+	assert_int_equal(read_err(fd, 8), NBD_EINVAL);
+	/* READ follows the map: holes, the data, DONE on the last chunk */
+	memset(ab, 0xab, sizeof(ab));
+	send_req(fd, 0, NBD_CMD_READ, 9, 0, DISK_SIZE, NULL);
+	expect_hole(fd, 9, 0, 0, SP_DATA);
+	read_chunk(fd, 9, &ch);
+	assert_int_equal(ch.flags, 0);
+	assert_int_equal(ch.type, NBD_REPLY_TYPE_OFFSET_DATA);
+	assert_int_equal(ch.len, 8 + SP_DLEN);
+	assert_int_equal(be(ch.p, 8), SP_DATA);
+	assert_memory_equal(ch.p + 8, ab, SP_DLEN);
+	free(ch.p);
+	expect_hole(fd, 9, NBD_REPLY_FLAG_DONE, SP_DATA + SP_DLEN, DISK_SIZE - SP_DATA - SP_DLEN);
+	/* DF: one data chunk, the zeroes written out */
+	send_req(fd, NBD_CMD_FLAG_DF, NBD_CMD_READ, 10, SP_DATA - 16, 32, NULL);
+	read_chunk(fd, 10, &ch);
+	assert_int_equal(ch.flags, NBD_REPLY_FLAG_DONE);
+	assert_int_equal(ch.len, 8 + 32);
+	assert_memory_equal(ch.p + 8, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_memory_equal(ch.p + 24, ab, 16);
+	free(ch.p);
+}
+
+/* The context counts only for the export the last SET named, and a failed
+ * SET forgets it. */
+static void
+t_meta_export_mismatch(void **state)
+{
+	int fd = FD(state);
+	uint64_t size;
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	structured(fd);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "sparse", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "disk", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+	go(fd, "sparse", &size);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 1, 0, 4096, NULL);
+	assert_int_equal(read_err(fd, 1), NBD_EINVAL);
+}
+
+static void
+t_meta_set_fails(void **state)
+{
+	int fd = FD(state);
+	uint8_t d[64], r[10];
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	structured(fd);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "sparse", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+	send_opt(fd, NBD_OPT_SET_META_CONTEXT, d, meta_data(d, "sparse", q_alloc, 1) - 1);
+	expect_rep(fd, NBD_OPT_SET_META_CONTEXT, NBD_REP_ERR_INVALID);
+	send_opt(fd, NBD_OPT_EXPORT_NAME, "sparse", 6);
+	xread(fd, r, 10);
+	assert_int_equal(be(r + 8, 2), 0x0f | NBD_FLAG_SEND_DF);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 1, 0, 4096, NULL);
+	assert_int_equal(read_err(fd, 1), NBD_EINVAL);
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/* STARTTLS, then the client side of the handshake: the server must be
+ * localhost under the test CA; who names the certificate the client shows
+ * (NULL: none). Returns SSL_connect's result. */
+static int
+tls_start(int fd, const char *who)
+{
+	char ca[128], cert[128], key[128], f[32];
+	send_opt(fd, NBD_OPT_STARTTLS, NULL, 0);
+	expect_rep(fd, NBD_OPT_STARTTLS, NBD_REP_ACK);
+	cert_path(ca, sizeof(ca), "ca-cert.pem");
+	assert_non_null(g_ctx = SSL_CTX_new(TLS_client_method()));
+	assert_int_equal(SSL_CTX_load_verify_locations(g_ctx, ca, NULL), 1);
+	SSL_CTX_set_verify(g_ctx, SSL_VERIFY_PEER, NULL);
+	if (who) {
+		snprintf(f, sizeof(f), "%s-cert.pem", who);
+		cert_path(cert, sizeof(cert), f);
+		snprintf(f, sizeof(f), "%s-key.pem", who);
+		cert_path(key, sizeof(key), f);
+		assert_int_equal(SSL_CTX_use_certificate_file(g_ctx, cert, SSL_FILETYPE_PEM), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey_file(g_ctx, key, SSL_FILETYPE_PEM), 1);
+	}
+	assert_non_null(g_ssl = SSL_new(g_ctx));
+	SSL_set1_host(g_ssl, "localhost");
+	SSL_set_fd(g_ssl, fd);
+	sigset_t old;
+	pipe_hold(&old);
+	int r = SSL_connect(g_ssl);
+	pipe_release(&old);
+	return r;
+}
+
+static void
+t_tls_not_configured(void **state)
+{
+	uint64_t size;
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_STARTTLS, NULL, 0);
+	expect_rep(FD(state), NBD_OPT_STARTTLS, NBD_REP_ERR_POLICY);
+	assert_int_equal(go(FD(state), "disk", &size), 0x6d);
+}
+
+static void
+t_tls_required(void **state)
+{
+	static const uint32_t opts[] = {NBD_OPT_LIST, NBD_OPT_STRUCTURED_REPLY, NBD_OPT_INFO,
+	                                NBD_OPT_GO,   NBD_OPT_SET_META_CONTEXT, 0xdeadbeef};
+	uint8_t d[NBD_MAX_OPT_LEN + 1] = {0};
+	int fd = FD(state);
+	uint32_t len = info_data(d, "disk", NULL, 0);
+	struct chunk ch;
+	uint64_t size;
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		send_opt(fd, opts[i], d, len);
+		expect_rep(fd, opts[i], NBD_REP_ERR_TLS_REQD);
+	}
+	send_opt(fd, NBD_OPT_GO, d, sizeof(d)); /* oversized: the same answer */
+	expect_rep(fd, NBD_OPT_GO, NBD_REP_ERR_TLS_REQD);
+	send_opt(fd, NBD_OPT_STARTTLS, "x", 1);
+	expect_rep(fd, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID);
+	assert_int_equal(tls_start(fd, "client"), 1);
+	/* over TLS every option works, and STARTTLS no more */
+	send_opt(fd, NBD_OPT_STARTTLS, NULL, 0);
+	expect_rep(fd, NBD_OPT_STARTTLS, NBD_REP_ERR_INVALID);
+	structured(fd);
+	assert_int_equal(go(fd, "disk", &size), 0x6d | NBD_FLAG_SEND_DF);
+	send_req(fd, 0, NBD_CMD_READ, 1, 7, 3, NULL);
+	read_chunk(fd, 1, &ch);
+	assert_int_equal(ch.len, 8 + 3);
+	assert_int_equal(ch.p[8], 7 * 7);
+	free(ch.p);
+	send_req(fd, 0, NBD_CMD_WRITE, 2, 0, 3, "tls");
+	assert_int_equal(read_simple(fd, 2), 0);
+	assert_int_equal(LOG(state)->first, 't');
+	send_req(fd, 0, NBD_CMD_DISC, 3, 0, 0, NULL);
+	expect_closed(fd);
+}
+
+static void
+t_tls_required_export_name(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_EXPORT_NAME, "disk", 4); /* cannot be refused: hang up */
+	expect_closed(FD(state));
+}
+
+static void
+t_tls_required_abort(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	send_opt(FD(state), NBD_OPT_ABORT, NULL, 0);
+	expect_rep(FD(state), NBD_OPT_ABORT, NBD_REP_ACK);
+	expect_closed(FD(state));
+}
+
+/* Optional TLS: options work in the clear; STARTTLS forgets them. */
+static void
+t_tls_optional(void **state)
+{
+	int fd = FD(state);
+	uint8_t d[4096];
+	uint32_t len;
+	uint64_t size;
+
+	handshake(fd, NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+	send_opt(fd, NBD_OPT_LIST, NULL, 0);
+	assert_int_equal(read_rep(fd, NBD_OPT_LIST, d, &len), NBD_REP_SERVER);
+	assert_int_equal(read_rep(fd, NBD_OPT_LIST, d, &len), NBD_REP_SERVER);
+	expect_rep(fd, NBD_OPT_LIST, NBD_REP_ACK);
+	structured(fd);
+	meta(fd, NBD_OPT_SET_META_CONTEXT, "disk", q_alloc, 1, NBD_META_BASE_ALLOC_ID);
+	assert_int_equal(tls_start(fd, "client"), 1);
+	assert_int_equal(go(fd, "disk", &size), 0x6d); /* no DF: structured was forgotten */
+	send_req(fd, 0, NBD_CMD_READ, 1, 1, 1, NULL);
+	assert_int_equal(read_simple(fd, 1), 0);
+	xread(fd, d, 1);
+	assert_int_equal(d[0], 7);
+	send_req(fd, 0, NBD_CMD_BLOCK_STATUS, 2, 0, 1, NULL); /* the context is gone too */
+	assert_int_equal(read_simple(fd, 2), NBD_EINVAL);
+}
+
+static void
+t_tls_plain_client(void **state)
+{
+	uint64_t size;
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	assert_int_equal(go(FD(state), "disk", &size), 0x6d);
+}
+
+/* Bytes behind STARTTLS in the clear would pass for TLS traffic: hang up. */
+static void
+t_tls_injection(void **state)
+{
+	uint8_t two[32];
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	nbd_put_be(two, NBD_IHAVEOPT, 8);
+	nbd_put_be(two + 8, NBD_OPT_STARTTLS, 4);
+	nbd_put_be(two + 12, 0, 4);
+	nbd_put_be(two + 16, NBD_IHAVEOPT, 8);
+	nbd_put_be(two + 24, NBD_OPT_LIST, 4);
+	nbd_put_be(two + 28, 0, 4);
+	xwrite(FD(state), two, sizeof(two));
+	expect_rep(FD(state), NBD_OPT_STARTTLS, NBD_REP_ACK);
+	expect_closed(FD(state));
+}
+
+/* With a CA set, a client certificate it did not sign, or none, fails the
+ * handshake (TLS 1.3 tells the client on its first read). */
+static void
+tls_refused(void **state, const char *who)
+{
+	uint8_t b[16] = {0};
+	if (tls_start(FD(state), who) == 1) {
+		ssl_write(b, sizeof(b));
+		assert_true(SSL_read(g_ssl, b, 1) <= 0);
+	}
+}
+
+static void
+t_tls_rogue_cert(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	tls_refused(state, "rogue");
+}
+
+static void
+t_tls_no_cert(void **state)
+{
+	handshake(FD(state), NBD_FLAG_C_FIXED_NEWSTYLE);
+	tls_refused(state, NULL);
+}
+
+static void
+t_tls_config(void **state)
+{
+	char cert[128], key[128], ca[128], other[128], err[256];
+	struct nbd_server *s;
+	struct nbd_tls_opts o;
+	(void)state;
+
+	cert_path(cert, sizeof(cert), "server-cert.pem");
+	cert_path(key, sizeof(key), "server-key.pem");
+	cert_path(ca, sizeof(ca), "ca-cert.pem");
+	cert_path(other, sizeof(other), "client-key.pem");
+	assert_int_equal(nbd_server_new(NULL, NULL, &s), 0);
+	o = (struct nbd_tls_opts){"/nonexistent/cert.pem", key, NULL, false};
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/cert.pem"));
+	o = (struct nbd_tls_opts){key, key, NULL, false}; /* a key is no certificate */
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "certificate"));
+	o = (struct nbd_tls_opts){cert, other, NULL, false}; /* another certificate's key */
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "match"));
+	o = (struct nbd_tls_opts){cert, key, "/nonexistent/ca.pem", true};
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "CA"));
+	o = (struct nbd_tls_opts){cert, NULL, NULL, true};
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), -EINVAL);
+	o = (struct nbd_tls_opts){cert, key, ca, true};
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), 0);
+	assert_int_equal(nbd_server_set_tls(s, &o, err, sizeof(err)), 0); /* replaces */
+	nbd_server_free(s);
 }
 
 /* ---- cursor and listeners ----------------------------------------------- */
@@ -837,40 +1503,55 @@ t_listeners(void **state)
 
 /* ---- --serve mode ------------------------------------------------------- */
 
-static int
-serve_main(int argc, char **argv)
+struct serve_args {
+	const char *sock, *portfile;
+	struct nbd_tls_opts tls;
+	int first; /* the first NAME=PATH */
+};
+
+/* SOCKET [--tcp PORTFILE] [--tls-cert F --tls-key F [--tls-ca F]
+ * [--tls-required]] NAME=PATH[:ro]...; false on a usage error. */
+static bool
+serve_parse(int argc, char **argv, struct serve_args *a)
 {
-	struct nbd_server *s;
-	sigset_t set;
-	pthread_t tid;
-	int sig, rc;
-
-	const char *portfile = NULL;
-	int first = 3;
-
-	if (argc > 4 && strcmp(argv[3], "--tcp") == 0) {
-		portfile = argv[4];
-		first = 5;
+	int i = 3;
+	memset(a, 0, sizeof(*a));
+	a->sock = argc > 2 ? argv[2] : NULL;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(o, "--tls-required") == 0) {
+			a->tls.required = true;
+			continue;
+		}
+		if (!v)
+			return false;
+		if (strcmp(o, "--tcp") == 0)
+			a->portfile = v;
+		else if (strcmp(o, "--tls-cert") == 0)
+			a->tls.cert = v;
+		else if (strcmp(o, "--tls-key") == 0)
+			a->tls.key = v;
+		else if (strcmp(o, "--tls-ca") == 0)
+			a->tls.ca = v;
+		else
+			return false;
+		i++;
 	}
-	if (argc <= first) {
-		fprintf(stderr,
-		        "usage: test_nbd --serve SOCKET [--tcp PORTFILE] NAME=PATH[:ro]...\n");
-		return 2;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (nbd_server_new(NULL, NULL, &s) < 0)
-		return 1;
+	a->first = i;
+	return a->sock && i < argc;
+}
+
+static int
+serve_exports(struct nbd_server *s, int argc, char **argv, int first)
+{
 	for (int i = first; i < argc; i++) {
 		char *name = strdup(argv[i]), *path = strchr(name, '='), *ro;
 		bool readonly = false;
+		int rc;
 		if (!path) {
 			fprintf(stderr, "test_nbd: bad export %s\n", argv[i]);
 			free(name);
-			nbd_server_free(s);
-			return 2;
+			return -EINVAL;
 		}
 		*path++ = '\0';
 		ro = strrchr(path, ':');
@@ -882,27 +1563,60 @@ serve_main(int argc, char **argv)
 		free(name);
 		if (rc < 0) {
 			fprintf(stderr, "test_nbd: %s: %s\n", argv[i], strerror(-rc));
-			nbd_server_free(s);
-			return 1;
+			return rc;
 		}
 	}
-	rc = nbd_server_listen_unix(s, argv[2]);
-	if (rc < 0) {
-		fprintf(stderr, "test_nbd: %s: %s\n", argv[2], strerror(-rc));
+	return 0;
+}
+
+/* TLS (when asked for), the Unix socket, and 127.0.0.1 on a free port. */
+static int
+serve_listen(struct nbd_server *s, const struct serve_args *a)
+{
+	char err[256];
+	uint16_t port;
+	FILE *pf;
+	int rc = 0;
+
+	if ((a->tls.cert || a->tls.key) && (rc = nbd_server_set_tls(s, &a->tls, err, sizeof(err))))
+		fprintf(stderr, "test_nbd: %s\n", err);
+	if (!rc && (rc = nbd_server_listen_unix(s, a->sock)) < 0)
+		fprintf(stderr, "test_nbd: %s: %s\n", a->sock, strerror(-rc));
+	if (rc || !a->portfile)
+		return rc;
+	rc = nbd_server_listen_tcp(s, "127.0.0.1", 0, &port);
+	if (rc < 0 || !(pf = fopen(a->portfile, "w"))) {
+		fprintf(stderr, "test_nbd: tcp listener failed\n");
+		return rc < 0 ? rc : -EIO;
+	}
+	fprintf(pf, "%u\n", port);
+	fclose(pf);
+	return 0;
+}
+
+static int
+serve_main(int argc, char **argv)
+{
+	struct serve_args a;
+	struct nbd_server *s;
+	sigset_t set;
+	pthread_t tid;
+	int sig;
+
+	if (!serve_parse(argc, argv, &a)) {
+		fprintf(stderr, "usage: test_nbd --serve SOCKET [--tcp PORTFILE] [--tls-cert F "
+		                "--tls-key F [--tls-ca F] [--tls-required]] NAME=PATH[:ro]...\n");
+		return 2;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (nbd_server_new(NULL, NULL, &s) < 0)
+		return 1;
+	if (serve_exports(s, argc, argv, a.first) < 0 || serve_listen(s, &a) < 0) {
 		nbd_server_free(s);
 		return 1;
-	}
-	if (portfile) { /* 127.0.0.1 on a free port, written to portfile */
-		uint16_t port;
-		FILE *pf;
-		rc = nbd_server_listen_tcp(s, "127.0.0.1", 0, &port);
-		if (rc < 0 || !(pf = fopen(portfile, "w"))) {
-			fprintf(stderr, "test_nbd: tcp listener failed\n");
-			nbd_server_free(s);
-			return 1;
-		}
-		fprintf(pf, "%u\n", port);
-		fclose(pf);
 	}
 	pthread_create(&tid, NULL, run_thread, s);
 	sigwait(&set, &sig);
@@ -915,7 +1629,8 @@ serve_main(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)     cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TS(f, s) cmocka_unit_test_setup_teardown(f, s, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(t_bad_client_flags),
 	    T(t_not_fixed_newstyle),
@@ -937,11 +1652,37 @@ main(int argc, char **argv)
 	    T(t_req_bad_magic),
 	    T(t_truncated_request),
 	    T(t_random_input),
+	    T(t_structured),
+	    TS(t_meta, setup_sparse),
+	    TS(t_block_status, setup_sparse),
+	    TS(t_meta_export_mismatch, setup_sparse),
+	    TS(t_meta_set_fails, setup_sparse),
+	    T(t_tls_not_configured),
+	    TS(t_tls_required, setup_tls_required),
+	    TS(t_tls_required_export_name, setup_tls_required),
+	    TS(t_tls_required_abort, setup_tls_required),
+	    TS(t_tls_optional, setup_tls),
+	    TS(t_tls_plain_client, setup_tls),
+	    TS(t_tls_injection, setup_tls),
+	    TS(t_tls_rogue_cert, setup_tls),
+	    TS(t_tls_no_cert, setup_tls),
+	    cmocka_unit_test(t_tls_config),
 	    cmocka_unit_test(t_cursor),
 	    cmocka_unit_test(t_listeners),
 	};
 #undef T
+#undef TS
+	int rc;
 	if (argc > 1 && strcmp(argv[1], "--serve") == 0)
 		return serve_main(argc, argv);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (argc == 3 && strcmp(argv[1], "--make-certs") == 0)
+		return make_certs(argv[2]) == 0 ? 0 : 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (certdir[0]) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_nbd: could not remove %s\n", certdir);
+	}
+	return rc;
 }
