@@ -9,7 +9,7 @@
 #                 goal: strait at most 0.2 of rsync's delta time
 #   restore       strait replica restore (raw, latest point) against cp; the restored image
 #                 must equal the changed one (cmp), else the run fails
-# The image (deterministic, seeds 1 and 2): runs of 4 KiB to 8 MiB (4 KiB-aligned), each
+# The image (bench/mkimage.py, deterministic, seeds 1 and 2): runs of 4 KiB to 8 MiB (4 KiB-aligned), each
 # one kind, kept at 70% random bytes (Python's random.randbytes), 10% text (log-like lines
 # from a 3,000-word vocabulary, about 3:1 for zstd), 5% written zeros and 15% holes (never
 # written). The change: 1% of the 4 KiB blocks, distinct and at random, rewritten in place
@@ -32,60 +32,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 orig=$tmp/orig.img new=$tmp/new.img dst=$tmp/dst store=$tmp/store
 
-/usr/bin/python3 - "$orig" "$bytes" >"$tmp/mix" <<'EOF'
-import os, random, sys
-path, size = sys.argv[1], int(sys.argv[2])
-r = random.Random(1)
-az = 'abcdefghijklmnopqrstuvwxyz'
-vocab = [''.join(r.choices(az, k=r.randint(2, 10))) for _ in range(3000)]
-lines, n = [], 0
-while n < 8 << 20:
-    s = '2026-11-%02d %02d:%02d:%02d.%03d host%d %s[%d]: %s\n' % (
-        r.randint(1, 30), r.randrange(24), r.randrange(60), r.randrange(60), r.randrange(1000),
-        r.randrange(64), r.choice(vocab), r.randrange(1, 65536),
-        ' '.join(r.choices(vocab, k=r.randint(4, 14))))
-    lines.append(s)
-    n += len(s)
-pool = ''.join(lines).encode()
-want = {'random': .70, 'text': .10, 'zeros': .05, 'holes': .15}
-have = dict.fromkeys(want, 0)
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-os.ftruncate(fd, size)
-zeros, pos = bytes(1 << 20), 0
-while pos < size:
-    n = min(r.randint(1, 2048) * 4096, size - pos)
-    k = max(want, key=lambda k: want[k] * (pos + n) - have[k])  # the kind furthest behind
-    have[k] += n
-    o = 0
-    while k != 'holes' and o < n:
-        m = min(n - o, 1 << 20)
-        if k == 'random':
-            b = r.randbytes(m)
-        elif k == 'text':
-            a = r.randrange(len(pool) - m)
-            b = pool[a:a + m]
-        else:
-            b = zeros[:m]
-        os.pwrite(fd, b, pos + o)
-        o += m
-    pos += n
-os.close(fd)
-print(', '.join('%.0f%% %s' % (100 * have[k] / size, k) for k in want))
-EOF
+/usr/bin/python3 "$(dirname "$0")/mkimage.py" make "$orig" "$bytes" >"$tmp/mix"
 cp "$orig" "$new"
-/usr/bin/python3 - "$new" "$bytes" >"$tmp/chg" <<'EOF'
-import os, random, sys
-path, size = sys.argv[1], int(sys.argv[2])
-r = random.Random(2)
-nb = size // 4096
-blocks = sorted(r.sample(range(nb), max(1, nb // 100)))
-fd = os.open(path, os.O_WRONLY)
-for b in blocks:
-    os.pwrite(fd, r.randbytes(4096), b * 4096)
-os.fsync(fd)
-os.close(fd)
-print(len(blocks))
-EOF
+/usr/bin/python3 "$(dirname "$0")/mkimage.py" change "$new" "$bytes" >"$tmp/chg"
 ! cmp -s "$orig" "$new" || { echo "repl-copy.sh: the change changed nothing" >&2; exit 1; }
 
 durable() { [ "$dosync" = 0 ] || sync "$1"; }

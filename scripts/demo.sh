@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the seeds' scenario end to end, as far as strait goes today:
 # checked, routed, replicated (real disk images over NBD into the store),
-# drilled, failed over, proven; then straitd over its API.
+# drilled, failed over (the disks restored for real), proven, reprotected (the disks
+# shipped back with the old ones as seeds); then straitd over its API.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,15 +89,46 @@ say "Drilled: a test failover into the isolated drill network, production untouc
 
 say "Failed over: the recovery plan with East Asia down (unplanned), on a simulated clock"
 export STRAIT_STATE="$out/state.db" # the job's progress, so it can pause and resume
-"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml" || true
+# --store/--restore-dir: the failed-over disks for real, each restored from its newest point
+fo() { "$strait" failover "$out/live.yaml" --down region:eastasia --out "$out/after.yaml" \
+  --store "$out/store" --restore-dir "$out/sea" "$@"; }
+fo || true
 
 say "The plan waits at its manual step; confirmed, the job resumes where it stopped"
-"$strait" failover "$seed" --down region:eastasia --out "$out/after.yaml" --confirm
+fo --confirm
+cmp "$out/app1-os.img" "$out/sea/app1-os.img" && echo "app1's failed-over disk equals its disk in East Asia"
 
 say "Proven: the estate after the failover against the one before, East Asia down"
 "$strait" check "$out/after.yaml"
 "$strait" diff "$seed" "$out/after.yaml" --fail region:eastasia
 "$strait" trace "$out/after.yaml" hq app1 --fail region:eastasia
+
+say "Reprotected: replication reversed, the failed-over disks shipped back, the old disks as seeds"
+"$strait" reprotect "$out/after.yaml" --out "$out/reprotect.yaml" | tail -n 3
+grep -A2 '^replication:' "$out/reprotect.yaml"
+grep -E '^ +(path|seed):' "$out/reprotect.yaml"
+# app1 ran in Southeast Asia meanwhile: a few writes to its failed-over disk
+qemu-io -f raw -c "write -P 0x5e 2M 256k" -c "write -P 0x5f 40M 64k" "$out/sea/app1-os.img" | sed '/^[0-9]/d'
+"$build/straitd" --estate "$out/reprotect.yaml" --socket "$out/back.sock" --work "$out/back" \
+  2>"$out/back.log" &
+straitd_pid=$!
+back() { "$strait" replica status --socket "$out/back.sock" "$@"; }
+caught_up() { # every disk protected, with a point holding every write
+  back -o json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["disks"]
+sys.exit(0 if all(x["state"] == "protected" and x["backlog_bytes"] == 0 and x["rpo_ms"] == 0
+                  and "last_point" in x for x in d) else 1)' 2>/dev/null
+}
+for _ in $(seq 300); do caught_up && break; sleep 0.1; done
+back
+back -o json | /usr/bin/python3 -c '
+import json, sys
+for d in json.load(sys.stdin)["disks"]:
+    print("%s: %.1f MB of %.0f MB crossed the link (only the blocks that differ from the seed)"
+          % (d["disk"], d["wire_bytes"] / 1e6, d["size"] / 1e6))'
+kill -TERM "$straitd_pid"; wait "$straitd_pid"
+cmp "$out/app1-os.img" "$out/sea/app1-os.img" && echo "app1's disk in East Asia (the seed) is level with Southeast Asia again"
 
 say "Live: straitd serves the estate on a Unix socket; strait asks it over the API"
 "$build/straitd" --estate "$seed" --socket "$out/strait.sock" 2>/dev/null &
@@ -114,4 +146,4 @@ sed 's/circuit: er-hk}/circuit: er-hkk}/' "$seed" >"${TMPDIR:-/tmp}/strait-demo-
 "$strait" check "${TMPDIR:-/tmp}/strait-demo-typo.yaml" || true
 rm -f "${TMPDIR:-/tmp}/strait-demo-typo.yaml"
 
-say "Next: reprotect with the old disk as the seed over the transport, and pack files in the store (issue 5); a real BGP provider edge (issue 6)"
+say "Next: a real BGP provider edge for every circuit (issue 6)"
