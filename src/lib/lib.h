@@ -14,12 +14,19 @@
  * Units: durations (5m, 4h), sizes (32GiB) and bandwidths (1Gbps) in text, as
  * the estate file and the CLI read and print them.
  *
+ * Bytes: little-endian loads and stores for the on-disk formats (store, journal).
+ *
+ * Pipe guard: SIGPIPE held off on the calling thread around a library's socket
+ * I/O (OpenSSL writes with write(2), during reads too), without changing the
+ * process's signal dispositions.
+ *
  * Library functions return 0 or a negative errno; allocation failure aborts
  * (lib_oom), since no caller could do anything better than exit.
  */
 #ifndef STRAIT_LIB_H
 #define STRAIT_LIB_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +34,45 @@
 #include <stdio.h>
 
 #define LIB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- bytes ------------------------------------------------------------- */
+
+static inline void
+lib_put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void
+lib_put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t
+lib_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+lib_get_le64(const uint8_t *p)
+{
+	return (uint64_t)lib_get_le32(p) | (uint64_t)lib_get_le32(p + 4) << 32;
+}
+
+/* ---- pipe guard -------------------------------------------------------- */
+
+struct lib_pipe_guard {
+	sigset_t old;
+	bool was_pending;
+};
+/* Blocks SIGPIPE on this thread; unblock consumes a SIGPIPE raised meanwhile
+ * (one that was pending before stays) and restores the mask. */
+void lib_pipe_block(struct lib_pipe_guard *g);
+void lib_pipe_unblock(struct lib_pipe_guard *g);
 #define LIB_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 _Noreturn void lib_oom(void);

@@ -18,17 +18,16 @@
  * SIGPIPE it raised is consumed before unblocking (as xp_tls.c does).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "lib/lib.h"
 #include "repl/nbd_internal.h"
 
 #define HANDSHAKE_S 10 /* seconds a handshake may stall */
@@ -40,36 +39,6 @@ struct nbd_tls {
 struct nbd_tls_conn {
 	SSL *ssl;
 };
-
-struct pipe_guard {
-	sigset_t old;
-	bool was_pending;
-};
-
-static void
-pipe_block(struct pipe_guard *g)
-{
-	sigset_t set, pend;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pend);
-	g->was_pending = sigismember(&pend, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void
-pipe_unblock(struct pipe_guard *g)
-{
-	sigset_t set, pend;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pend);
-	if (!g->was_pending && sigismember(&pend, SIGPIPE)) {
-		struct timespec zero = {0, 0};
-		sigtimedwait(&set, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
 
 /* ---- configuration -------------------------------------------------------- */
 
@@ -166,7 +135,7 @@ nbd_tls_accept(struct nbd_tls *t, int fd, struct nbd_tls_conn **out)
 {
 	struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
 	struct nbd_tls_conn *c = calloc(1, sizeof(*c));
-	struct pipe_guard g;
+	struct lib_pipe_guard g;
 	int r = 0;
 
 	if (!c || !(c->ssl = SSL_new(t->ctx)) || SSL_set_fd(c->ssl, fd) != 1) {
@@ -178,9 +147,9 @@ nbd_tls_accept(struct nbd_tls *t, int fd, struct nbd_tls_conn **out)
 	/* a peer that stalls the handshake must not hold the thread forever */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	pipe_block(&g);
+	lib_pipe_block(&g);
 	r = SSL_accept(c->ssl);
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &off, sizeof(off));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &off, sizeof(off));
 	ERR_clear_error();
@@ -197,13 +166,13 @@ ssize_t
 nbd_tls_read(struct nbd_tls_conn *c, void *buf, size_t n)
 {
 	int k = n > INT32_MAX ? INT32_MAX : (int)n, r, e, en;
-	struct pipe_guard g;
+	struct lib_pipe_guard g;
 
 	do {
-		pipe_block(&g);
+		lib_pipe_block(&g);
 		r = SSL_read(c->ssl, buf, k);
 		e = SSL_get_error(c->ssl, r), en = errno;
-		pipe_unblock(&g);
+		lib_pipe_unblock(&g);
 		ERR_clear_error();
 	} while (r <= 0 && e == SSL_ERROR_SYSCALL && en == EINTR);
 	if (r > 0)
@@ -217,10 +186,10 @@ int
 nbd_tls_write(struct nbd_tls_conn *c, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
-	struct pipe_guard g;
+	struct lib_pipe_guard g;
 	int rc = 0;
 
-	pipe_block(&g);
+	lib_pipe_block(&g);
 	while (n > 0 && rc == 0) {
 		int k = n > INT32_MAX ? INT32_MAX : (int)n;
 		int r = SSL_write(c->ssl, p, k);
@@ -229,7 +198,7 @@ nbd_tls_write(struct nbd_tls_conn *c, const void *buf, size_t n)
 		else
 			rc = -EPIPE;
 	}
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	ERR_clear_error();
 	return rc;
 }
@@ -237,12 +206,12 @@ nbd_tls_write(struct nbd_tls_conn *c, const void *buf, size_t n)
 void
 nbd_tls_close(struct nbd_tls_conn *c)
 {
-	struct pipe_guard g;
+	struct lib_pipe_guard g;
 	if (!c)
 		return;
-	pipe_block(&g);
+	lib_pipe_block(&g);
 	SSL_shutdown(c->ssl);
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	SSL_free(c->ssl);
 	ERR_clear_error();
 	free(c);

@@ -176,35 +176,6 @@ store_manifest_name(const char *disk, uint64_t seq, char *out, size_t n)
 /* ---- encoding ------------------------------------------------------------------------- */
 
 static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void
 hash_chunk(const void *data, size_t n, uint8_t *out)
 {
 	XXH128_hash_t h = XXH3_128bits(data, n);
@@ -231,22 +202,22 @@ store_manifest_save(struct store *st, const char *disk, const struct store_manif
 	size_t len = MAN_HDR + m->p.nentries * MAN_ENT + 8;
 	uint8_t *b = lib_xmalloc(len), *p = b;
 	memcpy(p, MAN_MAGIC, 8);
-	put64(p + 8, m->p.seq);
-	put64(p + 16, m->p.base);
-	put64(p + 24, (uint64_t)m->p.time);
-	put32(p + 32, (uint32_t)m->p.kind);
-	put32(p + 36, m->p.full);
-	put64(p + 40, m->p.jseq);
-	put64(p + 48, m->p.disk_size);
-	put32(p + 56, m->p.chunk_size);
-	put32(p + 60, m->p.depth);
-	put64(p + 64, m->p.nentries);
+	lib_put_le64(p + 8, m->p.seq);
+	lib_put_le64(p + 16, m->p.base);
+	lib_put_le64(p + 24, (uint64_t)m->p.time);
+	lib_put_le32(p + 32, (uint32_t)m->p.kind);
+	lib_put_le32(p + 36, m->p.full);
+	lib_put_le64(p + 40, m->p.jseq);
+	lib_put_le64(p + 48, m->p.disk_size);
+	lib_put_le32(p + 56, m->p.chunk_size);
+	lib_put_le32(p + 60, m->p.depth);
+	lib_put_le64(p + 64, m->p.nentries);
 	p += MAN_HDR;
 	for (uint64_t i = 0; i < m->p.nentries; i++, p += MAN_ENT) {
-		put64(p, m->e[i].index);
+		lib_put_le64(p, m->e[i].index);
 		memcpy(p + 8, m->e[i].hash, STORE_HASH_LEN);
 	}
-	put64(p, XXH3_64bits(b, len - 8));
+	lib_put_le64(p, XXH3_64bits(b, len - 8));
 	char name[STORE_NAME_MAX + 64];
 	store_manifest_name(disk, m->p.seq, name, sizeof(name));
 	int rc = st->ops->put_object(st->be, name, b, len, STORE_PUT_META);
@@ -268,19 +239,19 @@ store_manifest_load(struct store *st, const char *disk, uint64_t seq, struct sto
 	const uint8_t *b = data;
 	rc = -EBADMSG;
 	if (len < MAN_HDR + 8 || memcmp(b, MAN_MAGIC, 8) ||
-	    get64(b + len - 8) != XXH3_64bits(b, len - 8))
+	    lib_get_le64(b + len - 8) != XXH3_64bits(b, len - 8))
 		goto out;
 	struct store_point *p = &m->p;
-	p->seq = get64(b + 8);
-	p->base = get64(b + 16);
-	p->time = (int64_t)get64(b + 24);
-	p->kind = get32(b + 32) ? STORE_APP : STORE_CRASH;
-	p->full = get32(b + 36) != 0;
-	p->jseq = get64(b + 40);
-	p->disk_size = get64(b + 48);
-	p->chunk_size = get32(b + 56);
-	p->depth = get32(b + 60);
-	p->nentries = get64(b + 64);
+	p->seq = lib_get_le64(b + 8);
+	p->base = lib_get_le64(b + 16);
+	p->time = (int64_t)lib_get_le64(b + 24);
+	p->kind = lib_get_le32(b + 32) ? STORE_APP : STORE_CRASH;
+	p->full = lib_get_le32(b + 36) != 0;
+	p->jseq = lib_get_le64(b + 40);
+	p->disk_size = lib_get_le64(b + 48);
+	p->chunk_size = lib_get_le32(b + 56);
+	p->depth = lib_get_le32(b + 60);
+	p->nentries = lib_get_le64(b + 64);
 	if (p->seq != seq || p->chunk_size < STORE_CHUNK_MIN || p->chunk_size > STORE_CHUNK_MAX ||
 	    p->nentries != (len - MAN_HDR - 8) / MAN_ENT || (len - MAN_HDR - 8) % MAN_ENT)
 		goto out;
@@ -288,7 +259,7 @@ store_manifest_load(struct store *st, const char *disk, uint64_t seq, struct sto
 	m->e = lib_xmalloc((p->nentries ? p->nentries : 1) * sizeof(*m->e));
 	const uint8_t *q = b + MAN_HDR;
 	for (uint64_t i = 0; i < p->nentries; i++, q += MAN_ENT) {
-		m->e[i].index = get64(q);
+		m->e[i].index = lib_get_le64(q);
 		memcpy(m->e[i].hash, q + 8, STORE_HASH_LEN);
 		if (m->e[i].index >= nch) {
 			store_manifest_free(m);

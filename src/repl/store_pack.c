@@ -62,35 +62,6 @@ struct store_packs {
 };
 
 static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
 pack_name(uint64_t id, const char *ext, char *out, size_t n)
 {
 	snprintf(out, n, "packs/%016llx.%s", (unsigned long long)id, ext);
@@ -138,7 +109,7 @@ store_packs_free(struct store_packs *pk)
 static struct pk_ent *
 slot(const struct store_packs *pk, const uint8_t *hash)
 {
-	uint64_t h = get64(hash), mask = pk->cap - 1;
+	uint64_t h = lib_get_le64(hash), mask = pk->cap - 1;
 	for (uint64_t i = h & mask;; i = (i + 1) & mask)
 		if (!pk->tab[i].pack || !memcmp(pk->tab[i].hash, hash, STORE_HASH_LEN))
 			return &pk->tab[i];
@@ -262,18 +233,19 @@ load_idx(struct store_packs *pk, uint64_t id)
 		return rc;
 	const uint8_t *b = data;
 	rc = -EBADMSG;
-	if (len < 24 || memcmp(b, IDX_MAGIC, 8) || get64(b + len - 8) != XXH3_64bits(b, len - 8))
+	if (len < 24 || memcmp(b, IDX_MAGIC, 8) ||
+	    lib_get_le64(b + len - 8) != XXH3_64bits(b, len - 8))
 		goto out;
-	uint64_t n = get64(b + 8);
+	uint64_t n = lib_get_le64(b + 8);
 	if (n != (len - 24) / IDX_ENT || (len - 24) % IDX_ENT)
 		goto out;
 	*(uint64_t *)lib_vec_push(&pk->ids) = id;
 	struct pk_ent e = {.pack = pk->ids.n};
 	for (const uint8_t *q = b + 16; n--; q += IDX_ENT) {
 		memcpy(e.hash, q, STORE_HASH_LEN);
-		e.off = get32(q + 16);
-		e.zlen = get32(q + 20);
-		e.len = get32(q + 24) & ~LIVE_BIT;
+		e.off = lib_get_le32(q + 16);
+		e.zlen = lib_get_le32(q + 20);
+		e.len = lib_get_le32(q + 24) & ~LIVE_BIT;
 		insert(pk, &e);
 	}
 	rc = 0;
@@ -342,15 +314,15 @@ store_packs_flush(struct store_packs *pk)
 	size_t ilen = 24 + (size_t)pk->staged.n * IDX_ENT;
 	uint8_t *ib = lib_xmalloc(ilen), *q = ib + 16;
 	memcpy(ib, IDX_MAGIC, 8);
-	put64(ib + 8, pk->staged.n);
+	lib_put_le64(ib + 8, pk->staged.n);
 	const struct pk_ent *s = pk->staged.v;
 	for (uint32_t i = 0; i < pk->staged.n; i++, q += IDX_ENT) {
 		memcpy(q, s[i].hash, STORE_HASH_LEN);
-		put32(q + 16, s[i].off);
-		put32(q + 20, s[i].zlen);
-		put32(q + 24, s[i].len);
+		lib_put_le32(q + 16, s[i].off);
+		lib_put_le32(q + 20, s[i].zlen);
+		lib_put_le32(q + 24, s[i].len);
 	}
-	put64(q, XXH3_64bits(ib, ilen - 8));
+	lib_put_le64(q, XXH3_64bits(ib, ilen - 8));
 	char name[48];
 	pack_name(id, "pack", name, sizeof(name));
 	int rc = pk->ops->put_object(pk->be, name, pk->buf, pk->size, 0);

@@ -9,18 +9,15 @@
  * or the receiver's thread, for at most HANDSHAKE_S seconds of silence.
  *
  * SIGPIPE: OpenSSL writes with write(2), which raises SIGPIPE on a dead
- * peer. A library must not change signal dispositions, so every write and
- * shutdown runs with SIGPIPE blocked on the calling thread, and a SIGPIPE it
- * raised is consumed before unblocking.
+ * peer, during reads too (alerts). A library must not change signal
+ * dispositions, so every read, write and shutdown runs under lib.h's pipe
+ * guard.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -35,42 +32,15 @@ struct tls_conn {
 	int fd;
 };
 
-struct pipe_guard {
-	sigset_t old;
-	bool was_pending;
-};
-
-static void
-pipe_block(struct pipe_guard *g)
-{
-	sigset_t set, pend;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pend);
-	g->was_pending = sigismember(&pend, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void
-pipe_unblock(struct pipe_guard *g)
-{
-	sigset_t set, pend;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pend);
-	if (!g->was_pending && sigismember(&pend, SIGPIPE)) {
-		struct timespec zero = {0, 0};
-		sigtimedwait(&set, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
 static ssize_t
 tls_read(void *ctx, void *buf, size_t n)
 {
 	struct tls_conn *t = ctx;
 	int k = n > INT32_MAX ? INT32_MAX : (int)n;
+	struct lib_pipe_guard g;
+	lib_pipe_block(&g); /* OpenSSL writes during reads too (alerts, key updates) */
 	int r = SSL_read(t->ssl, buf, k);
+	lib_pipe_unblock(&g);
 	if (r > 0)
 		return r;
 	int e = SSL_get_error(t->ssl, r);
@@ -86,10 +56,10 @@ tls_write(void *ctx, const void *buf, size_t n)
 {
 	struct tls_conn *t = ctx;
 	int k = n > INT32_MAX ? INT32_MAX : (int)n;
-	struct pipe_guard g;
-	pipe_block(&g);
+	struct lib_pipe_guard g;
+	lib_pipe_block(&g);
 	int r = SSL_write(t->ssl, buf, k);
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	if (r > 0)
 		return r;
 	ERR_clear_error();
@@ -108,10 +78,10 @@ static void
 tls_close(void *ctx)
 {
 	struct tls_conn *t = ctx;
-	struct pipe_guard g;
-	pipe_block(&g);
+	struct lib_pipe_guard g;
+	lib_pipe_block(&g);
 	SSL_shutdown(t->ssl);
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	SSL_free(t->ssl);
 	ERR_clear_error();
 	close(t->fd);
@@ -134,10 +104,10 @@ tls_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
 	/* A peer that stalls the handshake must not hold the thread forever. */
 	struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct pipe_guard g;
-	pipe_block(&g);
+	struct lib_pipe_guard g;
+	lib_pipe_block(&g);
 	int r = server ? SSL_accept(ssl) : SSL_connect(ssl);
-	pipe_unblock(&g);
+	lib_pipe_unblock(&g);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &off, sizeof(off));
 	if (r != 1) {
 		SSL_free(ssl);

@@ -4,6 +4,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void
@@ -170,6 +172,44 @@ test_atomic_write(void **state)
 	rmdir(dir);
 }
 
+static void
+test_le(void **state)
+{
+	(void)state;
+	uint8_t b[8];
+	lib_put_le64(b, 0x0102030405060708ull);
+	assert_int_equal(b[0], 0x08);
+	assert_int_equal(b[7], 0x01);
+	assert_true(lib_get_le64(b) == 0x0102030405060708ull);
+	lib_put_le32(b, 0xdeadbeefu);
+	assert_int_equal(b[0], 0xef);
+	assert_int_equal(lib_get_le32(b), 0xdeadbeefu);
+}
+
+/* A write to a pipe with no reader under the guard: EPIPE, no death, nothing left pending,
+ * and the thread's mask as it was. */
+static void
+test_pipe_guard(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	sigset_t before, after, pend;
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	struct lib_pipe_guard g;
+	lib_pipe_block(&g);
+	errno = 0;
+	assert_int_equal(write(p[1], "x", 1), -1);
+	assert_int_equal(errno, EPIPE);
+	lib_pipe_unblock(&g);
+	sigpending(&pend);
+	assert_false(sigismember(&pend, SIGPIPE));
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	assert_int_equal(sigismember(&after, SIGPIPE), sigismember(&before, SIGPIPE));
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -178,6 +218,7 @@ main(void)
 	    cmocka_unit_test(test_bandwidth), cmocka_unit_test(test_nearest),
 	    cmocka_unit_test(test_utf8),      cmocka_unit_test(test_map),
 	    cmocka_unit_test(test_arena),     cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_le),        cmocka_unit_test(test_pipe_guard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
