@@ -14,14 +14,9 @@ tmp=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..12"
-for t in qemu-io qemu-img; do
-	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs it)"; exit 1; }
-done
+. "$SRCROOT/tests/scripts/tap.sh"
+tap_plan 12
+need qemu-io qemu-img
 
 /usr/bin/python3 - "$tmp" <<'PY'
 import sys
@@ -97,4 +92,4 @@ check "the reverse point restores equal to the failed-over disk" 'cmp -s "$tmp/r
 check "the forward store was not touched by the reverse replication" \
 	'[ "$("$STRAIT" replica points app1-os --store "$tmp/w1/store" -o json | grep -c "\"point\"")" -ge 1 ]'
 [ "$fails" -gt 0 ] && sed "s/^/# /" "$tmp/log" "$tmp/fo.out" "$tmp/rp.out"
-exit $((fails > 0))
+tap_exit

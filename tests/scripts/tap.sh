@@ -1,0 +1,16 @@
+# tap.sh - the TAP helpers the test scripts source: plan, ok/notok, check.
+#   tap_plan N          prints the plan
+#   check DESC 'CMD'    ok when CMD (eval'd) succeeds, else not ok; $fails counts failures
+#   tap_exit            exit status: 1 when anything failed
+n=0 fails=0
+tap_plan() { echo "1..$1"; }
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+need() { # need TOOL...: not ok and exit when one is missing (scripts/deps.sh installs them)
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || { notok "$t is not installed (scripts/deps.sh installs it)"; exit 1; }
+	done
+}
+tap_exit() { exit $((fails > 0)); }
