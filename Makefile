@@ -45,6 +45,8 @@ fuzz: deps $(FUZZBUILD)/build.ninja
 	@scripts/fuzz.sh $(FUZZBUILD) 600 fuzz_load
 	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_nbd
 	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_xp
+	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_bgp_open
+	@scripts/fuzz.sh $(FUZZBUILD) 300 fuzz_bgp_update
 
 # The long crash run: 100 SIGKILL trials of replication (10 run in make check).
 crash: build $(TESTBUILD)/build.ninja

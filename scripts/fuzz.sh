@@ -7,10 +7,10 @@
 # tests/fuzz/corpus[-nbd] and the reproducers in tests/fuzz/crashes[-nbd]);
 # crashes, leaks and hangs land in BUILDDIR/fuzz-found. Keep a reproducer by
 # copying it to tests/fuzz/crashes[-nbd]/ (make check replays those).
-# Usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp]
+# Usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp|fuzz_bgp_open|fuzz_bgp_update]
 #        (BUILDDIR configured with -Dfuzz=true)
 set -euo pipefail
-bd=${1:?usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp]}
+bd=${1:?usage: scripts/fuzz.sh BUILDDIR [SECS] [fuzz_load|fuzz_nbd|fuzz_xp|fuzz_bgp_open|fuzz_bgp_update]}
 secs=${2:-600}
 target=${3:-fuzz_load}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,9 @@ case $target in
 fuzz_load) sfx="" dict=(-dict="$root/tests/fuzz/estate.dict") ;;
 fuzz_nbd) sfx="-nbd" dict=() ;;
 fuzz_xp) sfx="-xp" dict=() ;;
-*) echo "fuzz.sh: unknown target '$target' (expected fuzz_load, fuzz_nbd or fuzz_xp)" >&2; exit 2 ;;
+fuzz_bgp_open) sfx="-bgp-open" dict=() ;;
+fuzz_bgp_update) sfx="-bgp-update" dict=() ;;
+*) echo "fuzz.sh: unknown target '$target' (expected fuzz_load, fuzz_nbd, fuzz_xp, fuzz_bgp_open or fuzz_bgp_update)" >&2; exit 2 ;;
 esac
 fz=$bd/tests/fuzz/$target
 [[ -x $fz ]] || { echo "fuzz.sh: $fz is not built (CC=clang meson setup $bd -Dfuzz=true)" >&2; exit 2; }

@@ -2,8 +2,10 @@
 # TAP: runs each libFuzzer target under ASan + UBSan + LeakSanitizer:
 #   fuzz_load (the estate loader, printer and checks) for $STRAIT_FUZZ_SECS
 #   seconds (default 30), and fuzz_nbd (the NBD protocol core) for
-#   $STRAIT_FUZZ_NBD_SECS seconds (default 20), and fuzz_xp (the transport's
-#   frame decoder) for $STRAIT_FUZZ_XP_SECS seconds (default 10).
+#   $STRAIT_FUZZ_NBD_SECS seconds (default 20), fuzz_xp (the transport's
+#   frame decoder) for $STRAIT_FUZZ_XP_SECS seconds (default 10), and
+#   fuzz_bgp_open / fuzz_bgp_update (the BGP codec) for $STRAIT_FUZZ_BGP_SECS
+#   seconds each (default 10).
 # Each corpus is a temporary copy of tests/fuzz/corpus[-nbd|-xp] plus the
 # reproducers in tests/fuzz/crashes[-nbd|-xp], so a known crash fails at once
 # until it is fixed. $STRAIT_FUZZ_BUILD names the fuzz build
@@ -12,7 +14,7 @@
 set -uo pipefail
 root=${SRCROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 bd=${STRAIT_FUZZ_BUILD:-}
-echo "1..3"
+echo "1..5"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -64,4 +66,6 @@ run() {
 run 1 fuzz_load "${STRAIT_FUZZ_SECS:-30}" corpus crashes estate.dict
 run 2 fuzz_nbd "${STRAIT_FUZZ_NBD_SECS:-20}" corpus-nbd crashes-nbd
 run 3 fuzz_xp "${STRAIT_FUZZ_XP_SECS:-10}" corpus-xp crashes-xp
+run 4 fuzz_bgp_open "${STRAIT_FUZZ_BGP_SECS:-10}" corpus-bgp-open crashes-bgp-open
+run 5 fuzz_bgp_update "${STRAIT_FUZZ_BGP_SECS:-10}" corpus-bgp-update crashes-bgp-update
 [[ $fails -eq 0 ]]
