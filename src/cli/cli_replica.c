@@ -569,19 +569,6 @@ rep_receive(int argc, char **argv)
 	if (!a.work || !a.listen)
 		return cli_usage_error(
 		    "expected --store DIR --work DIR --listen HOST:PORT [DISK=SEED...]");
-	/* Seeds (reprotect): DISK=FILE, the old copy the disk's replica starts from. */
-	size_t nseeds = (size_t)(argc - optind);
-	struct tgt_seed *seeds = lib_xcalloc(nseeds ? nseeds : 1, sizeof(*seeds));
-	for (size_t i = 0; i < nseeds; i++) {
-		char *eq = strchr(argv[optind + (int)i], '=');
-		if (!eq || eq == argv[optind + (int)i] || !eq[1]) {
-			free(seeds);
-			return cli_usage_error("expected DISK=SEED, got '%s'",
-			                       argv[optind + (int)i]);
-		}
-		*eq = 0;
-		seeds[i] = (struct tgt_seed){argv[optind + (int)i], eq + 1};
-	}
 	int64_t every = 300;
 	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
@@ -596,10 +583,24 @@ rep_receive(int argc, char **argv)
 		                       "certificates)");
 	if (a.tls.server_name)
 		return cli_usage_error("--tls-name is the sender's check of the receiver's name");
+	/* Seeds (reprotect): DISK=FILE, the old copy the disk's replica starts from. */
+	size_t nseeds = (size_t)(argc - optind);
+	struct tgt_seed *seeds = lib_xcalloc(nseeds ? nseeds : 1, sizeof(*seeds));
+	for (size_t i = 0; i < nseeds; i++) {
+		char *eq = strchr(argv[optind + (int)i], '=');
+		if (!eq || eq == argv[optind + (int)i] || !eq[1]) {
+			free(seeds);
+			return cli_usage_error("expected DISK=SEED, got '%s'",
+			                       argv[optind + (int)i]);
+		}
+		*eq = 0;
+		seeds[i] = (struct tgt_seed){argv[optind + (int)i], eq + 1};
+	}
 	struct xp_io_ops *io = NULL;
 	char err[512];
 	if (rep_tls_set(&a) && rsvc_tls(&a.tls, true, &io, err, sizeof(err))) {
 		fprintf(stderr, "strait: %s\n", err);
+		free(seeds);
 		return CLI_UNUSABLE;
 	}
 	sigset_t sigs;

@@ -202,6 +202,8 @@ int lib_write_atomic(const char *path, const void *data, size_t n);
 /* Writes all n bytes (retrying short writes and EINTR); 0 or -errno (-EIO on a 0 write). */
 int lib_write_all(int fd, const void *data, size_t n);
 int lib_pwrite_all(int fd, const void *data, size_t n, uint64_t off);
+/* Reads exactly n bytes at off: 0, -errno, or -EIO at the end of the file. */
+int lib_pread_all(int fd, void *buf, size_t n, uint64_t off);
 /* qsort comparator for uint64_t. */
 int lib_cmp_u64(const void *a, const void *b);
 /* Whole file into a NUL-terminated heap buffer. */

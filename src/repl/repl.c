@@ -28,6 +28,7 @@
 
 #define COPY_PIECE    (1u << 20)     /* one RESYNC record */
 #define COPY_SLICE    (256ull << 20) /* of the initial copy per tick */
+#define COPY_AHEAD    (256ull << 20) /* unacknowledged bytes a copy or resync runs ahead */
 #define SEND_BATCH    (64ull << 20)  /* journal bytes sent per disk per tick */
 #define RPO_SAMPLE_MS 100
 
@@ -38,6 +39,10 @@ struct rpo_sample {
 
 struct in_flight { /* a record sent, not yet acknowledged */
 	uint64_t seq, bytes;
+};
+
+struct copy_mark { /* the copy is delivered up to off once seq is acknowledged */
+	uint64_t seq, off;
 };
 
 struct rdisk {
@@ -51,6 +56,9 @@ struct rdisk {
 	enum repl_state state;
 	char error[192];
 	uint64_t copy_off;
+	struct lib_vec copy_marks; /* struct copy_mark, ascending */
+	uint64_t copy_acked;       /* the copy's offset the target holds */
+	uint64_t synced_seq;       /* the SYNCED marker of a copy or resync, until acked */
 	uint64_t sent, acked, covered;
 	uint64_t last_point;
 	int64_t last_time;
@@ -213,6 +221,7 @@ disk_open(struct rdisk *d)
 			d->copy_off = strtoull(txt, NULL, 10);
 			free(txt);
 		}
+		d->copy_acked = d->copy_off; /* journaled before the crash: delivered in turn */
 		d->state = REPL_COPYING;
 		return rc;
 	}
@@ -243,6 +252,7 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	d->churn_ms = now_ms();
 	lib_vec_init(&d->rpo, sizeof(struct rpo_sample));
 	lib_vec_init(&d->inflight, sizeof(struct in_flight));
+	lib_vec_init(&d->copy_marks, sizeof(struct copy_mark));
 	pthread_mutex_init(&d->mu, NULL);
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
 	return disk_open(d);
@@ -370,6 +380,33 @@ repl_attach(struct repl *r, struct nbd_server **out)
 
 /* ---- source reads journaled as RESYNC records ----------------------------------------- */
 
+/* Under d->mu: the copy is delivered up to off once seq is acknowledged. */
+static void
+copy_mark(struct rdisk *d, uint64_t seq, uint64_t off)
+{
+	if (d->state != REPL_COPYING)
+		return;
+	if (seq <= d->acked) {
+		if (off > d->copy_acked)
+			d->copy_acked = off;
+		return;
+	}
+	*(struct copy_mark *)lib_vec_push(&d->copy_marks) = (struct copy_mark){seq, off};
+}
+
+/* Bytes a copy or resync may journal now: it runs at most COPY_AHEAD ahead of what the
+ * target acknowledged, so a slow link paces it instead of the journal growing with the
+ * disk, and the progress shown is what the target holds. */
+static uint64_t
+copy_room(struct rdisk *d)
+{
+	pthread_mutex_lock(&d->mu);
+	uint64_t backlog = d->appended > d->acked_bytes ? d->appended - d->acked_bytes : 0;
+	pthread_mutex_unlock(&d->mu);
+	uint64_t room = backlog < COPY_AHEAD ? COPY_AHEAD - backlog : 0;
+	return room < COPY_SLICE ? room : COPY_SLICE;
+}
+
 /* Reads [off, off+len) of the source and journals it as RESYNC records, each
  * piece under the export's write lock so no client write falls between. */
 static int
@@ -385,6 +422,8 @@ resend(struct repl *r, struct rdisk *d, int sfd, uint64_t off, uint64_t len, uin
 			pthread_mutex_lock(&d->mu);
 			rc = jnl_append(d->j, off, n, JNL_F_RESYNC, buf, &seq);
 			d->appended += rc ? 0 : n;
+			if (!rc)
+				copy_mark(d, seq, off + n);
 			pthread_mutex_unlock(&d->mu);
 		}
 		if (locked)
@@ -400,12 +439,16 @@ resend(struct repl *r, struct rdisk *d, int sfd, uint64_t off, uint64_t len, uin
 	return 0;
 }
 
+/* The end of a copy or resync: the SYNCED marker; the disk is protected once the target
+ * acknowledges it (on_ack). */
 static int
 synced(struct rdisk *d)
 {
 	uint64_t seq;
 	pthread_mutex_lock(&d->mu);
 	int rc = jnl_append_marker(d->j, JNL_F_SYNCED, 0, 0, NULL, 0, &seq);
+	if (!rc)
+		d->synced_seq = seq;
 	pthread_mutex_unlock(&d->mu);
 	return rc;
 }
@@ -418,7 +461,7 @@ seed_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
 {
 	uint32_t bs = d->seed_block;
 	uint8_t *buf = lib_xmalloc(bs);
-	uint64_t off = *offp - *offp % bs, budget = COPY_SLICE;
+	uint64_t off = *offp - *offp % bs, budget = copy_room(d);
 	int rc = 0;
 	while (off < d->size && budget && !rc) {
 		uint32_t n = d->size - off < bs ? (uint32_t)(d->size - off) : bs;
@@ -430,10 +473,15 @@ seed_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
 			pthread_mutex_lock(&d->mu);
 			rc = jnl_append(d->j, off, n, JNL_F_RESYNC, buf, &seq);
 			d->appended += rc ? 0 : n;
+			if (!rc)
+				copy_mark(d, seq, off + n);
 			pthread_mutex_unlock(&d->mu);
 			d->seed_sent++;
 		} else if (!rc) {
 			d->seed_skipped++;
+			pthread_mutex_lock(&d->mu); /* delivered once what came before is */
+			copy_mark(d, jnl_next_seq(d->j) - 1, off + n);
+			pthread_mutex_unlock(&d->mu);
 		}
 		if (locked)
 			nbd_server_export_unlock(r->srv, d->name);
@@ -451,7 +499,7 @@ static int
 data_step(struct repl *r, struct rdisk *d, int sfd, uint64_t *offp)
 {
 	uint8_t *buf = lib_xmalloc(COPY_PIECE);
-	uint64_t off = *offp, budget = COPY_SLICE;
+	uint64_t off = *offp, budget = copy_room(d);
 	int rc = 0;
 	while (off < d->size && budget && !rc) {
 		off_t a = lseek(sfd, (off_t)off, SEEK_DATA), b;
@@ -501,11 +549,6 @@ copy_step(struct repl *r, struct rdisk *d)
 	rc = synced(d);
 	if (!rc && unlink(d->copyf) && errno != ENOENT)
 		rc = -errno;
-	if (!rc) {
-		pthread_mutex_lock(&d->mu);
-		d->state = REPL_PROTECTED;
-		pthread_mutex_unlock(&d->mu);
-	}
 	return rc;
 }
 
@@ -517,7 +560,7 @@ resync_step(struct repl *r, struct rdisk *d)
 	if (sfd < 0)
 		return -errno;
 	uint8_t *buf = lib_xmalloc(COPY_PIECE);
-	uint64_t budget = COPY_SLICE;
+	uint64_t budget = copy_room(d);
 	int rc = 0;
 	while (d->iresync < d->nresync && budget && !rc) {
 		uint64_t off = d->resync[d->iresync] << d->rshift, len = 1ull << d->rshift;
@@ -537,13 +580,7 @@ resync_step(struct repl *r, struct rdisk *d)
 	free(d->resync);
 	d->resync = NULL;
 	d->nresync = d->iresync = 0;
-	rc = synced(d);
-	if (!rc) {
-		pthread_mutex_lock(&d->mu);
-		d->state = REPL_PROTECTED;
-		pthread_mutex_unlock(&d->mu);
-	}
-	return rc;
+	return synced(d);
 }
 
 /* The journal overflowed into its bitmap: once what it holds is acknowledged,
@@ -591,6 +628,18 @@ on_ack(void *arg, uint64_t seq)
 	if (k) {
 		memmove(f, f + k, (d->inflight.n - k) * sizeof(*f));
 		d->inflight.n -= k;
+	}
+	struct copy_mark *m = d->copy_marks.v;
+	k = 0;
+	while (k < d->copy_marks.n && m[k].seq <= seq)
+		d->copy_acked = m[k++].off;
+	if (k) {
+		memmove(m, m + k, (d->copy_marks.n - k) * sizeof(*m));
+		d->copy_marks.n -= k;
+	}
+	if (d->synced_seq && seq >= d->synced_seq) {
+		d->synced_seq = 0;
+		d->state = REPL_PROTECTED;
 	}
 	pthread_mutex_unlock(&d->mu);
 }
@@ -679,7 +728,9 @@ link_up(struct repl *r, struct rdisk *d)
 		/* The target lacks records this journal no longer holds (a new or a
 		 * restored target): the whole disk again, as an initial copy. */
 		d->state = REPL_COPYING;
-		d->copy_off = 0;
+		d->copy_off = d->copy_acked = 0;
+		d->copy_marks.n = 0;
+		d->synced_seq = 0;
 		rc = save_copy(d);
 	}
 	pthread_mutex_unlock(&d->mu);
@@ -807,7 +858,8 @@ repl_ship(struct repl *r, int64_t now)
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		int rc = 0;
-		if (d->state == REPL_COPYING) { /* the link first: a seeded target says so */
+		if (d->state == REPL_COPYING && !d->synced_seq) { /* the link first: a seeded
+			                                             target says so */
 			rc = link_up(r, d);
 			if (!rc)
 				rc = copy_step(r, d);
@@ -842,9 +894,25 @@ repl_busy(struct repl *r)
 		struct rdisk *d = disk_at(r, i);
 		pthread_mutex_lock(&d->mu);
 		/* A disk in error waits for the next tick: no retry storm. */
-		bool busy = (d->state == REPL_COPYING || d->nresync) && !d->error[0];
+		bool busy =
+		    ((d->state == REPL_COPYING && !d->synced_seq) || d->nresync) && !d->error[0];
 		pthread_mutex_unlock(&d->mu);
-		if (busy)
+		if (busy && copy_room(d))
+			return true;
+	}
+	return false;
+}
+
+bool
+repl_pending(struct repl *r)
+{
+	for (size_t i = 0; i < r->disks.n; i++) {
+		struct rdisk *d = disk_at(r, i);
+		pthread_mutex_lock(&d->mu);
+		bool pending = !d->error[0] && d->tx && xp_sender_connected(d->tx) &&
+		               (d->sent + 1 < jnl_next_seq(d->j) || d->inflight.n);
+		pthread_mutex_unlock(&d->mu);
+		if (pending)
 			return true;
 	}
 	return false;
@@ -909,7 +977,7 @@ repl_status(struct repl *r, size_t i, struct repl_disk_status *s)
 	s->size = d->size;
 	s->state = d->error[0] ? REPL_ERROR : d->state;
 	snprintf(s->error, sizeof(s->error), "%s", d->error);
-	s->copied = d->state == REPL_COPYING ? d->copy_off : d->size;
+	s->copied = d->state == REPL_COPYING ? d->copy_acked : d->size;
 	s->next_seq = jnl_next_seq(d->j);
 	s->sent = d->sent;
 	s->acked = d->acked;
@@ -966,6 +1034,7 @@ repl_close(struct repl *r, int timeout_ms)
 		pthread_mutex_destroy(&d->mu);
 		lib_vec_free(&d->rpo);
 		lib_vec_free(&d->inflight);
+		lib_vec_free(&d->copy_marks);
 		free(d->source);
 		free(d->jdir);
 		free(d->copyf);

@@ -102,6 +102,9 @@ int repl_attach(struct repl *r, struct nbd_server **out);
  * the group cuts that are due, every journal sent, acks and points taken in,
  * acknowledged journal released. now: seconds. 0, or the first error. */
 int repl_ship(struct repl *r, int64_t now);
+/* True while records wait to be sent or acknowledged on a link that is up: the shipper
+ * comes back soon rather than at its next tick. */
+bool repl_pending(struct repl *r);
 /* True while an initial copy or a resync has slices left. */
 bool repl_busy(struct repl *r);
 /* Asks for an app-consistent point of a disk or group (NULL: all): a barrier

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PENDING_MS 5
+
 struct rsvc {
 	struct rsvc_opts o;
 	struct store *st; /* the in-process target's */
@@ -134,15 +136,18 @@ ship_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		tick(s);
 		bool busy = repl_busy(s->r);
+		/* Records in flight on a link that is up: back in PENDING_MS for their acks and
+		 * the next batch, so the link, not the tick, sets the pace. */
+		int64_t wait_ms = busy ? 0 : repl_pending(s->r) ? PENDING_MS : s->o.tick_ms;
 		pthread_mutex_lock(&s->mu);
-		if (s->stop || busy || s->kick) {
+		if (s->stop || !wait_ms || s->kick) {
 			s->kick = false;
 			continue;
 		}
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t ns = ts.tv_nsec + s->o.tick_ms % 1000 * 1000000;
-		ts.tv_sec += s->o.tick_ms / 1000 + ns / 1000000000;
+		int64_t ns = ts.tv_nsec + wait_ms % 1000 * 1000000;
+		ts.tv_sec += wait_ms / 1000 + ns / 1000000000;
 		ts.tv_nsec = ns % 1000000000;
 		while (!s->stop && !s->kick &&
 		       pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT)

@@ -6,7 +6,8 @@
  * (repl_ship), and without a remote target a third runs the in-process
  * receiver (tgt) on loopback, so the data always crosses the transport. The
  * shipper ticks every tick_ms (default 1 s; at once again while an initial
- * copy or resync has slices left, or when a mark asks): the copy's next slice,
+ * copy or resync has slices left, or when a mark asks; after 5 ms while records
+ * are in flight on a link that is up): the copy's next slice,
  * every journal sent, acks and points taken in; an app-consistent mark every
  * app_every seconds when set; Site Recovery's pruning every minute when a
  * retention is set (with the in-process target). Callers on other threads

@@ -552,16 +552,25 @@ static int
 put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t nch,
            struct store_entry *ch)
 {
-	void *zbuf = NULL;
+	void *zbuf = NULL, *rbuf = NULL;
 	size_t zcap = 0;
 	int rc = 0;
 	for (size_t i = 0; i < w->nchunks && !rc; i++) {
 		uint64_t idx = w->chunks[i].index;
 		size_t len = idx == nch - 1 ? (size_t)(w->disk_size - idx * cs) : cs;
 		ch[i].index = idx;
-		rc = chunk_put(st, w->chunks[i].data, len, ch[i].hash, &zbuf, &zcap);
+		const void *data = w->chunks[i].data;
+		if (!data) {
+			if (!rbuf)
+				rbuf = lib_xmalloc(cs);
+			rc = w->read(w->read_arg, idx, rbuf, len);
+			data = rbuf;
+		}
+		if (!rc)
+			rc = chunk_put(st, data, len, ch[i].hash, &zbuf, &zcap);
 	}
 	free(zbuf);
+	free(rbuf);
 	if (!rc)
 		rc = store_packs_flush(st->pk);
 	if (!rc)
@@ -595,7 +604,7 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 		return -EINVAL;
 	uint64_t nch = (w->disk_size + cs - 1) / cs;
 	for (size_t i = 0; i < w->nchunks; i++)
-		if (w->chunks[i].index >= nch || !w->chunks[i].data)
+		if (w->chunks[i].index >= nch || (!w->chunks[i].data && !w->read))
 			return -EINVAL;
 
 	int rc = 0;

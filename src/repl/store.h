@@ -98,6 +98,10 @@ struct store_write {
 	uint64_t jseq; /* last journal sequence included */
 	const struct store_chunk *chunks;
 	size_t nchunks; /* changed chunks; on the first point, the chunks that are not zero */
+	/* When a chunk's data is NULL: reads its len bytes into buf (0 or a negative errno),
+	 * so a large point never needs every changed chunk in memory at once. */
+	int (*read)(void *arg, uint64_t index, void *buf, size_t len);
+	void *read_arg;
 };
 
 /* Writes one recovery point; *seq gets its sequence (1, 2, ...). */
@@ -152,8 +156,10 @@ void store_chunk_hash(const void *data, size_t len, uint8_t *out);
 /* Captures a disk image (a file or block device) as the disk's next point: the first point
  * holds every chunk that is not zero, later ones only the chunks whose hash differs from the
  * newest point (the comparison of reprotect and resync: unchanged chunks are read and hashed,
- * never sent). Holes (SEEK_HOLE) are zero without being read. The image is mapped, not
- * copied, so memory stays at 16 bytes per changed chunk plus the map of hashes. */
+ * never sent). Holes (SEEK_HOLE) are zero without being read. The image is read with pread,
+ * chunk by chunk (a read error is an error, not a signal as a mapped read would be), and a
+ * changed chunk is read again when it is stored, so memory stays at 16 bytes per changed
+ * chunk plus the map of hashes. */
 struct store_capture_stats {
 	uint64_t chunks;  /* chunks of the disk */
 	uint64_t changed; /* chunks written into the point */

@@ -1,13 +1,14 @@
 /*
  * store_capture.c - a disk image into the store as a recovery point.
  *
- * Design: the image is mapped read-only (MAP_NORESERVE, so a terabyte image
- * costs address space, not memory) and walked chunk by chunk. Ranges that
- * SEEK_DATA reports as holes are zero chunks without a read. Every other
- * chunk is hashed (XXH3-128, the store's own chunk hash) and compared with
- * the newest point's resolved map; only chunks that differ are handed to
- * store_write_point, which stores new chunk contents (deduplicated by hash)
- * before the manifest. This is the initial copy (first point), the periodic
+ * Design: the image is walked chunk by chunk with pread (not mapped: a read
+ * error on a mapping is SIGBUS, and reading a hole of a file on a full tmpfs
+ * is one too). Ranges that SEEK_DATA reports as holes are zero chunks without
+ * a read. Every other chunk is hashed (XXH3-128, the store's own chunk hash)
+ * and compared with the newest point's resolved map; only chunks that differ
+ * are handed to store_write_point, which reads them again (from the page
+ * cache, usually) when it stores them, deduplicated by hash, before the
+ * manifest. This is the initial copy (first point), the periodic
  * snapshot of a replica, and the checksum comparison that lets reprotect and
  * resync send only what differs.
  */
@@ -19,7 +20,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 static const uint8_t zero_hash[STORE_HASH_LEN];
@@ -32,6 +32,18 @@ next_data(int fd, uint64_t off, uint64_t size)
 	if (d < 0)
 		return errno == ENXIO ? size : off; /* no SEEK_DATA: treat all as data */
 	return (uint64_t)d;
+}
+
+struct reader {
+	int fd;
+	uint32_t chunk_size;
+};
+
+static int
+read_chunk(void *arg, uint64_t index, void *buf, size_t len)
+{
+	const struct reader *r = arg;
+	return lib_pread_all(r->fd, buf, len, index * r->chunk_size);
 }
 
 int
@@ -81,17 +93,11 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 		return rc;
 	}
 
-	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
 	/* A whole image is read in order; a delta's chunks are scattered: no readahead,
 	 * which would bring in large folios around them that make later small writes
 	 * to the image walk whole folios. */
-	(void)madvise((void *)map, size, only ? MADV_RANDOM : MADV_SEQUENTIAL);
-	uint8_t *zeros = lib_xcalloc(1, chunk_size);
+	(void)posix_fadvise(fd, 0, 0, only ? POSIX_FADV_RANDOM : POSIX_FADV_SEQUENTIAL);
+	uint8_t *zeros = lib_xcalloc(1, chunk_size), *buf = lib_xmalloc(chunk_size);
 	struct lib_vec ch = {0}; /* struct store_chunk */
 	lib_vec_init(&ch, sizeof(struct store_chunk));
 	uint64_t nch = (size + chunk_size - 1) / chunk_size, data = next_data(fd, 0, size);
@@ -110,20 +116,23 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 		if (hole) {
 			memset(h, 0, sizeof(h));
 			sx.holes++;
+		} else if ((rc = lib_pread_all(fd, buf, (size_t)len, off)) != 0) {
+			break;
 		} else {
-			store_chunk_hash(map + off, (size_t)len, h);
+			store_chunk_hash(buf, (size_t)len, h);
 		}
 		const uint8_t *was = old ? old + i * STORE_HASH_LEN : zero_hash;
 		if (!memcmp(h, was, STORE_HASH_LEN))
 			continue;
 		struct store_chunk *c = lib_vec_push(&ch);
 		c->index = i;
-		c->data = hole ? zeros : map + off;
+		c->data = hole ? zeros : NULL; /* NULL: read again by read_chunk */
 		sx.changed++;
 		sx.bytes += len;
 	}
 	sx.chunks = nch;
 
+	struct reader rd = {fd, chunk_size};
 	struct store_write w = {
 	    .disk = disk,
 	    .disk_size = size,
@@ -133,6 +142,8 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 	    .jseq = 0,
 	    .chunks = ch.v,
 	    .nchunks = ch.n,
+	    .read = read_chunk,
+	    .read_arg = &rd,
 	};
 	/* The first point of an all-zero disk still needs a manifest: one zero chunk. */
 	struct store_chunk first = {.index = 0, .data = zeros};
@@ -140,10 +151,11 @@ store_capture_chunks(struct store *st, const char *disk, const char *image, int6
 		w.chunks = &first;
 		w.nchunks = 1;
 	}
-	rc = store_write_point(st, &w, seq); /* old is the store's: not used past here */
+	if (!rc)
+		rc = store_write_point(st, &w, seq); /* old is the store's: not used past here */
 	lib_vec_free(&ch);
 	free(zeros);
-	munmap((void *)map, size);
+	free(buf);
 	/* After a whole read, drop the clean pages it brought in (large folios). */
 	if (!only)
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);

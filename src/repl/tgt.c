@@ -536,6 +536,21 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
 	return rc;
 }
 
+/* The sender is gone (stopped, or the link cut): a point of what the replica holds, so the
+ * last writes do not wait for the next connection to be in a point. */
+static void
+cb_close(void *arg, uint64_t id)
+{
+	struct tgt *t = arg;
+	struct tdisk *d = find(t, id);
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	if (make_durable(d) == 0 && pointable(d) && !d->grouped && d->changed)
+		(void)cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d->mu);
+}
+
 /* ---- the service ------------------------------------------------------------------ */
 
 int
@@ -560,6 +575,7 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	                              .last = cb_last,
 	                              .open = cb_open,
 	                              .seed = cb_seed,
+	                              .close = cb_close,
 	                              .sync = cb_sync,
 	                              .arg = t,
 	                              .io = o->io};

@@ -195,13 +195,17 @@ typedef int (*xp_seed_fn)(void *arg, uint64_t disk, uint32_t *block, uint64_t **
  * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender
  * after the ACK), or a negative errno. */
 typedef int (*xp_sync_fn)(void *arg, uint64_t disk, bool idle, struct xp_point *pt);
+/* A connection that said hello has ended (the sender went, the link was cut): the store
+ * may cut a point of what it holds. */
+typedef void (*xp_close_fn)(void *arg, uint64_t disk);
 
 struct xp_receiver_opts {
 	xp_store_fn store;
 	xp_last_fn last;
-	xp_open_fn open; /* may be NULL */
-	xp_seed_fn seed; /* may be NULL: no seeds */
-	xp_sync_fn sync; /* may be NULL: store is durable on its own */
+	xp_open_fn open;   /* may be NULL */
+	xp_seed_fn seed;   /* may be NULL: no seeds */
+	xp_sync_fn sync;   /* may be NULL: store is durable on its own */
+	xp_close_fn close; /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 };

@@ -45,6 +45,8 @@ struct rconn {
 	ZSTD_DCtx *dctx;
 	uint8_t *dbuf; /* grows to the largest record seen, at most XP_MAX_RECORD */
 	size_t dcap;
+	bool hello; /* the disk said hello: close is called at the end */
+	uint64_t disk;
 	struct rconn *next;
 };
 
@@ -281,7 +283,8 @@ serve(struct rconn *rc_)
 			free(sums);
 			if (seeded < 0)
 				return;
-			hello = true;
+			hello = rc_->hello = true;
+			rc_->disk = disk;
 			continue;
 		}
 		if (f.type == XP_T_ERROR)
@@ -308,6 +311,8 @@ conn_main(void *arg)
 	struct rconn *c = arg;
 	serve(c);
 	xp_conn_close(&c->c);
+	if (c->hello && c->r->o.close)
+		c->r->o.close(c->r->o.arg, c->disk);
 	atomic_store(&c->done, true);
 	return NULL;
 }
