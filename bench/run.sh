@@ -136,3 +136,7 @@ echo "replication: initial copy, resync after 1% changes and restore, against rs
 echo
 echo "replication: RPO under 10, 50 and 100 MB/s of churn (straitd, a point every second)"
 "$(dirname "$0")/repl-rpo.sh" "$strait"
+
+echo
+echo "replication: resync after an outage during which 1% of the blocks changed, against rsync"
+"$(dirname "$0")/repl-resync.sh" "$strait"
