@@ -252,6 +252,7 @@ cmd_replication(struct ctl_env *env, json_t *args, json_t **out)
 		    (json_int_t)s.wire, "next_seq", (json_int_t)s.next_seq, "sent_seq",
 		    (json_int_t)s.sent, "acked_seq", (json_int_t)s.acked, "covered_seq",
 		    (json_int_t)s.covered);
+		json_object_set_new(d, "bitmap", json_boolean(s.bitmap));
 		if (s.mark)
 			json_object_set_new(d, "mark_pending_seq",
 			                    json_integer((json_int_t)s.mark));

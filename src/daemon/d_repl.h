@@ -26,6 +26,7 @@ struct d_repl_opts {
 	const char *target;      /* the recovery region's receiver HOST:PORT, or NULL: in-process */
 	struct xp_tls_opts tls;  /* TLS to target when tls.ca_file is set */
 	uint64_t rate;           /* bytes/s on the link; 0: d_repl_rate's */
+	uint64_t journal_max;    /* bytes per disk's journal before its bitmap; 0: default */
 	struct nbd_tls_opts nbd_tls; /* TLS for the NBD exports when nbd_tls.cert is set */
 };
 

@@ -64,7 +64,8 @@ on_hup(uv_signal_t *s, int signum)
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
 	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT\n"           \
 	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
-	"               [--rate BW] [--nbd-tls-cert FILE --nbd-tls-key FILE [--nbd-tls-ca FILE]\n" \
+	"               [--rate BW] [--journal-max SIZE] [--nbd-tls-cert FILE --nbd-tls-key FILE " \
+	"[--nbd-tls-ca FILE]\n"                                                                    \
 	"               [--nbd-tls-required]]]\n"
 
 int
@@ -84,6 +85,7 @@ main(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"tls-name", required_argument, NULL, 'N'},
 	    {"rate", required_argument, NULL, 'R'},
+	    {"journal-max", required_argument, NULL, 'J'},
 	    {"nbd-tls-cert", required_argument, NULL, 1001},
 	    {"nbd-tls-key", required_argument, NULL, 1002},
 	    {"nbd-tls-ca", required_argument, NULL, 1003},
@@ -143,6 +145,16 @@ main(int argc, char **argv)
 			break;
 		case 1004:
 			ro.nbd_tls.required = true;
+			break;
+		case 'J':
+			if (lib_parse_size(optarg, &ro.journal_max) ||
+			    ro.journal_max < (1u << 20)) {
+				fprintf(stderr,
+				        "straitd: bad --journal-max '%s' (expected a size, 1MiB "
+				        "or more, such as 4GiB)\n",
+				        optarg);
+				return 2;
+			}
 			break;
 		case 'R':
 			if (lib_parse_bandwidth(optarg, &ro.rate) || !ro.rate) {

@@ -31,6 +31,8 @@
 #define COPY_AHEAD    (256ull << 20) /* unacknowledged bytes a copy or resync runs ahead */
 #define SEND_BATCH    (64ull << 20)  /* journal bytes sent per disk per tick */
 #define RPO_SAMPLE_MS 100
+#define JOURNAL_MIN   (1ull << 30) /* default capacity: the disk's size, at least 1 GiB, */
+#define JOURNAL_MAX   (8ull << 30) /* at most 8 GiB */
 
 struct rpo_sample {
 	uint64_t seq;
@@ -58,6 +60,7 @@ struct rdisk {
 	uint64_t copy_off;
 	struct lib_vec copy_marks; /* struct copy_mark, ascending */
 	uint64_t copy_acked;       /* the copy's offset the target holds */
+	uint64_t jcap;             /* the journal's capacity */
 	uint64_t synced_seq;       /* the SYNCED marker of a copy or resync, until acked */
 	uint64_t sent, acked, covered;
 	uint64_t last_point;
@@ -101,6 +104,7 @@ struct repl {
 	struct repl_target tg;
 	char *host;
 	int64_t interval;
+	uint64_t journal_max;   /* 0: JOURNAL_MAX or the disk's size */
 	struct nbd_server *srv; /* after repl_attach */
 	struct lib_vec disks;   /* struct rdisk * */
 	struct lib_vec groups;  /* struct rgroup */
@@ -189,8 +193,14 @@ save_copy(struct rdisk *d)
 	return lib_write_atomic(d->copyf, b, (size_t)n);
 }
 
+void
+repl_set_journal_max(struct repl *r, uint64_t bytes)
+{
+	r->journal_max = bytes;
+}
+
 static int
-disk_open(struct rdisk *d)
+disk_open(struct repl *r, struct rdisk *d)
 {
 	struct stat sb;
 	int sfd = open(d->source, O_RDONLY | O_CLOEXEC);
@@ -208,7 +218,18 @@ disk_open(struct rdisk *d)
 	if (!rc)
 		rc = lib_mkdir_p(d->jdir);
 	/* DRBD's default activity log since 8.4: 1237 extents of 4 MiB (4.8 GiB hot). */
-	struct jnl_opts jo = {.al_extents = 1237};
+	/* Past its capacity the journal keeps a dirty bitmap instead (a link down longer
+	 * than it holds): a resync of the changed extents follows. */
+	uint64_t cap = r->journal_max          ? r->journal_max
+	               : d->size < JOURNAL_MIN ? JOURNAL_MIN
+	               : d->size < JOURNAL_MAX ? d->size
+	                                       : JOURNAL_MAX;
+	/* segments an eighth of the capacity: acknowledged ones are released whole */
+	uint64_t seg = cap / 8 < (1u << 20)    ? (1u << 20)
+	               : cap / 8 > (64u << 20) ? (64u << 20)
+	                                       : cap / 8;
+	struct jnl_opts jo = {.al_extents = 1237, .capacity = cap, .seg_size = seg};
+	d->jcap = cap;
 	if (!rc)
 		rc = jnl_open(d->jdir, &jo, &d->j);
 	if (rc)
@@ -255,7 +276,7 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	lib_vec_init(&d->copy_marks, sizeof(struct copy_mark));
 	pthread_mutex_init(&d->mu, NULL);
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
-	return disk_open(d);
+	return disk_open(r, d);
 }
 
 int
@@ -321,7 +342,8 @@ hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t 
 		d->written += len;
 		if (seq != JNL_SEQ_BITMAP)
 			d->last_write = seq;
-		d->appended += flags & (JNL_F_TRIM | JNL_F_ZERO) ? TGT_LEN_PAYLOAD : len;
+		if (seq != JNL_SEQ_BITMAP) /* a bitmap bit is never sent: no backlog */
+			d->appended += flags & (JNL_F_TRIM | JNL_F_ZERO) ? TGT_LEN_PAYLOAD : len;
 		rpo_note(d, seq == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seq, t);
 	}
 	pthread_mutex_unlock(&d->mu);
@@ -394,16 +416,18 @@ copy_mark(struct rdisk *d, uint64_t seq, uint64_t off)
 	*(struct copy_mark *)lib_vec_push(&d->copy_marks) = (struct copy_mark){seq, off};
 }
 
-/* Bytes a copy or resync may journal now: it runs at most COPY_AHEAD ahead of what the
- * target acknowledged, so a slow link paces it instead of the journal growing with the
- * disk, and the progress shown is what the target holds. */
+/* Bytes a copy or resync may journal now: it runs at most COPY_AHEAD (and half the
+ * journal) ahead of what the target acknowledged, so a slow link paces it instead of the journal
+ * growing with the disk, and the progress shown is what the target holds. */
 static uint64_t
 copy_room(struct rdisk *d)
 {
 	pthread_mutex_lock(&d->mu);
 	uint64_t backlog = d->appended > d->acked_bytes ? d->appended - d->acked_bytes : 0;
 	pthread_mutex_unlock(&d->mu);
-	uint64_t room = backlog < COPY_AHEAD ? COPY_AHEAD - backlog : 0;
+	/* at most half the journal: a copy never pushes it into its bitmap */
+	uint64_t ahead = COPY_AHEAD < d->jcap / 2 ? COPY_AHEAD : d->jcap / 2;
+	uint64_t room = backlog < ahead ? ahead - backlog : 0;
 	return room < COPY_SLICE ? room : COPY_SLICE;
 }
 
@@ -446,6 +470,12 @@ synced(struct rdisk *d)
 {
 	uint64_t seq;
 	pthread_mutex_lock(&d->mu);
+	/* Records of the copy or resync went into the bitmap (the journal outgrew its
+	 * capacity meanwhile): not synced; the bitmap's resync ends with the marker. */
+	if (jnl_bitmap_mode(d->j)) {
+		pthread_mutex_unlock(&d->mu);
+		return 0;
+	}
 	int rc = jnl_append_marker(d->j, JNL_F_SYNCED, 0, 0, NULL, 0, &seq);
 	if (!rc)
 		d->synced_seq = seq;
@@ -723,6 +753,12 @@ link_up(struct repl *r, struct rdisk *d)
 	pthread_mutex_lock(&d->mu);
 	uint64_t have = xp_sender_acked(d->tx), first = jnl_first_seq(d->j);
 	d->sent = d->acked = have;
+	/* Records in flight when the link went: those the target stored count as
+	 * acknowledged; the others are sent again (and counted then). */
+	struct in_flight *f = d->inflight.v;
+	for (size_t k = 0; k < d->inflight.n && f[k].seq <= have; k++)
+		d->acked_bytes += f[k].bytes;
+	d->inflight.n = 0;
 	d->seeded = xp_sender_seeded(d->tx) && d->state == REPL_COPYING;
 	if (first && have + 1 < first && d->state != REPL_COPYING) {
 		/* The target lacks records this journal no longer holds (a new or a

@@ -90,6 +90,10 @@ struct repl_target {
 int repl_open(const char *work, const struct repl_target *tg, struct repl **out);
 /* Group cuts every interval seconds (default 300). */
 void repl_set_interval(struct repl *r, int64_t secs);
+/* Bytes a disk's journal may hold before it falls back to a dirty bitmap (a link down
+ * longer than that); 0 (default): the disk's size, at least 1 GiB, at most 8 GiB. Call
+ * before repl_add_disk. */
+void repl_set_journal_max(struct repl *r, uint64_t bytes);
 /* Protects one disk: its journal; a new disk starts its initial copy, a known
  * one recovers from a crash. The link to the target is made at the first tick. */
 int repl_add_disk(struct repl *r, const char *name, const char *source);

@@ -28,19 +28,20 @@
 #include <stdint.h>
 
 struct rsvc_opts {
-	const char *work;   /* the capture side's directory */
-	const char *store;  /* the store of the in-process target (when target is NULL) */
-	const char *target; /* "HOST:PORT" of the recovery region's receiver (strait replica
-	                       receive, straitd --receive), or NULL: an in-process one on
-	                       loopback that keeps its replicas in work and points in store */
-	int zlevel;         /* zstd level on the link; 0 = none */
-	uint64_t rate;      /* bytes/s on the link; 0 = unlimited */
-	const char *socket; /* the NBD exports' Unix socket */
-	const char *tcp;    /* "HOST:PORT" for NBD over TCP too (port 0 picks one), or NULL */
-	int64_t interval;   /* seconds between crash-consistent points; default 300 */
-	int64_t app_every;  /* seconds between app-consistent points; 0 = on request only */
-	int64_t retention;  /* seconds of points kept; 0 = keep every point */
-	int64_t tick_ms;    /* the shipper's period; default 1000 */
+	const char *work;     /* the capture side's directory */
+	const char *store;    /* the store of the in-process target (when target is NULL) */
+	const char *target;   /* "HOST:PORT" of the recovery region's receiver (strait replica
+	                         receive, straitd --receive), or NULL: an in-process one on
+	                         loopback that keeps its replicas in work and points in store */
+	int zlevel;           /* zstd level on the link; 0 = none */
+	uint64_t rate;        /* bytes/s on the link; 0 = unlimited */
+	const char *socket;   /* the NBD exports' Unix socket */
+	const char *tcp;      /* "HOST:PORT" for NBD over TCP too (port 0 picks one), or NULL */
+	int64_t interval;     /* seconds between crash-consistent points; default 300 */
+	int64_t app_every;    /* seconds between app-consistent points; 0 = on request only */
+	int64_t retention;    /* seconds of points kept; 0 = keep every point */
+	int64_t tick_ms;      /* the shipper's period; default 1000 */
+	uint64_t journal_max; /* bytes per disk's journal before its bitmap; 0: default */
 	/* TLS on the link to target (client side: ca_file verifies the receiver, cert and key
 	 * for mutual TLS, server_name checked when set), or NULL: plain TCP. */
 	const struct xp_tls_opts *tls;

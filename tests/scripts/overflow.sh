@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The link down longer than the journal holds (TAP): straitd with a 4 MiB journal ships to
+# `strait replica receive`; the receiver is killed and 16 MiB are written through NBD: the
+# writes are still acknowledged, the journal falls back to its dirty bitmap (the status says
+# so), and when the receiver returns the changed extents are resent (a resync, not a new
+# initial copy: far less than the disk crosses the link), the disk is protected again and
+# its point equals the source.
+set -u
+: "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
+STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
+cd "$SRCROOT"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$SRCROOT/tests/scripts/tap.sh"
+tap_plan 7
+need qemu-io qemu-img
+
+receive() { # receive PORT -> $rpid, $rport
+	: >"$tmp/recv.out"
+	"$STRAIT" replica receive --store "$tmp/store" --work "$tmp/tgt" --listen "127.0.0.1:$1" \
+		--interval 1s >"$tmp/recv.out" 2>&1 &
+	rpid=$!
+	pids+=("$rpid")
+	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
+	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
+}
+/usr/bin/python3 - "$tmp" <<'PY'
+import sys
+t = sys.argv[1]
+s = open("examples/seed-two-circuits.yaml").read()
+s = s.replace("disks: [{name: os, size: 32GiB}, {name: data, size: 128GiB}]",
+              "disks: [{name: os, size: 128MiB, path: %s/a.img}, {name: data, size: 128GiB}]" % t)
+s = s.replace("policy: {crash_consistent_every: 5m, app_consistent_every: 4h, retention: 24h}",
+              "policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}")
+open(t + "/est.yaml", "w").write(s)
+PY
+qemu-img create -q -f raw "$tmp/a.img" 128M
+qemu-io -f raw -c "write -P 0x12 0 8M" "$tmp/a.img" >/dev/null
+receive 0
+"$STRAITD" --estate "$tmp/est.yaml" --socket "$tmp/d.sock" --work "$tmp/cap" \
+	--target "127.0.0.1:$rport" --journal-max 4MiB 2>"$tmp/d.log" &
+dpid=$!
+pids+=("$dpid")
+st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
+field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
+caught_up() {
+	for _ in $(seq 300); do
+		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] &&
+			[ "$(field rpo_ms)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the disk is protected with a 4 MiB journal (the copy paced to fit it)" 'caught_up'
+
+kill -9 "$rpid"; wait "$rpid" 2>/dev/null
+qemu-io -f raw -c "write -P 0x34 16M 4M" -c "write -P 0x56 40M 4M" -c "write -P 0x78 64M 4M" \
+	-c "write -P 0x9a 100M 4M" "nbd+unix:///app1-os?socket=$tmp/cap/nbd.sock" >/dev/null
+check "16 MiB written while the link is down are acknowledged" '[ $? -eq 0 ]'
+for _ in $(seq 50); do [ "$(field bitmap)" = True ] && break; sleep 0.1; done
+check "the journal outgrew its 4 MiB: the status shows its bitmap" '[ "$(field bitmap)" = True ]'
+w0=$(field wire_bytes)
+receive "$rport"
+check "the link back: the changed extents resent, protected again" 'caught_up'
+w1=$(field wire_bytes)
+echo "# $((w1 - w0)) bytes crossed the link for 16 MiB changed on a 128 MiB disk"
+check "a resync, not a new initial copy: under 48 MiB crossed the link" '[ $((w1 - w0)) -lt $((48 << 20)) ] && [ $((w1 - w0)) -ge $((16 << 20)) ]'
+check "the journal left its bitmap" '[ "$(field bitmap)" = False ]'
+kill -TERM "$dpid"; wait "$dpid"
+kill -TERM "$rpid"; wait "$rpid"
+"$STRAIT" replica restore app1-os "$tmp/r.img" --store "$tmp/store" >/dev/null
+check "the newest point equals the source" 'cmp -s "$tmp/r.img" "$tmp/a.img"'
+[ "$fails" -gt 0 ] && sed "s/^/# /" "$tmp/d.log"
+tap_exit
