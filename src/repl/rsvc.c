@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #define PENDING_MS 5
+#define RETRY_MS   100
 
 struct rsvc {
 	struct rsvc_opts o;
@@ -96,11 +97,12 @@ nbd_main(void *arg)
 	return NULL;
 }
 
-static void
+/* One round of the shipper; returns repl_ship's result (0, or the first error). */
+static int
 tick(struct rsvc *s)
 {
 	int64_t now = (int64_t)time(NULL);
-	int rc = repl_ship(s->r, now);
+	int rc = repl_ship(s->r, now), shipped = rc;
 	/* Errors stay per disk in the status and are retried at the next tick; each
 	 * change is logged once. */
 	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
@@ -125,20 +127,27 @@ tick(struct rsvc *s)
 		if ((rc = tgt_prune(s->tg, s->o.retention)) < 0)
 			fprintf(stderr, "strait: pruning: %s\n", strerror(-rc));
 	}
+	return shipped;
 }
 
 static void *
 ship_main(void *arg)
 {
 	struct rsvc *s = arg;
+	int64_t retry = 0;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->mu);
-		tick(s);
+		/* A failed round (a link down) is retried after RETRY_MS, doubling up to the
+		 * tick: a link that comes back is used at once, a dead one is not hammered. */
+		retry = tick(s) < 0 ? (retry ? retry * 2 : RETRY_MS) : 0;
 		bool busy = repl_busy(s->r);
 		/* Records in flight on a link that is up: back in PENDING_MS for their acks and
 		 * the next batch, so the link, not the tick, sets the pace. */
-		int64_t wait_ms = busy ? 0 : repl_pending(s->r) ? PENDING_MS : s->o.tick_ms;
+		int64_t wait_ms = busy                            ? 0
+		                  : repl_pending(s->r)            ? PENDING_MS
+		                  : retry && retry < s->o.tick_ms ? retry
+		                                                  : s->o.tick_ms;
 		pthread_mutex_lock(&s->mu);
 		if (s->stop || !wait_ms || s->kick) {
 			s->kick = false;

@@ -7,7 +7,8 @@
  * receiver (tgt) on loopback, so the data always crosses the transport. The
  * shipper ticks every tick_ms (default 1 s; at once again while an initial
  * copy or resync has slices left, or when a mark asks; after 5 ms while records
- * are in flight on a link that is up): the copy's next slice,
+ * are in flight on a link that is up; after 100 ms, doubling up to the tick,
+ * while a round fails, a link down say): the copy's next slice,
  * every journal sent, acks and points taken in; an app-consistent mark every
  * app_every seconds when set; Site Recovery's pruning every minute when a
  * retention is set (with the in-process target). Callers on other threads
