@@ -3,11 +3,15 @@
 # writes) against the same 1 GiB backing file served by strait with
 # replication on (journal, shipper and a point every 5 s), nbdkit's file
 # plugin and nbd-server (neither replicates). Prints IOPS and MB/s and
-# strait's ratio to each (goal: at least 0.9).
-# Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G)
+# strait's ratio to each (goal: at least 0.9). With RUNS > 1 the servers take
+# turns RUNS times and each figure is the median (the VM is shared: single runs
+# vary by 15% or more); "busy" is the machine's CPU use during the runs (2.00 =
+# both CPUs), other processes included.
+# Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G),
+#                               RUNS (default 1)
 set -euo pipefail
 strait=${1:?usage: bench/repl.sh STRAIT}
-secs=${SECS:-8} size=${SIZE:-1G}
+secs=${SECS:-8} size=${SIZE:-1G} runs=${RUNS:-1}
 for t in fio nbdkit nbd-server; do
 	command -v $t >/dev/null || { echo "repl.sh: $t missing (scripts/deps.sh installs it)" >&2; exit 2; }
 done
@@ -48,33 +52,45 @@ stop() { # the server must still run: a crash under load is a failure
 	pid=
 }
 
-run_fio() { # run_fio RW BS -> "iops mbps"
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+
+run_fio() { # run_fio RW BS -> "iops mbps busy"
+	local b0 i0 b1 i1
+	read -r b0 i0 < <(busy)
 	fio --name=b --ioengine=nbd --uri="$uri" --rw="$1" --bs="$2" --iodepth=8 --size="$size" \
 		--time_based --runtime="$secs" --output-format=json >"$tmp/fio.json" 2>/dev/null
-	/usr/bin/python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):])["jobs"][0]["write"]; print("%.0f %.1f" % (j["iops"], j["bw_bytes"]/1e6))' "$tmp/fio.json"
+	read -r b1 i1 < <(busy)
+	/usr/bin/python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):])["jobs"][0]["write"]; b=float(sys.argv[2]); print("%.0f %.1f %.2f" % (j["iops"], j["bw_bytes"]/1e6, 2*b/(b+float(sys.argv[3]))))' "$tmp/fio.json" $((b1 - b0)) $((i1 - i0))
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 declare -A res
-for s in strait nbdkit nbd-server; do
-	for w in "randwrite 4k" "write 1M"; do
-		start $s
-		# shellcheck disable=SC2086
-		res[$s,$w]=$(run_fio $w)
-		stop $s
+for _ in $(seq "$runs"); do
+	for s in strait nbdkit nbd-server; do
+		for w in "randwrite 4k" "write 1M"; do
+			start $s
+			# shellcheck disable=SC2086
+			res[$s,$w]+="$(run_fio $w)"$'\n'
+			stop $s
+		done
 	done
 done
-printf '%s, fio iodepth 8, %s s per run, %s file\n' "$(date -u +%F)" "$secs" "$size"
-printf '%-11s %14s %14s\n' "" "4k randwrite" "1M write"
+for k in "${!res[@]}"; do # the medians: "iops mbps busy"
+	res[$k]="$(for c in 1 2 3; do cut -d' ' -f$c <<<"${res[$k]%$'\n'}" | median; done | paste -sd' ')"
+done
+printf '%s, fio iodepth 8, %s s per run, %s file, median of %s\n' "$(date -u +%F)" "$secs" "$size" "$runs"
+printf '%-11s %14s %14s   %s\n' "" "4k randwrite" "1M write" "busy (4k, 1M)"
 for s in strait nbdkit nbd-server; do
-	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
-	read -r _ m1 <<<"${res[$s,write 1M]}"
-	printf '%-11s %9s IOPS %9s MB/s\n' "$s" "$i4" "$m1"
+	read -r i4 _ b4 <<<"${res[$s,randwrite 4k]}"
+	read -r _ m1 b1 <<<"${res[$s,write 1M]}"
+	printf '%-11s %9s IOPS %9s MB/s   %s %s\n' "$s" "$i4" "$m1" "$b4" "$b1"
 done
 read -r si _ <<<"${res[strait,randwrite 4k]}"
-read -r _ sm <<<"${res[strait,write 1M]}"
+read -r _ sm _ <<<"${res[strait,write 1M]}"
 for s in nbdkit nbd-server; do
 	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
-	read -r _ m1 <<<"${res[$s,write 1M]}"
+	read -r _ m1 _ <<<"${res[$s,write 1M]}"
 	awk -v a="$si" -v b="$i4" -v c="$sm" -v d="$m1" -v s="$s" 'BEGIN {
 		r1 = a / b; r2 = c / d
 		printf "strait (replicating) / %s: %.2f of its IOPS, %.2f of its MB/s (goal >= 0.9): %s\n",

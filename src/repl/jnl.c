@@ -4,19 +4,34 @@
  *
  * Invariants:
  * - records are numbered 1, 2, 3... with no gap; a segment's name is the seq of its
- *   first record; every segment but the last is fdatasynced before the next one is
- *   created, so only the last segment can end in a torn record;
+ *   first record;
+ * - a full segment is not synced when the next one is created (that would stall the
+ *   writer on the disk at every rotation): it waits, open, in the pending list for
+ *   the next sync (a FLUSH or FUA record, an activity-log eviction, close), or is
+ *   released unsynced. Every sync makes the pending segments and the directory
+ *   durable before the current segment, and before a FLUSH or FUA record is
+ *   written: so a durable record implies every record before it is durable, and
+ *   after a power cut only records after the last durable one can be torn;
  * - a write is acknowledged (jnl_append returns) only after its 4 MiB extent is in
- *   the persistent activity log, and in bitmap mode after its 64 KiB bit is
- *   persisted; an extent leaves the activity log only after the journal and (via
- *   opts.sync_disk) the disk are synced;
- * - the torn-tail rule: a record that runs to the end of the last segment and does
- *   not verify, or zero bytes up to that end, is where a crash cut the log; any other
- *   bad record, or a gap in the sequence, is -EBADMSG.
+ *   the persistent activity log; an extent leaves the activity log only after the
+ *   journal, the dirty bitmap and (via opts.sync_disk) the disk are synced. In
+ *   bitmap mode a write's 64 KiB bit is set in memory and persisted by the next
+ *   sync (an eviction, a flush, close), as DRBD does: until then its extent is in
+ *   the activity log, so after a crash the extents jnl_recover reports cover it;
+ * - the torn-tail rule: a record that runs to the end of its segment and does not
+ *   verify, or zero bytes up to that end, or a missing segment, is where a crash cut
+ *   the log when no verified FLUSH or FUA record follows it (in the last segment
+ *   nothing can follow); jnl_open then truncates there and deletes the segments
+ *   after. Any other bad record, or a gap in the sequence, is -EBADMSG;
+ * - a released segment's deletion is made durable by the next sync (the directory
+ *   is synced before any later durable record): until then a power cut may bring it
+ *   back, torn or whole, which the torn-tail rule above takes as it takes any
+ *   segment with nothing durable after it;
+ * - the iterator reads the segments in large blocks (IT_BLOCK), not record by record.
  * Limits: jnl_open reads and verifies the whole journal (bounded by opts.capacity);
  * an extent's eviction from the activity log costs an fdatasync of the segment and
  * opts.sync_disk, as a DRBD activity-log transaction does; the bitmap is rewritten
- * whole (lib_write_atomic) whenever a new bit is set (2 TiB disk: 4 MiB).
+ * whole (lib_write_atomic) at each sync that follows a new bit (2 TiB disk: 4 MiB).
  * Sources: DRBD user guide (activity log of 4 MiB extents, quick-sync bitmap), NBD
  * proto.md (FLUSH and FUA durability), dm-log-writes (log in completion order).
  */
@@ -40,6 +55,9 @@
 #define AL_MAGIC  0x314c414au /* "JAL1" */
 #define BM_MAGIC  0x314d424au /* "JBM1" */
 #define AL_SLOT   32u
+#define IT_BLOCK  (1u << 20) /* the iterator's reads */
+#define PEND_MAX  64u        /* full segments waiting for a sync */
+#define AL_BITS   (1u << 27) /* extents the membership bitmap covers (512 TiB) */
 
 struct hdr {
 	uint32_t magic, flags;
@@ -54,24 +72,34 @@ struct seg {
 	uint64_t size;
 };
 
+struct pend { /* a full segment written since its last sync, still open */
+	uint64_t first;
+	int fd;
+};
+
 struct jnl {
 	char *dir;
 	struct jnl_opts o;
 	int dirfd;
 	struct seg *segs; /* sorted by first */
 	uint32_t nseg, capseg;
-	int fd; /* last segment */
+	int fd;            /* last segment */
+	struct pend *pend; /* full segments not synced yet, oldest first */
+	uint32_t npend;
 	uint64_t next, durable, bytes;
 	uint64_t barrier; /* seq of the last FLUSH record */
 	bool dirty, dir_dirty;
 	/* dirty bitmap */
 	bool bm_mode;
+	bool bm_dirty; /* bits set since it was last persisted */
 	uint8_t *bm;
 	uint64_t bm_bits; /* capacity in bits */
 	/* activity log */
 	int alfd;
 	uint64_t *al; /* extent + 1 per slot, 0 = empty */
 	uint64_t al_gen;
+	uint8_t *al_in; /* bit per extent < AL_BITS: in the ring (no scan per write) */
+	uint64_t al_in_bits;
 	/* recovery report found at open */
 	uint64_t *rec_ext;
 	size_t rec_n, rec_cap;
@@ -79,12 +107,17 @@ struct jnl {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
+static int bm_save(struct jnl *j);
+
+/* The record's checksum; *dsum gets XXH3-64 of the data alone (its seed). */
 static uint64_t
-rec_sum(const struct hdr *h, const void *data)
+rec_sum(const struct hdr *h, const void *data, uint64_t *dsum)
 {
 	struct hdr c = *h;
 	c.sum = 0;
 	uint64_t seed = XXH3_64bits(data ? data : "", data ? h->dlen : 0);
+	if (dsum)
+		*dsum = seed;
 	return XXH3_64bits_withSeed(&c, sizeof(c), seed);
 }
 
@@ -187,11 +220,15 @@ struct jnl_iter {
 	char *dir;
 	struct seg *segs;
 	uint32_t nseg, cur;
+	uint32_t nall; /* segments listed (nseg drops those after a torn gap) */
 	int fd;
 	uint64_t pos, fsize, from, expect;
-	uint8_t *buf;
-	size_t bufcap;
+	uint8_t *buf; /* bytes [boff, boff + blen) of the current segment */
+	size_t bufcap, blen;
+	uint64_t boff;
 	bool done;
+	bool repair;      /* jnl_open's scan: a torn spot may lie before the last segment */
+	uint64_t start;   /* byte offset of the first record in the first segment read */
 	uint64_t end_pos; /* where the clean part of the current segment ends */
 };
 
@@ -208,6 +245,7 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	it->dir = lib_xstrdup(dir);
 	it->fd = -1;
 	it->from = from;
+	it->nall = it->nseg;
 	/* Start at the last segment whose first seq is <= from. */
 	it->cur = 0;
 	for (uint32_t i = 0; i < it->nseg; i++)
@@ -216,6 +254,29 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	it->expect = it->nseg ? it->segs[it->cur].first : 0;
 	*out = it;
 	return 0;
+}
+
+int
+jnl_iter_open_at(const char *dir, const struct jnl_pos *p, struct jnl_iter **out)
+{
+	int rc = jnl_iter_open(dir, p->seq, out);
+	if (rc < 0)
+		return rc;
+	struct jnl_iter *it = *out;
+	for (uint32_t i = 0; i < it->nseg; i++)
+		if (it->segs[i].first == p->seg && p->seq >= p->seg) {
+			it->cur = i;
+			it->start = p->off;
+			it->expect = p->seq;
+		}
+	return 0;
+}
+
+void
+jnl_iter_pos(const struct jnl_iter *it, struct jnl_pos *p)
+{
+	*p =
+	    (struct jnl_pos){it->expect, it->cur < it->nseg ? it->segs[it->cur].first : 0, it->pos};
 }
 
 void
@@ -243,10 +304,38 @@ iter_open_seg(struct jnl_iter *it)
 	if (fstat(it->fd, &st) < 0)
 		return -errno;
 	it->fsize = (uint64_t)st.st_size;
-	it->pos = 0;
-	if (it->segs[it->cur].first != it->expect)
-		return -EBADMSG; /* a gap between segments */
+	it->pos = it->boff = it->start <= it->fsize ? it->start : 0;
+	it->start = 0;
+	it->blen = 0;
 	return 0;
+}
+
+/* Makes the buffer hold bytes [pos, pos + need) of the segment (need <= fsize - pos):
+ * what it holds from pos on moves to the front, then one large read. */
+static int
+iter_fill(struct jnl_iter *it, size_t need)
+{
+	if (it->pos >= it->boff && it->pos + need <= it->boff + it->blen)
+		return 0;
+	size_t keep = 0;
+	if (it->pos >= it->boff && it->pos < it->boff + it->blen) {
+		keep = (size_t)(it->boff + it->blen - it->pos);
+		memmove(it->buf, it->buf + (it->pos - it->boff), keep);
+	}
+	if (need > it->bufcap || !it->buf) {
+		size_t cap = need > IT_BLOCK ? need : IT_BLOCK;
+		it->buf = lib_xrealloc(it->buf, cap);
+		it->bufcap = cap;
+	}
+	it->boff = it->pos;
+	it->blen = keep;
+	uint64_t left = it->fsize - (it->pos + keep);
+	size_t want = it->bufcap - keep < left ? it->bufcap - keep : (size_t)left;
+	ssize_t got = read_full(it->fd, it->buf + keep, want, (off_t)(it->pos + keep));
+	if (got < 0)
+		return (int)got;
+	it->blen += (size_t)got;
+	return it->blen >= need ? 0 : -EIO;
 }
 
 /* Bytes [pos, fsize) of the current segment are all zero. */
@@ -266,17 +355,70 @@ iter_rest_zero(struct jnl_iter *it)
 	return true;
 }
 
-/* The record at pos is bad: the end of the log if it is the torn tail, else -EBADMSG. */
+/* A verified FLUSH or FUA record in segment s: one written after a sync of
+ * everything before it (see the invariants), so nothing before it can be torn. */
+static bool
+seg_durable(const char *dir, const struct seg *s)
+{
+	struct jnl_iter *it = lib_xcalloc(1, sizeof(*it));
+	it->dir = lib_xstrdup(dir);
+	it->segs = lib_xmalloc(sizeof(*s));
+	it->segs[0] = *s;
+	it->nseg = 1;
+	it->fd = -1;
+	it->expect = s->first;
+	struct jnl_rec r;
+	bool found = false;
+	while (!found && jnl_iter_next(it, &r) > 0)
+		found = r.flags & (JNL_F_FLUSH | JNL_F_FUA);
+	jnl_iter_close(it);
+	return found;
+}
+
+/* A segment from index i on holds a durable record. */
+static bool
+durable_from(const struct jnl_iter *it, uint32_t i)
+{
+	for (; i < it->nseg; i++)
+		if (seg_durable(it->dir, &it->segs[i]))
+			return true;
+	return false;
+}
+
+/* The record at pos is bad: the end of the log if it is the torn tail (in the last
+ * segment, or when repairing in one no durable record follows), else -EBADMSG. */
 static int
 iter_bad(struct jnl_iter *it, bool runs_to_end)
 {
 	bool last = it->cur + 1 == it->nseg;
-	if (last && (runs_to_end || iter_rest_zero(it))) {
+	bool tail = last || (it->repair && !durable_from(it, it->cur + 1));
+	if (tail && (runs_to_end || iter_rest_zero(it))) {
 		it->done = true;
 		it->end_pos = it->pos;
 		return 0;
 	}
 	return -EBADMSG;
+}
+
+/* The current segment is read through: on to the next, or the end of the log. */
+static int
+iter_next_seg(struct jnl_iter *it)
+{
+	if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect) {
+		/* A gap: a missing segment (a power cut before the directory was synced). */
+		if (!it->repair || durable_from(it, it->cur + 1))
+			return -EBADMSG;
+		it->nseg = it->cur + 1;
+	}
+	if (it->cur + 1 == it->nseg) {
+		it->end_pos = it->pos;
+		it->done = true;
+		return 0;
+	}
+	close(it->fd);
+	it->fd = -1;
+	it->cur++;
+	return 1;
 }
 
 int
@@ -291,35 +433,28 @@ jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec)
 				return rc;
 		}
 		if (it->pos == it->fsize) {
-			if (it->cur + 1 == it->nseg) {
-				it->end_pos = it->pos;
-				it->done = true;
-				return 0;
-			}
-			close(it->fd);
-			it->fd = -1;
-			it->cur++;
+			int rc = iter_next_seg(it);
+			if (rc <= 0)
+				return rc;
 			continue;
 		}
-		struct hdr h;
-		if (it->fsize - it->pos < sizeof(h))
+		if (it->fsize - it->pos < sizeof(struct hdr))
 			return iter_bad(it, true);
-		if (read_full(it->fd, &h, sizeof(h), (off_t)it->pos) != (ssize_t)sizeof(h))
-			return -EIO;
+		int rc = iter_fill(it, sizeof(struct hdr));
+		if (rc < 0)
+			return rc;
+		struct hdr h;
+		memcpy(&h, it->buf + (it->pos - it->boff), sizeof(h));
 		if (h.magic != REC_MAGIC || h.dlen > JNL_MAX_DATA)
 			return iter_bad(it, false);
 		uint64_t end = it->pos + sizeof(h) + h.dlen;
 		if (end > it->fsize)
 			return iter_bad(it, true);
-		if (h.dlen > it->bufcap) {
-			free(it->buf);
-			it->bufcap = h.dlen;
-			it->buf = lib_xmalloc(it->bufcap);
-		}
-		if (h.dlen && read_full(it->fd, it->buf, h.dlen, (off_t)(it->pos + sizeof(h))) !=
-		                  (ssize_t)h.dlen)
-			return -EIO;
-		if (rec_sum(&h, h.dlen ? it->buf : NULL) != h.sum)
+		if ((rc = iter_fill(it, sizeof(h) + h.dlen)) < 0)
+			return rc;
+		const uint8_t *data = it->buf + (it->pos - it->boff) + sizeof(h);
+		uint64_t dsum;
+		if (rec_sum(&h, h.dlen ? data : NULL, &dsum) != h.sum)
 			return iter_bad(it, end == it->fsize);
 		if (h.seq != it->expect)
 			return -EBADMSG;
@@ -333,7 +468,8 @@ jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec)
 		                        .flags = h.flags,
 		                        .dlen = h.dlen,
 		                        .sum = h.sum,
-		                        .data = h.dlen ? it->buf : NULL};
+		                        .dsum = dsum,
+		                        .data = h.dlen ? data : NULL};
 		return 1;
 	}
 }
@@ -346,6 +482,37 @@ struct al_slot {
 	uint64_t sum;
 };
 _Static_assert(sizeof(struct al_slot) == AL_SLOT, "al slot layout");
+
+/* Membership of extent ext in the ring: set (1), clear (0) or test (-1). Extents
+ * past AL_BITS are not in the bitmap: the ring is scanned for them. */
+static bool
+al_in(struct jnl *j, uint64_t ext, int op)
+{
+	if (ext >= AL_BITS) {
+		if (op >= 0)
+			return false;
+		for (uint32_t i = 0; i < j->o.al_extents; i++)
+			if (j->al[i] == ext + 1)
+				return true;
+		return false;
+	}
+	if (ext >= j->al_in_bits) {
+		if (op <= 0)
+			return false;
+		uint64_t bits = j->al_in_bits ? j->al_in_bits : 4096;
+		while (bits <= ext)
+			bits *= 2;
+		j->al_in = lib_xrealloc(j->al_in, bits / 8);
+		memset(j->al_in + j->al_in_bits / 8, 0, (bits - j->al_in_bits) / 8);
+		j->al_in_bits = bits;
+	}
+	uint8_t m = (uint8_t)(1u << (ext & 7));
+	if (op > 0)
+		j->al_in[ext >> 3] |= m;
+	else if (op == 0)
+		j->al_in[ext >> 3] &= (uint8_t)~m;
+	return j->al_in[ext >> 3] & m;
+}
 
 static int
 al_load(struct jnl *j)
@@ -364,6 +531,7 @@ al_load(struct jnl *j)
 		if (s.magic != AL_MAGIC || XXH3_64bits(&s, 24) != s.sum || s.ext1 == 0)
 			continue;
 		j->al[i] = s.ext1;
+		al_in(j, s.ext1 - 1, 1);
 		add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
 		if (s.gen > maxgen)
 			maxgen = s.gen;
@@ -372,10 +540,32 @@ al_load(struct jnl *j)
 	return 0;
 }
 
-/* Everything written so far durable: journal segment, then the disk. */
+/* The full segments written since their last sync, oldest first, and the
+ * directory: before the current segment is synced or a durable record written. */
+static int
+sync_pending(struct jnl *j)
+{
+	while (j->npend) {
+		if (fdatasync(j->pend[0].fd) < 0)
+			return -errno;
+		close(j->pend[0].fd);
+		memmove(j->pend, j->pend + 1, --j->npend * sizeof(*j->pend));
+	}
+	if (j->dir_dirty) {
+		if (fsync(j->dirfd) < 0)
+			return -errno;
+		j->dir_dirty = false;
+	}
+	return 0;
+}
+
+/* Everything written so far durable: journal segments, then the disk. */
 static int
 sync_all(struct jnl *j)
 {
+	int rc = sync_pending(j);
+	if (rc < 0)
+		return rc;
 	if (j->dirty && j->fd >= 0) {
 		if (fdatasync(j->fd) < 0)
 			return -errno;
@@ -386,20 +576,18 @@ sync_all(struct jnl *j)
 			return -errno;
 		j->dir_dirty = false;
 	}
-	if (j->o.sync_disk) {
-		int rc = j->o.sync_disk(j->o.sync_arg);
-		if (rc < 0)
-			return rc;
-	}
+	if (j->bm_dirty && (rc = bm_save(j)) < 0)
+		return rc;
+	if (j->o.sync_disk && (rc = j->o.sync_disk(j->o.sync_arg)) < 0)
+		return rc;
 	return 0;
 }
 
 static int
 al_touch(struct jnl *j, uint64_t ext)
 {
-	for (uint32_t i = 0; i < j->o.al_extents; i++)
-		if (j->al[i] == ext + 1)
-			return 0;
+	if (al_in(j, ext, -1))
+		return 0;
 	uint64_t gen = j->al_gen + 1;
 	uint32_t slot = (uint32_t)(gen % j->o.al_extents);
 	if (j->al[slot]) {
@@ -412,7 +600,10 @@ al_touch(struct jnl *j, uint64_t ext)
 	int rc = write_full(j->alfd, &s, sizeof(s), (off_t)slot * AL_SLOT);
 	if (rc < 0)
 		return rc;
+	if (j->al[slot])
+		al_in(j, j->al[slot] - 1, 0);
 	j->al[slot] = ext + 1;
+	al_in(j, ext, 1);
 	j->al_gen = gen;
 	return 0;
 }
@@ -458,6 +649,8 @@ bm_save(struct jnl *j)
 	bm_path(j, path, sizeof(path));
 	int rc = lib_write_atomic(path, b, n);
 	free(b);
+	if (rc == 0)
+		j->bm_dirty = false;
 	return rc;
 }
 
@@ -495,7 +688,8 @@ out:
 	return rc;
 }
 
-/* Set the bits of [off, off+len); persist before returning when one was new. */
+/* Set the bits of [off, off+len); a new one is persisted by the next sync (the
+ * activity log covers its extent until then). */
 static int
 bm_mark(struct jnl *j, uint64_t off, uint32_t len)
 {
@@ -516,7 +710,22 @@ bm_mark(struct jnl *j, uint64_t off, uint32_t len)
 			changed = true;
 		}
 	}
-	return changed ? bm_save(j) : 0;
+	j->bm_dirty |= changed;
+	return 0;
+}
+
+/* In bitmap mode after a crash: the bits set since the bitmap was last persisted are
+ * lost, and their extents are in the activity log (see the invariants): all of those
+ * extents are dirty (DRBD applies its activity log to the bitmap the same way). */
+static int
+bm_apply_al(struct jnl *j)
+{
+	if (!j->bm_mode)
+		return 0;
+	for (uint32_t i = 0; i < j->o.al_extents; i++)
+		if (j->al[i])
+			bm_mark(j, (j->al[i] - 1) << JNL_AL_SHIFT, 1u << JNL_AL_SHIFT);
+	return j->bm_dirty ? bm_save(j) : 0;
 }
 
 bool
@@ -582,6 +791,10 @@ seg_create(struct jnl *j, uint64_t first)
 		j->capseg = j->capseg ? j->capseg * 2 : 8;
 		j->segs = lib_xrealloc(j->segs, j->capseg * sizeof(*j->segs));
 	}
+	/* Blocks for the whole segment now, past its end (KEEP_SIZE: the size still
+	 * says where the records end): appends then fill allocated blocks instead of
+	 * reserving them page by page. Where it is not supported, nothing changes. */
+	(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)j->o.seg_size);
 	j->segs[j->nseg++] = (struct seg){first, 0};
 	j->fd = fd;
 	j->dir_dirty = true;
@@ -596,6 +809,7 @@ scan(struct jnl *j)
 	int rc = jnl_iter_open(j->dir, 0, &it);
 	if (rc < 0)
 		return rc;
+	it->repair = true;
 	struct jnl_rec r;
 	uint64_t last = 0;
 	size_t mark = j->rec_n; /* report entries after the last durable point */
@@ -614,16 +828,26 @@ scan(struct jnl *j)
 		}
 	}
 	if (rc == 0 && it->nseg) {
-		/* Cut the torn tail so appends continue at the clean end. */
-		struct seg *tail = &it->segs[it->nseg - 1];
-		uint64_t end = it->cur + 1 == it->nseg && it->done ? it->end_pos : tail->size;
+		/* Cut the torn tail so appends continue at the clean end; the segments
+		 * after a torn one hold nothing durable: they go. */
+		uint32_t k = it->done ? it->cur : it->nseg - 1;
+		struct seg *tail = &it->segs[k];
+		uint64_t end = it->done ? it->end_pos : tail->size;
 		char path[4096];
 		seg_path(j->dir, tail->first, path, sizeof(path));
 		if (end < tail->size && truncate(path, (off_t)end) < 0)
 			rc = -errno;
 		tail->size = end;
+		for (uint32_t i = k + 1; i < it->nall && !rc; i++) {
+			seg_path(j->dir, it->segs[i].first, path, sizeof(path));
+			if (unlink(path) < 0 && errno != ENOENT)
+				rc = -errno;
+		}
+		if (!rc && k + 1 < it->nall && fsync(j->dirfd) < 0)
+			rc = -errno;
 		j->segs = it->segs;
-		j->nseg = j->capseg = it->nseg;
+		j->nseg = k + 1;
+		j->capseg = it->nall;
 		it->segs = NULL;
 		it->nseg = 0;
 	}
@@ -658,6 +882,8 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 		rc = scan(j);
 	if (!rc)
 		rc = bm_load(j);
+	if (!rc)
+		rc = bm_apply_al(j);
 	if (!rc && j->nseg) {
 		char path[4096];
 		struct seg *t = &j->segs[j->nseg - 1];
@@ -693,6 +919,10 @@ jnl_abandon(struct jnl *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	for (uint32_t i = 0; i < j->npend; i++)
+		close(j->pend[i].fd);
+	free(j->pend);
+	free(j->al_in);
 	if (j->alfd >= 0)
 		close(j->alfd);
 	if (j->dirfd >= 0)
@@ -721,6 +951,30 @@ jnl_close(struct jnl *j)
 
 /* ---- writing ---------------------------------------------------------------- */
 
+/* Rotation: the full segment waits, open, for the next sync (no wait for the disk
+ * here); past PEND_MAX of them the oldest is synced now. */
+static int
+seg_retire(struct jnl *j)
+{
+	if (!j->dirty) {
+		close(j->fd);
+		j->fd = -1;
+		return 0;
+	}
+	if (j->npend == PEND_MAX) {
+		if (fdatasync(j->pend[0].fd) < 0)
+			return -errno;
+		close(j->pend[0].fd);
+		memmove(j->pend, j->pend + 1, --j->npend * sizeof(*j->pend));
+	}
+	if (!j->pend)
+		j->pend = lib_xmalloc(PEND_MAX * sizeof(*j->pend));
+	j->pend[j->npend++] = (struct pend){j->segs[j->nseg - 1].first, j->fd};
+	j->fd = -1;
+	j->dirty = false;
+	return 0;
+}
+
 static int
 put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data, uint32_t dlen,
     uint64_t *seq)
@@ -728,19 +982,15 @@ put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
 	struct seg *t = &j->segs[j->nseg - 1];
 	uint64_t n = JNL_HDR_SIZE + dlen;
 	if (t->size && t->size + n > j->o.seg_size) {
-		/* Rotate: the old segment is durable before the new one exists. */
-		if (j->dirty && fdatasync(j->fd) < 0)
-			return -errno;
-		j->dirty = false;
-		close(j->fd);
-		j->fd = -1;
-		int rc = seg_create(j, j->next);
+		int rc = seg_retire(j);
+		if (rc == 0)
+			rc = seg_create(j, j->next);
 		if (rc < 0)
 			return rc;
 		t = &j->segs[j->nseg - 1];
 	}
 	struct hdr h = {REC_MAGIC, flags, j->next, off, len, dlen, 0};
-	h.sum = rec_sum(&h, dlen ? data : NULL);
+	h.sum = rec_sum(&h, dlen ? data : NULL, NULL);
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)data, dlen}};
 	off_t pos = (off_t)t->size;
 	ssize_t w;
@@ -794,6 +1044,9 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 		*seq = JNL_SEQ_BITMAP;
 		return bm_mark(j, off, len);
 	}
+	/* A durable record may only follow durable ones. */
+	if ((flags & JNL_F_FUA) && (rc = sync_pending(j)) < 0)
+		return rc;
 	rc = put(j, off, len, flags, data, dlen, seq);
 	if (rc < 0)
 		return rc;
@@ -832,6 +1085,8 @@ jnl_flush(struct jnl *j, uint64_t *seq)
 		return rc;
 	}
 	uint64_t s = j->next - 1;
+	if ((rc = sync_pending(j)) < 0) /* a durable record may only follow durable ones */
+		return rc;
 	if (j->barrier != s || !s) { /* no second barrier with nothing between */
 		rc = put(j, 0, 0, JNL_F_FLUSH, NULL, 0, &s);
 		if (rc < 0)
@@ -860,14 +1115,17 @@ jnl_release(struct jnl *j, uint64_t seq)
 		seg_path(j->dir, j->segs[k].first, path, sizeof(path));
 		if (unlink(path) < 0 && errno != ENOENT)
 			break;
+		if (j->npend && j->pend[0].first == j->segs[k].first) { /* no sync needed */
+			close(j->pend[0].fd);
+			memmove(j->pend, j->pend + 1, --j->npend * sizeof(*j->pend));
+		}
 		j->bytes -= j->segs[k].size;
 		k++;
 	}
 	if (k) {
 		memmove(j->segs, j->segs + k, (j->nseg - k) * sizeof(*j->segs));
 		j->nseg -= k;
-		if (fsync(j->dirfd) < 0)
-			return -errno;
+		j->dir_dirty = true; /* durable with the next sync, before any durable record */
 	}
 	return 0;
 }

@@ -7,18 +7,26 @@
  * and its data; the checksum is XXH3-64 of the data, used as the seed of XXH3-64
  * over the header (checksum field zero), so it covers both.
  *
- * Durability: jnl_append returns once the record is written (page cache); a FUA
- * record is fdatasynced before jnl_append returns; jnl_flush fdatasyncs, fsyncs
- * the directory when a segment was created, and appends a FLUSH barrier record.
- * Only records before a barrier, or with FUA, are durable (jnl_durable_seq).
+ * Durability: jnl_append returns once the record is written (page cache: it
+ * survives a SIGKILL); a FUA record is fdatasynced before jnl_append returns;
+ * jnl_flush fdatasyncs, fsyncs the directory when a segment was created, and
+ * appends a FLUSH barrier record. Only records before a barrier, or with FUA, are
+ * durable (jnl_durable_seq). A full segment is not synced when the next one starts
+ * (the writer never waits for the disk there): the next sync covers it, and one
+ * released before that never reaches the disk unless the kernel wrote it back.
  *
- * Reading: jnl_iter verifies every checksum; a record cut at the end of the last
- * segment is the end (torn tail, not an error); a bad record anywhere else is
- * -EBADMSG. jnl_open truncates a torn tail so appends continue from a clean end.
+ * Reading: jnl_iter verifies every checksum and reads in large blocks; a record cut
+ * at the end of the last segment is the end (torn tail, not an error); a bad
+ * record anywhere else is -EBADMSG. jnl_open truncates a torn tail so appends
+ * continue from a clean end; after a power cut the tail may start in an earlier
+ * segment (one not synced yet) when no durable record follows it: jnl_open cuts
+ * there and deletes the segments after.
  *
  * Capacity: when an append would take the journal past opts.capacity bytes, the
- * journal switches to bitmap mode: a dirty bitmap (1 bit per 64 KiB) persisted
- * with lib_write_atomic before the write is acknowledged; jnl_bitmap_clear ends it.
+ * journal switches to bitmap mode: a dirty bitmap (1 bit per 64 KiB), persisted
+ * with lib_write_atomic by the next sync after a new bit (before its extent leaves
+ * the activity log, at a flush, at close: the activity log covers the bits set
+ * since, as in DRBD); jnl_bitmap_clear ends it.
  *
  * Activity log (DRBD): before a write to a 4 MiB extent outside the active set is
  * acknowledged, the extent is written (O_DSYNC) into a ring of the last N active
@@ -88,7 +96,8 @@ int jnl_append_marker(struct jnl *j, uint32_t flags, uint64_t off, uint32_t len,
 /* Makes every record durable and appends a barrier; *seq gets its number (or the
  * last durable seq in bitmap mode). seq may be NULL. */
 int jnl_flush(struct jnl *j, uint64_t *seq);
-/* Drop the segments whose records all come before seq (never the current one). */
+/* Drop the segments whose records all come before seq (never the current one); the
+ * deletion is made durable by the next sync, not here (no disk wait). */
 int jnl_release(struct jnl *j, uint64_t seq);
 
 uint64_t jnl_first_seq(const struct jnl *j); /* first stored record, 0 if none */
@@ -104,12 +113,23 @@ struct jnl_rec {
 	uint32_t len, flags;
 	uint32_t dlen;    /* bytes of data (0 for FLUSH, TRIM, ZERO) */
 	uint64_t sum;     /* the record's checksum */
+	uint64_t dsum;    /* XXH3-64 of the data alone (verified with the record) */
 	const void *data; /* valid until the next jnl_iter_next */
 };
 
 struct jnl_iter;
 /* Iterate the directory's records with seq >= from. */
 int jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out);
+/* Where the next record starts (after the last one jnl_iter_next returned): a
+ * later iterator can start there without reading the records before it. */
+struct jnl_pos {
+	uint64_t seq; /* the next record's */
+	uint64_t seg; /* its segment (first seq), and its byte offset there */
+	uint64_t off;
+};
+void jnl_iter_pos(const struct jnl_iter *it, struct jnl_pos *p);
+/* As jnl_iter_open from p->seq, at p's byte offset when p's segment is still there. */
+int jnl_iter_open_at(const char *dir, const struct jnl_pos *p, struct jnl_iter **out);
 /* 1 with *rec filled, 0 at the end (clean or torn tail), -EBADMSG on corruption. */
 int jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec);
 void jnl_iter_close(struct jnl_iter *it);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct copy_mark { /* the copy is delivered up to off once seq is acknowledged *
 
 struct rdisk {
 	char name[STORE_NAME_MAX + 1];
+	_Atomic(const char *) export; /* the NBD server's name string for it, once seen */
 	char *source, *jdir, *copyf;
 	uint64_t size;
 	struct jnl *j;
@@ -85,7 +87,8 @@ struct rdisk {
 	uint64_t seed_sent, seed_skipped; /* blocks */
 	uint64_t cut_at;                  /* seq of the newest group CUT marker */
 	/* The shipper's own. */
-	uint64_t *resync; /* extents to resend from the source, and their shift */
+	struct jnl_pos rpos; /* where the record after sent starts in the journal */
+	uint64_t *resync;    /* extents to resend from the source, and their shift */
 	size_t nresync, iresync;
 	unsigned rshift;
 	pthread_mutex_t mu;
@@ -318,6 +321,24 @@ repl_add_group(struct repl *r, const char *name, const char *const *disks, size_
 
 /* ---- hooks: NBD connection threads --------------------------------------------------- */
 
+/* The disk of an export: the server passes its export's own name string on every
+ * call, so the disk that saw this pointer last is checked first (one strcmp, not
+ * one per disk: the pointer alone is not trusted). */
+static struct rdisk *
+hook_disk(const struct repl *r, const char *export)
+{
+	for (size_t i = 0; i < r->disks.n; i++) {
+		struct rdisk *d = disk_at(r, i);
+		if (atomic_load_explicit(&d->export, memory_order_relaxed) == export &&
+		    !strcmp(d->name, export))
+			return d;
+	}
+	struct rdisk *d = disk_find(r, export);
+	if (d)
+		atomic_store_explicit(&d->export, export, memory_order_relaxed);
+	return d;
+}
+
 /* Notes a write's time for the RPO: one sample per RPO_SAMPLE_MS. Under mu. */
 static void
 rpo_note(struct rdisk *d, uint64_t seq, int64_t t)
@@ -331,7 +352,7 @@ static int
 hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t flags,
             const void *data)
 {
-	struct rdisk *d = disk_find(ctx, export);
+	struct rdisk *d = hook_disk(ctx, export);
 	if (!d)
 		return -ENOENT;
 	int64_t t = now_ms();
@@ -371,7 +392,7 @@ on_zero(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua)
 static int
 on_flush(void *ctx, const char *export)
 {
-	struct rdisk *d = disk_find(ctx, export);
+	struct rdisk *d = hook_disk(ctx, export);
 	if (!d)
 		return -ENOENT;
 	pthread_mutex_lock(&d->mu);
@@ -729,7 +750,7 @@ link_up(struct repl *r, struct rdisk *d)
 {
 	if (d->tx)
 		return xp_sender_connected(d->tx) ? 0 : xp_sender_reconnect(d->tx);
-	struct xp_sender_opts o = {.window = 256,
+	struct xp_sender_opts o = {.window = 8192,
 	                           .rate = r->tg.rate,
 	                           .zlevel = r->tg.zlevel,
 	                           .timeout_ms = 10000,
@@ -773,8 +794,51 @@ link_up(struct repl *r, struct rdisk *d)
 	return rc;
 }
 
+/* One journal record as the transport's: TRIM and ZERO carry their length, CUT its
+ * member count and group (in small); data goes with the hash the journal verified. */
+static struct xp_record
+to_wire(const struct jnl_rec *rec, uint8_t small[4 + STORE_NAME_MAX])
+{
+	struct xp_record x = {.seq = rec->seq,
+	                      .offset = rec->off,
+	                      .len = rec->dlen,
+	                      .flags = rec->flags,
+	                      .data = rec->data,
+	                      .hashed = true,
+	                      .hash = rec->dsum};
+	if (rec->flags & (JNL_F_TRIM | JNL_F_ZERO)) {
+		tgt_put_u64(small, rec->len);
+		x.data = small, x.len = TGT_LEN_PAYLOAD, x.hashed = false;
+	} else if (rec->flags & JNL_F_CUT) {
+		uint32_t dl = rec->dlen <= STORE_NAME_MAX ? rec->dlen : STORE_NAME_MAX;
+		small[0] = (uint8_t)(rec->len >> 24), small[1] = (uint8_t)(rec->len >> 16);
+		small[2] = (uint8_t)(rec->len >> 8), small[3] = (uint8_t)rec->len;
+		memcpy(small + 4, rec->data, dl);
+		x.data = small, x.len = 4 + dl, x.hashed = false;
+	}
+	return x;
+}
+
+/* Offers one record to the transport; sent moves on when it was taken. */
+static int
+send_one(struct rdisk *d, const struct xp_record *x)
+{
+	pthread_mutex_lock(&d->mu); /* before the send: its ack may come within it */
+	*(struct in_flight *)lib_vec_push(&d->inflight) = (struct in_flight){x->seq, x->len};
+	pthread_mutex_unlock(&d->mu);
+	int rc = xp_send(d->tx, x);
+	pthread_mutex_lock(&d->mu);
+	if (rc == 0)
+		d->sent = x->seq;
+	else if (d->inflight.n)
+		d->inflight.n--; /* not taken: sent again next time */
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
 /* Sends the journal's records after sent, up to what is journaled now (and at
- * most SEND_BATCH bytes), then takes in acks and points. */
+ * most SEND_BATCH bytes), then takes in acks and points. The journal is read
+ * from where the last call stopped (rpos), not from its segment's start. */
 static int
 send_disk(struct repl *r, struct rdisk *d)
 {
@@ -785,7 +849,9 @@ send_disk(struct repl *r, struct rdisk *d)
 	uint64_t limit = jnl_next_seq(d->j), from = d->sent + 1;
 	pthread_mutex_unlock(&d->mu);
 	struct jnl_iter *it = NULL;
-	rc = from < limit ? jnl_iter_open(d->jdir, from, &it) : 0;
+	if (from < limit)
+		rc = d->rpos.seq == from ? jnl_iter_open_at(d->jdir, &d->rpos, &it)
+		                         : jnl_iter_open(d->jdir, from, &it);
 	uint64_t bytes = 0;
 	while (!rc && it && bytes < SEND_BATCH) {
 		struct jnl_rec rec;
@@ -795,30 +861,11 @@ send_disk(struct repl *r, struct rdisk *d)
 			break;
 		}
 		uint8_t small[4 + STORE_NAME_MAX];
-		struct xp_record x = {rec.seq, rec.off, rec.dlen, rec.flags, rec.data};
-		if (rec.flags & (JNL_F_TRIM | JNL_F_ZERO)) {
-			tgt_put_u64(small, rec.len);
-			x.data = small, x.len = TGT_LEN_PAYLOAD;
-		} else if (rec.flags & JNL_F_CUT) {
-			uint32_t dl = rec.dlen <= STORE_NAME_MAX ? rec.dlen : STORE_NAME_MAX;
-			small[0] = (uint8_t)(rec.len >> 24), small[1] = (uint8_t)(rec.len >> 16);
-			small[2] = (uint8_t)(rec.len >> 8), small[3] = (uint8_t)rec.len;
-			memcpy(small + 4, rec.data, dl);
-			x.data = small, x.len = 4 + dl;
-		}
-		pthread_mutex_lock(&d->mu); /* before the send: its ack may come within it */
-		*(struct in_flight *)lib_vec_push(&d->inflight) =
-		    (struct in_flight){rec.seq, x.len};
-		pthread_mutex_unlock(&d->mu);
-		rc = xp_send(d->tx, &x);
-		pthread_mutex_lock(&d->mu);
-		if (rc == 0) {
+		struct xp_record x = to_wire(&rec, small);
+		if ((rc = send_one(d, &x)) == 0) {
 			bytes += x.len;
-			d->sent = rec.seq;
-		} else if (d->inflight.n) {
-			d->inflight.n--; /* not taken: sent again next time */
+			jnl_iter_pos(it, &d->rpos);
 		}
-		pthread_mutex_unlock(&d->mu);
 	}
 	if (it)
 		jnl_iter_close(it);

@@ -11,6 +11,12 @@
  * learns the receiver's last stored sequence, releases the frames at or
  * below it (on_ack) and resends only the rest: nothing acknowledged or
  * stored is sent twice, nothing accepted is lost.
+ * Frames are written in batches (OUT_BATCH bytes, one writev where the ops
+ * table has it), when the window is full, and at xp_sender_poll / flush:
+ * a write and a poll per record cost more than the record (4 KiB) itself.
+ *
+ * Receiving: frames are decoded in place from a buffer filled by large reads;
+ * it is compacted only when the next frame does not fit in what is left.
  *
  * Bandwidth: a token bucket over wire bytes of DATA frames, rate bytes per
  * second, burst rate/8; the bucket may go negative and the sender sleeps
@@ -26,12 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "lib/lib.h"
 #include "repl/xp.h"
+
+#define CONN_RBUF (1u << 20)   /* the receive buffer's first size */
+#define OUT_BATCH (256u << 10) /* unwritten frame bytes that make the sender write */
+#define OUT_IOV   64u          /* frames per writev */
 
 /* ---- plain TCP ops ------------------------------------------------------- */
 
@@ -56,14 +67,24 @@ tcp_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
 	return 0;
 }
 
+static ssize_t
+tcp_writev(void *ctx, const struct iovec *iov, int n)
+{
+	struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+	return sendmsg((int)(intptr_t)ctx, &m, MSG_NOSIGNAL);
+}
+
 static void
 tcp_close(void *ctx)
 {
 	close((int)(intptr_t)ctx);
 }
 
-const struct xp_io_ops xp_io_tcp = {
-    .read = tcp_read, .write = tcp_write, .wrap = tcp_wrap, .close = tcp_close};
+const struct xp_io_ops xp_io_tcp = {.read = tcp_read,
+                                    .write = tcp_write,
+                                    .writev = tcp_writev,
+                                    .wrap = tcp_wrap,
+                                    .close = tcp_close};
 
 /* ---- connection ------------------------------------------------------------ */
 
@@ -143,19 +164,51 @@ xp_conn_write(struct xp_conn *c, const void *buf, size_t n)
 	return 0;
 }
 
+/* Room for the rest of the frame at consumed (at least 64 KiB) after rn: the
+ * unread bytes move to the front only when it is missing, then the buffer grows. */
+static int
+conn_room(struct xp_conn *c)
+{
+	size_t have = c->rn - c->consumed, want = XP_HDR_LEN;
+	if (have >= XP_HDR_LEN) {
+		const uint8_t *h = c->rbuf + c->consumed;
+		want += (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+	}
+	size_t room = want > have ? want - have : 0;
+	if (room < 65536)
+		room = 65536;
+	if (c->rcap - c->rn >= room)
+		return 0;
+	if (c->consumed) {
+		memmove(c->rbuf, c->rbuf + c->consumed, have);
+		c->rn = have;
+		c->consumed = 0;
+	}
+	if (c->rcap - c->rn >= room)
+		return 0;
+	size_t ncap = c->rcap ? c->rcap : CONN_RBUF;
+	while (ncap - c->rn < room && ncap < 2 * (XP_HDR_LEN + XP_MAX_BODY))
+		ncap *= 2;
+	if (ncap > 2 * (XP_HDR_LEN + XP_MAX_BODY))
+		ncap = 2 * (XP_HDR_LEN + XP_MAX_BODY);
+	if (ncap - c->rn < room && ncap - c->rn < 65536)
+		return -EBADMSG; /* cannot happen: a decodable frame fits */
+	c->rbuf = lib_xrealloc(c->rbuf, ncap);
+	c->rcap = ncap;
+	return 0;
+}
+
 int
 xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const char **why)
 {
-	if (c->consumed) {
-		memmove(c->rbuf, c->rbuf + c->consumed, c->rn - c->consumed);
-		c->rn -= c->consumed;
-		c->consumed = 0;
-	}
 	for (;;) {
 		size_t used;
-		int rc = xp_decode(c->rbuf, c->rn, f, &used, why);
+		const uint8_t *b = c->rbuf ? c->rbuf + c->consumed : c->rbuf;
+		int rc = xp_decode(b, c->rn - c->consumed, f, &used, why);
 		if (rc == 0) {
-			c->consumed = used;
+			c->consumed += used;
+			if (c->consumed == c->rn)
+				c->consumed = c->rn = 0;
 			return 0;
 		}
 		if (rc != -EAGAIN)
@@ -169,15 +222,8 @@ xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const 
 			return -errno;
 		if (pr == 0)
 			return -ETIMEDOUT;
-		if (c->rcap - c->rn < 65536) {
-			size_t ncap = c->rcap ? c->rcap * 2 : 131072;
-			if (ncap > 2 * (XP_HDR_LEN + XP_MAX_BODY))
-				ncap = 2 * (XP_HDR_LEN + XP_MAX_BODY);
-			if (ncap <= c->rcap)
-				return -EBADMSG; /* cannot happen: a frame fits in half */
-			c->rbuf = lib_xrealloc(c->rbuf, ncap);
-			c->rcap = ncap;
-		}
+		if ((rc = conn_room(c)) < 0)
+			return rc;
 		ssize_t r = c->io->read(c->ctx, c->rbuf + c->rn, c->rcap - c->rn);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -207,6 +253,9 @@ struct xp_sender {
 	struct pend *q; /* ring of o.window */
 	uint32_t qhead, qn;
 	uint64_t qbytes; /* wire bytes of the frames in the ring */
+	uint32_t qsent;  /* frames of the ring (from qhead) written on this connection */
+	size_t qoff;     /* bytes of frame qsent written */
+	uint64_t qsentb; /* bytes of the ring written: unwritten = qbytes - qsentb */
 	uint64_t acked, accepted;
 	ZSTD_CCtx *cctx;
 	double tokens;
@@ -263,6 +312,13 @@ release(struct xp_sender *s, uint64_t seq)
 	s->acked = seq;
 	while (s->qn && s->q[s->qhead].seq <= seq) {
 		s->qbytes -= s->q[s->qhead].n;
+		if (s->qsent) {
+			s->qsent--;
+			s->qsentb -= s->q[s->qhead].n;
+		} else { /* acknowledged in a hello before it went again */
+			s->qsentb -= s->qoff;
+			s->qoff = 0;
+		}
 		free(s->q[s->qhead].frame);
 		s->q[s->qhead].frame = NULL;
 		s->qhead = (s->qhead + 1) % s->o.window;
@@ -321,6 +377,57 @@ read_one(struct xp_sender *s, int timeout_ms)
 	return -EPROTO;
 }
 
+/* One writev of the unwritten frames (up to OUT_IOV): bytes written, or -errno. */
+static ssize_t
+write_some(struct xp_sender *s)
+{
+	struct iovec iov[OUT_IOV];
+	int k = 0;
+	for (uint32_t i = s->qsent; i < s->qn && k < (int)OUT_IOV; i++, k++) {
+		struct pend *p = &s->q[(s->qhead + i) % s->o.window];
+		size_t skip = i == s->qsent ? s->qoff : 0;
+		iov[k] = (struct iovec){p->frame + skip, p->n - skip};
+	}
+	const struct xp_io_ops *io = s->c.io;
+	ssize_t w;
+	do
+		w = io->writev ? io->writev(s->c.ctx, iov, k)
+		               : io->write(s->c.ctx, iov[0].iov_base, iov[0].iov_len);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? -errno : w == 0 ? -ECONNRESET : w;
+}
+
+/* Writes every unwritten frame of the ring. 0, or -ENOTCONN (link down). */
+static int
+flush_out(struct xp_sender *s)
+{
+	while (s->up && s->qsent < s->qn) {
+		ssize_t w = write_some(s);
+		if (w < 0) {
+			/* The receiver may have said why before it closed: read that first. */
+			while (s->up && read_one(s, 0) == 0)
+				;
+			down(s, "send failed", (int)w);
+			return -ENOTCONN;
+		}
+		s->wire += (uint64_t)w;
+		s->qsentb += (uint64_t)w;
+		for (size_t left = (size_t)w; left;) {
+			struct pend *p = &s->q[(s->qhead + s->qsent) % s->o.window];
+			size_t rest = p->n - s->qoff;
+			if (left < rest) {
+				s->qoff += left;
+				break;
+			}
+			left -= rest;
+			s->qoff = 0;
+			s->qsent++;
+		}
+		throttle(s, (size_t)w);
+	}
+	return s->up ? 0 : -ENOTCONN;
+}
+
 static int
 drain(struct xp_sender *s)
 {
@@ -333,28 +440,12 @@ drain(struct xp_sender *s)
 int
 xp_sender_poll(struct xp_sender *s)
 {
-	if (!s->up)
+	if (!s->up || flush_out(s) < 0)
 		return -ENOTCONN;
 	int rc;
 	while ((rc = read_one(s, 0)) == 0)
 		;
 	return rc == -ETIMEDOUT ? 0 : rc;
-}
-
-static int
-put_frame(struct xp_sender *s, const uint8_t *p, size_t n)
-{
-	throttle(s, n);
-	int rc = xp_conn_write(&s->c, p, n);
-	if (rc < 0) {
-		/* The receiver may have said why before it closed: read that first. */
-		while (s->up && read_one(s, 0) == 0)
-			;
-		down(s, "send failed", rc);
-		return -ENOTCONN;
-	}
-	s->wire += n;
-	return 0;
 }
 
 static int
@@ -404,14 +495,10 @@ handshake(struct xp_sender *s)
 	s->seeded = f.aflags & XP_AF_SEEDED;
 	if (f.seq > s->accepted)
 		s->accepted = f.seq;
+	s->qsent = 0, s->qoff = 0, s->qsentb = 0; /* nothing is written on this link yet */
 	release(s, f.seq);
 	/* Resend the unacknowledged frames, in order. */
-	for (uint32_t i = 0; i < s->qn; i++) {
-		struct pend *p = &s->q[(s->qhead + i) % s->o.window];
-		if (put_frame(s, p->frame, p->n) < 0)
-			return -ENOTCONN;
-	}
-	return 0;
+	return flush_out(s);
 }
 
 int
@@ -471,7 +558,9 @@ xp_send(struct xp_sender *s, const struct xp_record *r)
 	if (rc < 0)
 		return rc;
 	while (s->qn >= s->o.window || (s->qn && s->qbytes + n > s->o.window_bytes)) {
-		rc = read_one(s, s->o.timeout_ms);
+		rc = flush_out(s); /* what waits for an ack must be on its way */
+		if (rc == 0)
+			rc = read_one(s, s->o.timeout_ms);
 		if (rc < 0) {
 			free(fr);
 			return rc;
@@ -484,7 +573,9 @@ xp_send(struct xp_sender *s, const struct xp_record *r)
 	s->qn++;
 	s->qbytes += n;
 	s->accepted = r->seq;
-	if (put_frame(s, fr, n) == 0)
+	/* Out in batches; a link found down here is the caller's at the next call. */
+	if ((s->qbytes - s->qsentb >= OUT_BATCH || s->qn - s->qsent >= OUT_IOV) &&
+	    flush_out(s) == 0)
 		drain(s);
 	return 0;
 }
@@ -493,7 +584,7 @@ int
 xp_sender_flush(struct xp_sender *s)
 {
 	while (s->qn) {
-		if (!s->up)
+		if (!s->up || flush_out(s) < 0)
 			return -ENOTCONN;
 		int rc = read_one(s, s->o.timeout_ms);
 		if (rc < 0)

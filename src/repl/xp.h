@@ -4,8 +4,9 @@
  * the frames).
  *
  * Codec (xp_codec.c): pure, bounds-checked encode/decode of frames; no I/O.
- * Sender (xp_send.c) and receiver (xp_recv.c): blocking sockets with poll(),
- * one thread each; the daemon will move them onto its libuv loop later.
+ * Sender (xp.c) and receiver (xp_recv.c): blocking sockets with poll(),
+ * one thread each; the daemon will move them onto its libuv loop later. The
+ * sender writes frames in batches (writev where the ops table has it).
  *
  * Byte streams go through an I/O ops table (struct xp_io_ops): plain TCP
  * (xp_io_tcp) or TLS through OpenSSL (xp_tls_ops_new, xp_tls.c).
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "repl/xp_wire.h"
 
@@ -36,6 +38,8 @@ struct xp_record {
 	uint32_t len;   /* <= XP_MAX_RECORD */
 	uint32_t flags; /* journal flags, carried as is (FUA, flush barrier, ...) */
 	const void *data;
+	bool hashed;   /* hash is XXH3-64 of data, known already (the journal verified it) */
+	uint64_t hash; /* then the DATA frame carries it instead of hashing data again */
 };
 
 /* ---- codec -------------------------------------------------------------- */
@@ -102,6 +106,8 @@ struct xp_io_ops {
 	/* Like read(2)/write(2) on the connection; may return short counts. */
 	ssize_t (*read)(void *ctx, void *buf, size_t n);
 	ssize_t (*write)(void *ctx, const void *buf, size_t n);
+	/* Like writev(2); may be NULL (the frames then go one write each). */
+	ssize_t (*writev)(void *ctx, const struct iovec *iov, int n);
 	/* Wraps a freshly connected/accepted fd; *ctx is passed to the others. */
 	int (*wrap)(const struct xp_io_ops *self, int fd, bool server, void **ctx);
 	/* Bytes already buffered above the fd (poll cannot see them); may be NULL. */

@@ -185,7 +185,7 @@ xp_encode_data(const struct xp_record *r, int zlevel, void *cctx, uint8_t **out,
 	put64(f + 16, r->offset);
 	put32(f + 24, r->len);
 	put32(f + 28, r->flags);
-	put64(f + 32, r->len ? XXH3_64bits(r->data, r->len) : XXH3_64bits("", 0));
+	put64(f + 32, r->hashed ? r->hash : XXH3_64bits(r->len ? r->data : "", r->len));
 	*out = f;
 	*n = fixed + plen;
 	return 0;

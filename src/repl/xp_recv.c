@@ -8,7 +8,9 @@
  * to exactly len bytes and its XXH3-64 matched; an ACK for seq is sent only
  * after the store callback returned 0 for seq and the sync callback (when
  * set) made it durable: acks are cumulative and coalesced while more frames
- * are already buffered, so one sync covers a burst of records. DATA at or below the
+ * are already buffered, so one sync covers a burst of records; a burst shorter
+ * than SYNC_BYTES waits up to SYNC_MS for more before its sync (a sync costs
+ * an fdatasync of the replica and one of its bookkeeping). DATA at or below the
  * last stored sequence is a duplicate: counted, acknowledged, not stored.
  * Any bad frame, checksum mismatch or store failure is answered with an
  * ERROR frame naming the reason, and the connection is closed; the sender
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -35,7 +38,9 @@
 #include "lib/lib.h"
 #include "repl/xp.h"
 
-#define TICK_MS 100
+#define TICK_MS    100
+#define SYNC_MS    20          /* a short burst waits this long for more records */
+#define SYNC_BYTES (16u << 20) /* a burst this long is synced at once */
 
 struct rconn {
 	struct xp_receiver *r;
@@ -159,17 +164,35 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 		       "payload does not match its XXH3-64; not stored");
 		return -1;
 	}
-	struct xp_record rec = {f->seq, f->offset, f->len, f->rflags, data};
+	struct xp_record rec = {
+	    .seq = f->seq, .offset = f->offset, .len = f->len, .flags = f->rflags, .data = data};
 	int rc = r->o.store(r->o.arg, disk, &rec);
 	if (rc < 0) {
 		refuse(r, c, &r->st.store_errors, XP_E_STORE, f->seq, strerror(-rc));
 		return -1;
 	}
-	count(r, &r->st.stored, NULL);
 	pthread_mutex_lock(&r->mu);
+	r->st.stored++;
 	r->st.stored_bytes += f->len;
 	pthread_mutex_unlock(&r->mu);
 	return 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long a burst of `bytes` begun at `since` may still wait for more records
+ * before its sync: 0 when it is due now. */
+static int
+burst_wait(uint64_t bytes, int64_t since)
+{
+	int64_t left = since + SYNC_MS - mono_ms();
+	return bytes >= SYNC_BYTES || left <= 0 ? 0 : (int)left;
 }
 
 static void
@@ -178,7 +201,8 @@ serve(struct rconn *rc_)
 	struct xp_receiver *r = rc_->r;
 	struct xp_conn *c = &rc_->c;
 	bool hello = false, ack_due = false, sync_due = false, idle_tick = false;
-	uint64_t disk = 0, last = 0;
+	uint64_t disk = 0, last = 0, burst = 0; /* bytes stored since the last sync */
+	int64_t burst_t = 0;                    /* when the first of them came */
 	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
 	unsigned gen = atomic_load(&r->cut);
 	for (;;) {
@@ -187,6 +211,10 @@ serve(struct rconn *rc_)
 		struct xp_frame f;
 		const char *why;
 		int rc = xp_conn_read_frame(c, &f, 0, &why);
+		int wait =
+		    rc == -ETIMEDOUT && sync_due && !idle_tick ? burst_wait(burst, burst_t) : 0;
+		if (wait)
+			rc = xp_conn_read_frame(c, &f, wait, &why);
 		if (rc == -ETIMEDOUT && hello && (ack_due || idle_tick)) {
 			/* A burst is stored: one sync makes it durable, then one ack (and
 			 * the point the sync cut, if any). Idle ticks let the store cut a
@@ -201,6 +229,7 @@ serve(struct rconn *rc_)
 				return;
 			}
 			sync_due = false;
+			burst = 0;
 			if (ack_due && xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
 				return;
 			ack_due = false;
@@ -301,6 +330,9 @@ serve(struct rconn *rc_)
 		if (take_data(rc_, c, disk, &f) < 0)
 			return;
 		last = f.seq;
+		if (!sync_due)
+			burst_t = mono_ms();
+		burst += f.len;
 		ack_due = sync_due = true;
 	}
 }

@@ -311,7 +311,7 @@ test_codec_rejects(void **state)
 	assert_int_equal(xp_decode(d, 8, &f, &used, &why), -EBADMSG);
 	/* Uncompressed payload whose length differs from len. */
 	uint8_t one = 'x';
-	struct xp_record r = {1, 0, 1, 0, &one};
+	struct xp_record r = {.seq = 1, .len = 1, .data = &one};
 	uint8_t *fr;
 	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), 0);
 	fr[XP_HDR_LEN + 19] = 2;
@@ -680,7 +680,8 @@ test_bandwidth_limit(void **state)
 	assert_int_equal(xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), DISK, &o, &tx), 0);
 	uint32_t nrec = (4u << 20) / (4096 + XP_HDR_LEN + XP_DATA_FIXED_LEN);
 	for (uint32_t i = 1; i <= nrec; i++) {
-		struct xp_record r = {i, (uint64_t)i * 4096, 4096, 0, buf};
+		struct xp_record r = {
+		    .seq = i, .offset = (uint64_t)i * 4096, .len = 4096, .data = buf};
 		assert_int_equal(xp_send(tx, &r), 0);
 	}
 	assert_int_equal(xp_sender_flush(tx), 0);
