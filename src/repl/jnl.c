@@ -27,7 +27,16 @@
  *   is synced before any later durable record): until then a power cut may bring it
  *   back, torn or whole, which the torn-tail rule above takes as it takes any
  *   segment with nothing durable after it;
- * - the iterator reads the segments in large blocks (IT_BLOCK), not record by record.
+ * - the iterator reads the segments in large blocks (IT_BLOCK), not record by record;
+ * - numbering never reuses a seq: records after the last durable one may have been
+ *   read (and shipped) before a power cut lost them, so after an unclean stop (the
+ *   activity log not empty) jnl_open numbers on from past every seq it could have
+ *   given: the highest it ever started from plus GAP_SEQS, in a new segment. The
+ *   file "gaps" (written atomically before the first record of the new numbering)
+ *   lists each jump as "prev next": the segment named next follows the record prev,
+ *   and nothing lies between. GAP_SEQS (2^40) is more records than a journal can
+ *   write between two durable records (each record is at least 40 bytes, and
+ *   PEND_MAX + 1 segments at most wait for a sync).
  * Limits: jnl_open reads and verifies the whole journal (bounded by opts.capacity);
  * an extent's eviction from the activity log costs an fdatasync of the segment and
  * opts.sync_disk, as a DRBD activity-log transaction does; the bitmap is rewritten
@@ -58,6 +67,7 @@
 #define IT_BLOCK  (1u << 20) /* the iterator's reads */
 #define PEND_MAX  64u        /* full segments waiting for a sync */
 #define AL_BITS   (1u << 27) /* extents the membership bitmap covers (512 TiB) */
+#define GAP_SEQS  (1ull << 40)
 
 struct hdr {
 	uint32_t magic, flags;
@@ -70,6 +80,10 @@ _Static_assert(sizeof(struct hdr) == JNL_HDR_SIZE, "header layout");
 struct seg {
 	uint64_t first;
 	uint64_t size;
+};
+
+struct gap { /* the numbering jumps from record prev to next (see the invariants) */
+	uint64_t prev, next;
 };
 
 struct pend { /* a full segment written since its last sync, still open */
@@ -86,6 +100,8 @@ struct jnl {
 	int fd;            /* last segment */
 	struct pend *pend; /* full segments not synced yet, oldest first */
 	uint32_t npend;
+	struct gap *gaps; /* oldest first */
+	size_t ngaps;
 	uint64_t next, durable, bytes;
 	uint64_t barrier; /* seq of the last FLUSH record */
 	bool dirty, dir_dirty;
@@ -204,6 +220,53 @@ seg_path(const char *dir, uint64_t first, char *buf, size_t n)
 	snprintf(buf, n, "%s/seg-%016" PRIx64 ".jnl", dir, first);
 }
 
+/* The jumps of the numbering in dir's "gaps" file: none when there is no file. */
+static int
+gaps_load(const char *dir, struct gap **out, size_t *n)
+{
+	char path[4096], *txt;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/gaps", dir);
+	*out = NULL;
+	*n = 0;
+	int rc = lib_read_file(path, &txt, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	size_t cap = 0;
+	for (char *p = txt, *nl; *p; p = nl + 1) {
+		struct gap g;
+		if (!(nl = strchr(p, '\n')) ||
+		    sscanf(p, "%" SCNu64 " %" SCNu64, &g.prev, &g.next) != 2 || g.next <= g.prev) {
+			rc = -EBADMSG;
+			break;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*out = lib_xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = g;
+	}
+	free(txt);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* A jump from record prev straight to next. */
+static bool
+gap_is(const struct gap *g, size_t n, uint64_t prev, uint64_t next)
+{
+	for (size_t i = 0; i < n; i++)
+		if (g[i].prev == prev && g[i].next == next)
+			return true;
+	return false;
+}
+
 static void
 add_u64(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
 {
@@ -220,7 +283,9 @@ struct jnl_iter {
 	char *dir;
 	struct seg *segs;
 	uint32_t nseg, cur;
-	uint32_t nall; /* segments listed (nseg drops those after a torn gap) */
+	uint32_t nall;    /* segments listed (nseg drops those after a torn gap) */
+	struct gap *gaps; /* the numbering's jumps */
+	size_t ngaps;
 	int fd;
 	uint64_t pos, fsize, from, expect;
 	uint8_t *buf; /* bytes [boff, boff + blen) of the current segment */
@@ -239,6 +304,11 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	uint32_t cap;
 	int rc = list_segs(dir, &it->segs, &it->nseg, &cap);
 	if (rc < 0) {
+		free(it);
+		return rc;
+	}
+	if ((rc = gaps_load(dir, &it->gaps, &it->ngaps)) < 0) {
+		free(it->segs);
 		free(it);
 		return rc;
 	}
@@ -287,6 +357,7 @@ jnl_iter_close(struct jnl_iter *it)
 	if (it->fd >= 0)
 		close(it->fd);
 	free(it->segs);
+	free(it->gaps);
 	free(it->buf);
 	free(it->dir);
 	free(it);
@@ -404,7 +475,10 @@ iter_bad(struct jnl_iter *it, bool runs_to_end)
 static int
 iter_next_seg(struct jnl_iter *it)
 {
-	if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect) {
+	if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect &&
+	    gap_is(it->gaps, it->ngaps, it->expect - 1, it->segs[it->cur + 1].first)) {
+		it->expect = it->segs[it->cur + 1].first; /* a jump of the numbering */
+	} else if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect) {
 		/* A gap: a missing segment (a power cut before the directory was synced). */
 		if (!it->repair || durable_from(it, it->cur + 1))
 			return -EBADMSG;
@@ -801,6 +875,38 @@ seg_create(struct jnl *j, uint64_t first)
 	return 0;
 }
 
+/* After an unclean stop: the numbering goes on past every seq the journal may have
+ * given (see the invariants), in a new segment; the jump is durable in "gaps"
+ * before any record uses it. Jumps before the first segment are forgotten (the new
+ * one starts past them all). */
+static int
+gap_open(struct jnl *j)
+{
+	uint64_t base = j->next;
+	if (j->ngaps && j->gaps[j->ngaps - 1].next > base)
+		base = j->gaps[j->ngaps - 1].next;
+	struct gap g = {j->next - 1, base + GAP_SEQS};
+	uint64_t first = j->nseg ? j->segs[0].first : g.next;
+	size_t k = 0;
+	for (size_t i = 0; i < j->ngaps; i++)
+		if (j->gaps[i].next >= first) /* still crossed by a reader */
+			j->gaps[k++] = j->gaps[i];
+	j->gaps = lib_xrealloc(j->gaps, (k + 1) * sizeof(*j->gaps));
+	j->gaps[k++] = g;
+	j->ngaps = k;
+	struct lib_buf b = {0};
+	for (size_t i = 0; i < k; i++)
+		lib_buf_printf(&b, "%" PRIu64 " %" PRIu64 "\n", j->gaps[i].prev, j->gaps[i].next);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/gaps", j->dir);
+	int rc = lib_write_atomic(path, b.s, b.n);
+	free(b.s);
+	if (rc < 0)
+		return rc;
+	j->next = g.next;
+	return seg_create(j, g.next);
+}
+
 /* Read the whole log: next seq, durable point, records after it, clean end. */
 static int
 scan(struct jnl *j)
@@ -851,7 +957,12 @@ scan(struct jnl *j)
 		it->segs = NULL;
 		it->nseg = 0;
 	}
-	j->next = last ? last + 1 : (j->nseg ? j->segs[0].first : 1);
+	j->next = it->expect > last ? it->expect : last + 1;
+	if (!j->next)
+		j->next = 1;
+	j->gaps = it->gaps;
+	j->ngaps = it->ngaps;
+	it->gaps = NULL;
 	jnl_iter_close(it);
 	return rc;
 }
@@ -872,9 +983,11 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 	j->fd = j->alfd = -1;
 	j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = j->dirfd < 0 ? -errno : 0;
+	bool unclean = false;
 	if (!rc) {
 		remove_stale(j);
 		rc = al_load(j);
+		unclean = j->rec_n > 0; /* a clean close empties the activity log */
 	}
 	if (!rc && fsync(j->dirfd) < 0) /* the activity log's name is durable */
 		rc = -errno;
@@ -884,7 +997,9 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 		rc = bm_load(j);
 	if (!rc)
 		rc = bm_apply_al(j);
-	if (!rc && j->nseg) {
+	if (!rc && unclean) {
+		rc = gap_open(j);
+	} else if (!rc && j->nseg) {
 		char path[4096];
 		struct seg *t = &j->segs[j->nseg - 1];
 		seg_path(dir, t->first, path, sizeof(path));
@@ -922,6 +1037,7 @@ jnl_abandon(struct jnl *j)
 	for (uint32_t i = 0; i < j->npend; i++)
 		close(j->pend[i].fd);
 	free(j->pend);
+	free(j->gaps);
 	free(j->al_in);
 	if (j->alfd >= 0)
 		close(j->alfd);
@@ -1133,7 +1249,22 @@ jnl_release(struct jnl *j, uint64_t seq)
 uint64_t
 jnl_first_seq(const struct jnl *j)
 {
-	return j->next > j->segs[0].first ? j->segs[0].first : 0;
+	uint64_t f = j->segs[0].first;
+	if (j->next <= f)
+		return 0;
+	for (size_t i = 0; i < j->ngaps; i++)
+		if (j->gaps[i].next == f) /* nothing between prev and f: held as well */
+			return j->gaps[i].prev + 1;
+	return f;
+}
+
+uint64_t
+jnl_gap_skip(const struct jnl *j, uint64_t seq)
+{
+	for (size_t i = 0; i < j->ngaps; i++)
+		if (j->gaps[i].prev <= seq && seq < j->gaps[i].next)
+			return j->gaps[i].next - 1;
+	return seq;
 }
 
 uint64_t

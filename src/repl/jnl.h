@@ -33,6 +33,10 @@
  * extents. jnl_recover reports what may differ after a crash: the activity log's
  * extents plus those of records after the last durable point.
  *
+ * Numbering: seqs are never reused. After an unclean stop, records written but
+ * not durable may have been read and shipped, then lost: jnl_open numbers on from
+ * past any seq it could have given (a jump of 2^40, listed in the file "gaps").
+ *
  * All functions return 0 or a negative errno. One writer; not thread-safe.
  */
 #ifndef STRAIT_JNL_H
@@ -100,7 +104,13 @@ int jnl_flush(struct jnl *j, uint64_t *seq);
  * deletion is made durable by the next sync, not here (no disk wait). */
 int jnl_release(struct jnl *j, uint64_t seq);
 
-uint64_t jnl_first_seq(const struct jnl *j); /* first stored record, 0 if none */
+/* The first stored record, 0 if none; when the numbering jumped to the first
+ * segment (an unclean stop, see jnl_open), the seq after the record before the
+ * jump: the journal holds everything from there on. */
+uint64_t jnl_first_seq(const struct jnl *j);
+/* seq, or when the numbering jumps over it (prev <= seq < next of a jump: seqs
+ * that were never given in this journal, or were lost), next - 1. */
+uint64_t jnl_gap_skip(const struct jnl *j, uint64_t seq);
 uint64_t jnl_next_seq(const struct jnl *j);
 uint64_t jnl_durable_seq(const struct jnl *j); /* last barrier or FUA record */
 uint64_t jnl_bytes(const struct jnl *j);

@@ -773,7 +773,9 @@ link_up(struct repl *r, struct rdisk *d)
 	/* The target holds everything up to its last stored seq: send after it. */
 	pthread_mutex_lock(&d->mu);
 	uint64_t have = xp_sender_acked(d->tx), first = jnl_first_seq(d->j);
-	d->sent = d->acked = have;
+	/* After a crash here the journal numbers on past a jump: records the target
+	 * holds from before it were lost here, and their extents are resent. */
+	d->sent = d->acked = jnl_gap_skip(d->j, have);
 	/* Records in flight when the link went: those the target stored count as
 	 * acknowledged; the others are sent again (and counted then). */
 	struct in_flight *f = d->inflight.v;

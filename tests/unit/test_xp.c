@@ -53,6 +53,7 @@ static void
 gen(uint64_t seq, uint8_t *buf, struct xp_record *r)
 {
 	uint64_t s = seq * 7919;
+	*r = (struct xp_record){0};
 	r->seq = seq;
 	r->len = (uint32_t)(1 + mix(&s) % MAXREC);
 	r->offset = (mix(&s) % 100000) * 512;
