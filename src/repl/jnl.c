@@ -1259,6 +1259,15 @@ jnl_first_seq(const struct jnl *j)
 }
 
 uint64_t
+jnl_last_seq(const struct jnl *j)
+{
+	for (size_t i = 0; i < j->ngaps; i++)
+		if (j->gaps[i].next == j->next) /* nothing after the jump yet */
+			return j->gaps[i].prev;
+	return j->next - 1;
+}
+
+uint64_t
 jnl_gap_skip(const struct jnl *j, uint64_t seq)
 {
 	for (size_t i = 0; i < j->ngaps; i++)

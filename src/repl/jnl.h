@@ -111,6 +111,9 @@ uint64_t jnl_first_seq(const struct jnl *j);
 /* seq, or when the numbering jumps over it (prev <= seq < next of a jump: seqs
  * that were never given in this journal, or were lost), next - 1. */
 uint64_t jnl_gap_skip(const struct jnl *j, uint64_t seq);
+/* The last record's seq (0: none): next - 1, or the record before a jump that
+ * nothing followed yet. */
+uint64_t jnl_last_seq(const struct jnl *j);
 uint64_t jnl_next_seq(const struct jnl *j);
 uint64_t jnl_durable_seq(const struct jnl *j); /* last barrier or FUA record */
 uint64_t jnl_bytes(const struct jnl *j);

@@ -237,7 +237,7 @@ disk_open(struct repl *r, struct rdisk *d)
 		rc = jnl_open(d->jdir, &jo, &d->j);
 	if (rc)
 		return rc;
-	d->high = jnl_next_seq(d->j) - 1;
+	d->high = jnl_last_seq(d->j); /* not past a jump: nothing was sent there */
 	if (stat(d->copyf, &sb) == 0) {
 		char *txt;
 		size_t n;
@@ -668,6 +668,7 @@ on_ack(void *arg, uint64_t seq)
 {
 	struct rdisk *d = arg;
 	pthread_mutex_lock(&d->mu);
+	seq = jnl_gap_skip(d->j, seq); /* up to a jump of the numbering: nothing between */
 	if (seq > d->acked) {
 		d->acked = seq;
 		jnl_release(d->j, seq + 1);
@@ -848,6 +849,7 @@ send_disk(struct repl *r, struct rdisk *d)
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&d->mu);
+	d->sent = jnl_gap_skip(d->j, d->sent); /* sent up to a jump: nothing between */
 	uint64_t limit = jnl_next_seq(d->j), from = d->sent + 1;
 	pthread_mutex_unlock(&d->mu);
 	struct jnl_iter *it = NULL;

@@ -272,8 +272,10 @@ test_torn_tail(void **state)
 	assert_int_equal(jnl_gap_skip(j, 5), g - 1);
 	assert_int_equal(jnl_gap_skip(j, 3), 3);
 	assert_int_equal(jnl_gap_skip(j, g), g);
+	assert_int_equal(jnl_last_seq(j), 4); /* nothing after the jump yet */
 	append_n(j, 2, 1000);
 	assert_int_equal(jnl_next_seq(j), g + 2);
+	assert_int_equal(jnl_last_seq(j), g + 1);
 	assert_int_equal(jnl_first_seq(j), 1);
 	assert_int_equal(jnl_close(j), 0); /* clean: the next open goes on at g + 2 */
 	assert_int_equal(iter_count(t.dir, 0, &n), 0);
