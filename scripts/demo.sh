@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the seeds' scenario end to end, as far as strait goes today:
 # checked, routed, replicated (real disk images over NBD into the store),
-# drilled, failed over (the disks restored for real), proven, reprotected (the disks
-# shipped back with the old ones as seeds); then straitd over its API.
+# drilled, failed over (the disks restored for real), proven, routed for real (BIRD
+# as the site's edge router peering with straitd's provider edge, before and after
+# the failover), reprotected (the disks shipped back with the old ones as seeds);
+# then straitd over its API.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,6 +104,54 @@ say "Proven: the estate after the failover against the one before, East Asia dow
 "$strait" check "$out/after.yaml"
 "$strait" diff "$seed" "$out/after.yaml" --fail region:eastasia
 "$strait" trace "$out/after.yaml" hq app1 --fail region:eastasia
+
+say "Routed, for real: BIRD as hq's edge router peers with straitd, the provider edge (AS 12076)"
+# listen: straitd runs the MSEE's side of each link's eBGP session on the link's /30
+# addresses mapped into 127.66.0.0/16 (port 10179 here: no root needed)
+bgp_estate() { /usr/bin/python3 -c '
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+for c in d["circuits"]:
+    c["private_peering"]["listen"] = "127.66.0.0/16"
+yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)' "$1" "$out/bgp.yaml"; }
+bgp_estate "$seed"
+"$build/straitd" --estate "$out/bgp.yaml" --socket "$out/bgp.sock" --bgp-port 10179 \
+  2>"$out/bgp.log" &
+straitd_pid=$!
+PEER_DIR="$out/peers" PEER_NO_TRAP=1
+. tests/interop/peer.sh
+# hq's routers on each circuit's primary link (one BIRD per session) announce
+# 172.16.0.0/16 and 172.20.0.0/16 (the estate declares only the first)
+for l in hk:100 sg:101; do
+  IFS=: read -r c o <<<"$l"
+  peer_start bird "edge1-$c" "127.66.$o.129" 65010 "127.66.$o.130" 12076 port=10179 \
+    remote_port=10179 announce="172.16.0.0/16 172.20.0.0/16" >/dev/null
+  peer_wait_established "edge1-$c" 30 >/dev/null
+done
+tables() {
+  for c in hk sg; do
+    echo "hq-edge1's BGP table (birdc) from er-$c:"
+    peer_routes "edge1-$c" ipv4 | sed 's/^/  /'
+  done
+}
+bgp() { "$strait" bgp "$@" --socket "$out/bgp.sock"; }
+sleep 0.5
+bgp summary || true # no router on the secondary links here: those sessions stay down
+tables
+bgp routes --circuit er-hk --link primary --received
+echo "the gateway's effective routes now carry what hq announced (172.20.0.0/16 included):"
+"$strait" remote --socket "$out/bgp.sock" routes subnet=hub-ea/GatewaySubnet |
+  /usr/bin/python3 -c 'import json,sys; [print("  %s -> %s" % (r["prefix"], r["nextHopType"])) for r in json.load(sys.stdin)["routes"] if r["source"] != "Default"]'
+say "Routed, for real: the failed-over estate loaded into straitd; hq's routers follow within a second"
+echo "(er-sg now carries the recovery hub's VNets, Southeast Asia's community 12076:50011; the"
+echo " East Asia gateway's connection stays in the estate: its region is down only in the what-if)"
+bgp_estate "$out/after.yaml"
+"$strait" remote --socket "$out/bgp.sock" reload >/dev/null
+sleep 0.5
+tables
+kill -TERM "$straitd_pid"; wait "$straitd_pid"
+echo "straitd stopped; hq-edge1 got Cease $(peer_last_notification edge1-hk received) (peer de-configured)"
+peer_cleanup
 
 say "Reprotected: replication reversed, the failed-over disks shipped back, the old disks as seeds"
 "$strait" reprotect "$out/after.yaml" --out "$out/reprotect.yaml" | tail -n 3

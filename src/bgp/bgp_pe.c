@@ -80,15 +80,16 @@ is_not_public(const struct ip_prefix *p)
 	return false;
 }
 
+/* An AS of the path in [lo, hi]. */
 static bool
-path_has_documentation_as(const struct bgp_attrs *a)
+path_has_as(const struct bgp_attrs *a, uint32_t lo, uint32_t hi)
 {
 	struct bgp_aspath_it it;
 	bgp_aspath_iter(&it, &a->aspath, a->aspath_wide);
 	uint8_t seg;
 	uint32_t as;
 	while (bgp_aspath_next(&it, &seg, &as))
-		if (as >= 64496 && as <= 64511)
+		if (as >= lo && as <= hi)
 			return true;
 	return false;
 }
@@ -98,13 +99,15 @@ bgp_pe_accept(const struct bgp_pe_cfg *c, const struct ip_prefix *p, const struc
               const char **why)
 {
 	*why = NULL;
-	if (c->peering != BGP_PE_MICROSOFT)
+	if (path_has_as(a, BGP_PE_AS, BGP_PE_AS))
+		*why = "AS 12076 in the AS path: a loop (RFC 4271 9.1.2)";
+	else if (c->peering != BGP_PE_MICROSOFT)
 		return true; /* private peering: the default route too */
-	if (p->len == 0)
+	else if (p->len == 0)
 		*why = "the default route is not accepted on Microsoft peering";
 	else if (is_not_public(p))
 		*why = "not public address space (RFC 1918 or another special-purpose block)";
-	else if (path_has_documentation_as(a))
+	else if (path_has_as(a, 64496, 64511))
 		*why = "a documentation ASN (64496-64511) in the AS path";
 	return *why == NULL;
 }
@@ -181,7 +184,8 @@ int
 bgp_pe_attrs_out(const struct bgp_pe_cfg *c, const struct bgp_pe_out *o, struct bgp_attrs *a,
                  uint8_t *buf, size_t cap)
 {
-	unsigned nas = 1 + o->prepend + (o->via_gateway ? 1 : 0);
+	unsigned nas =
+	    1 + o->prepend + (o->via_gateway ? 1 : 0) + (o->origin_as ? 1 + o->origin_prepend : 0);
 	if (nas > 255 || cap < BGP_PE_OUT_ROOM || !o->nexthop.af)
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
@@ -198,6 +202,8 @@ bgp_pe_attrs_out(const struct bgp_pe_cfg *c, const struct bgp_pe_out *o, struct 
 		put_be32(buf + n, BGP_PE_GATEWAY_AS);
 		n += 4;
 	}
+	for (unsigned i = 0; o->origin_as && i < 1 + o->origin_prepend; i++, n += 4)
+		put_be32(buf + n, o->origin_as);
 	a->aspath = (struct bgp_span){buf, (uint16_t)n};
 	size_t cstart = n;
 	if (o->region_xx >= 0 && o->region_xx < 100) {

@@ -50,9 +50,11 @@ int bgp_pe_open_check(const struct bgp_pe_cfg *c, uint32_t peer_as, uint32_t exp
  * brings the session down with Cease / Maximum Number of Prefixes Reached. */
 uint32_t bgp_pe_max_prefixes(const struct bgp_pe_cfg *c, int af);
 
-/* One received route: true when the MSEE keeps it, else false with why. Private peering
- * accepts anything, the default route included; Microsoft peering rejects the default
- * route, RFC 1918 and other non-public space, and paths through 64496-64511. */
+/* One received route: true when the MSEE keeps it, else false with why. A path through
+ * 12076 is a loop (the customer's router sent back what the MSEE advertised): rejected on
+ * both peerings. Otherwise private peering accepts anything, the default route included;
+ * Microsoft peering rejects the default route, RFC 1918 and other non-public space, and
+ * paths through 64496-64511. */
 bool bgp_pe_accept(const struct bgp_pe_cfg *c, const struct ip_prefix *p, const struct bgp_attrs *a,
                    const char **why);
 
@@ -64,13 +66,16 @@ size_t bgp_pe_rewrite_room(const struct bgp_attrs *a);
 int bgp_pe_rewrite_in(const struct bgp_pe_cfg *c, struct bgp_attrs *a, uint8_t *buf, size_t cap);
 
 /* A route the provider edge advertises: a VNet prefix behind a gateway (AS path
- * 12076 65515), or from Microsoft peering's services (12076 alone). */
+ * 12076 65515), another site's over Global Reach (12076 and the site's AS), or from
+ * Microsoft peering's services (12076 alone). */
 struct bgp_pe_out {
-	struct ip_addr nexthop; /* the MSEE's address on the link */
-	bool via_gateway;       /* a VNet prefix: 65515 after 12076 */
-	unsigned prepend;       /* extra 12076s (a connection's weight, the ASPathPrepend test) */
-	int region_xx;          /* the regional community's suffix, -1 for none */
-	uint32_t extra[4];      /* more communities (a VNet's custom one, a service's), 0 ends */
+	struct ip_addr nexthop;  /* the MSEE's address on the link */
+	bool via_gateway;        /* a VNet prefix: 65515 after 12076 */
+	unsigned prepend;        /* extra 12076s (a connection's weight, the ASPathPrepend test) */
+	uint32_t origin_as;      /* a site's prefix over Global Reach: its AS after 12076 ... */
+	unsigned origin_prepend; /* ... and its own prepends; 0 for none */
+	int region_xx;           /* the regional community's suffix, -1 for none */
+	uint32_t extra[4];       /* more communities (a VNet's custom one, a service's), 0 ends */
 };
 /* Bytes of buf bgp_pe_attrs_out needs. */
 #define BGP_PE_OUT_ROOM (2 + 4 * (2 + 255) + 4 * 5)

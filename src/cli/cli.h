@@ -43,6 +43,7 @@ int cli_cmd_reprotect(int argc, char **argv);
 int cli_cmd_failback(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_remote(int argc, char **argv);
+int cli_cmd_bgp(int argc, char **argv);        /* cli_bgp.c */
 int cli_replica_status(int argc, char **argv); /* cli_repl_status.c */
 int cli_replica_mark(int argc, char **argv);
 int cli_replica_drill(int argc, char **argv); /* cli_drill.c */

@@ -283,6 +283,13 @@ static const struct cli_cmd cmds[] = {
      "prune, collect garbage; protect disks served over NBD; drill a point over NBD; "
      "straitd's replication status and app-consistent points",
      cli_cmd_replica},
+    {"bgp",
+     "summary [-o table|json] | routes --circuit C [--peering private|microsoft] --link "
+     "primary|secondary --received|--advertised [-o table|json] | test --circuit C [--peering "
+     "P] --link L --disconnect|--prepend N|--stop [--socket PATH]",
+     "straitd's provider-edge BGP sessions (peerings with listen:): their state, the routes "
+     "received and advertised; Azure's per-link failover tests",
+     cli_cmd_bgp},
     {"remote", "[--socket PATH] COMMAND [KEY=VALUE]...",
      "ask straitd over its API (strait remote index lists the commands)", cli_cmd_remote},
     {"rules", "[-o table|json]", "list the check rules", cmd_rules},

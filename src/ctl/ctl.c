@@ -52,6 +52,7 @@ ctl_load(struct ctl_env *env)
 	env->estate = e;
 	env->load_error[0] = '\0';
 	env->loaded_at = time(NULL);
+	bgp_svc_reload(env->bgp, env->estate); /* sessions and advertisements follow */
 	return 0;
 }
 
@@ -295,6 +296,62 @@ cmd_mark(struct ctl_env *env, json_t *args, json_t **out)
 	return 202;
 }
 
+static const char *
+arg_str(json_t *args, const char *k)
+{
+	const char *v = json_string_value(json_object_get(args, k));
+	return v && *v ? v : NULL;
+}
+
+static int
+cmd_bgp(struct ctl_env *env, json_t *args, json_t **out)
+{
+	(void)args;
+	*out = bgp_svc_summary(env->bgp);
+	if (!env->bgp)
+		json_object_set_new(*out, "off",
+		                    json_string(env->bgp_off ? env->bgp_off : "not run"));
+	return 200;
+}
+
+static int
+cmd_bgp_routes(struct ctl_env *env, json_t *args, json_t **out)
+{
+	const char *dir = arg_str(args, "direction");
+	if (dir && strcmp(dir, "received") && strcmp(dir, "advertised"))
+		return ctl_error(out, 400, "bad direction '%s' (expected received or advertised)",
+		                 dir);
+	if (!arg_str(args, "circuit"))
+		return ctl_error(out, 400, "circuit= is required");
+	char err[256];
+	*out = bgp_svc_routes(env->bgp, arg_str(args, "circuit"), arg_str(args, "peering"),
+	                      arg_str(args, "link"), dir && !strcmp(dir, "advertised"), err,
+	                      sizeof(err));
+	return *out ? 200 : ctl_error(out, strncmp(err, "bad", 3) ? 404 : 400, "%s", err);
+}
+
+static int
+cmd_bgp_test(struct ctl_env *env, json_t *args, json_t **out)
+{
+	json_t *cnt = json_object_get(args, "count");
+	long long count = json_is_integer(cnt)  ? json_integer_value(cnt)
+	                  : json_is_string(cnt) ? strtoll(json_string_value(cnt), NULL, 10)
+	                                        : 0;
+	if (count < 0 || count > 1000)
+		count = 1000; /* out of range: the service says so */
+	if (!arg_str(args, "circuit"))
+		return ctl_error(out, 400, "circuit= is required");
+	char err[256];
+	int rc = bgp_svc_test(env->bgp, arg_str(args, "circuit"), arg_str(args, "peering"),
+	                      arg_str(args, "link"), arg_str(args, "test"), (unsigned)count, err,
+	                      sizeof(err));
+	if (rc)
+		return ctl_error(out, rc == -ENOENT ? 404 : 400, "%s", err);
+	*out = bgp_svc_routes(env->bgp, arg_str(args, "circuit"), arg_str(args, "peering"),
+	                      arg_str(args, "link"), true, err, sizeof(err));
+	return 200;
+}
+
 static int cmd_index(struct ctl_env *env, json_t *args, json_t **out);
 
 const struct ctl_cmd ctl_cmds[] = {
@@ -310,6 +367,14 @@ const struct ctl_cmd ctl_cmds[] = {
     {"replication", "GET", false, "", "every protected disk: state, RPO, churn, backlog, points",
      cmd_replication},
     {"mark", "POST", true, "[disk=DISK|GROUP]", "an app-consistent point now", cmd_mark},
+    {"bgp", "GET", false, "", "the provider-edge BGP sessions of every listening peering", cmd_bgp},
+    {"bgp-routes", "GET", false,
+     "circuit=C[&peering=private|microsoft][&link=primary|secondary][&direction=received|"
+     "advertised]",
+     "one session's received or advertised routes", cmd_bgp_routes},
+    {"bgp-test", "POST", true,
+     "circuit=C&test=disconnect|prepend|stop[&count=N][&peering=P][&link=L]",
+     "Azure's per-link failover tests: BGP disconnect, AS-path prepend", cmd_bgp_test},
 };
 const size_t ctl_ncmds = LIB_ARRAY_LEN(ctl_cmds);
 

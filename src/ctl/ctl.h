@@ -11,6 +11,7 @@
 #ifndef STRAIT_CTL_H
 #define STRAIT_CTL_H
 
+#include "bgp/bgp_svc.h"
 #include "estate/est.h"
 #include "repl/rsvc.h"
 
@@ -27,6 +28,8 @@ struct ctl_env {
 	int64_t started;
 	struct rsvc *repl;    /* replication running in straitd, or NULL */
 	const char *repl_off; /* why there is none */
+	struct bgp_svc *bgp;  /* the circuits' provider-edge sessions, or NULL */
+	const char *bgp_off;  /* why there are none */
 };
 
 struct ctl_cmd {

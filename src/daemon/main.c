@@ -1,7 +1,8 @@
 /*
  * main.c - straitd: the daemon. One libuv loop runs everything: the HTTP API
- * on a Unix socket (src/api), and later the BGP speakers, the NBD capture
- * servers, the replication links and the recovery jobs.
+ * on a Unix socket (src/api), the provider-edge BGP sessions of every circuit
+ * peering with `listen:` (src/bgp/bgp_svc.h), the NBD capture servers and the
+ * replication links (their own threads, src/repl/rsvc.h).
  *
  * Signals: SIGTERM and SIGINT stop the loop cleanly (the socket is removed),
  * SIGHUP re-reads the estate (the old one stays when the new one does not
@@ -38,12 +39,21 @@ logf_(const char *fmt, ...)
 }
 
 static void
+bgp_log(void *arg, const char *msg)
+{
+	(void)arg;
+	logf_("%s", msg);
+}
+
+static void
 on_stop(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 	logf_("signal %d: stopping", signum);
 	api_stop(d->api);
 	d->api = NULL;
+	bgp_svc_stop(d->env.bgp);
+	d->env.bgp = NULL;
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -66,7 +76,8 @@ on_hup(uv_signal_t *s, int signum)
 	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
 	"               [--rate BW] [--journal-max SIZE] [--nbd-tls-cert FILE --nbd-tls-key FILE " \
 	"[--nbd-tls-ca FILE]\n"                                                                    \
-	"               [--nbd-tls-required]]]\n"
+	"               [--nbd-tls-required]]] [--bgp-port N] [--bgp-min-hold S]\n"                \
+	"               [--bgp-next-hop listen|link]\n"
 
 int
 main(int argc, char **argv)
@@ -90,11 +101,15 @@ main(int argc, char **argv)
 	    {"nbd-tls-key", required_argument, NULL, 1002},
 	    {"nbd-tls-ca", required_argument, NULL, 1003},
 	    {"nbd-tls-required", no_argument, NULL, 1004},
+	    {"bgp-port", required_argument, NULL, 1005},
+	    {"bgp-min-hold", required_argument, NULL, 1006},
+	    {"bgp-next-hop", required_argument, NULL, 1007},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *estate = NULL, *sock = NULL, *state = NULL;
 	struct d_repl_opts ro = {0};
+	struct bgp_svc_opts bo = {.log = bgp_log};
 	int c;
 	while ((c = getopt_long(argc, argv, "e:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -146,6 +161,32 @@ main(int argc, char **argv)
 		case 1004:
 			ro.nbd_tls.required = true;
 			break;
+		case 1007:
+			if (strcmp(optarg, "listen") && strcmp(optarg, "link")) {
+				fprintf(
+				    stderr,
+				    "straitd: bad --bgp-next-hop '%s' (expected listen or link)\n",
+				    optarg);
+				return 2;
+			}
+			bo.nexthop_link = !strcmp(optarg, "link");
+			break;
+		case 1005:
+		case 1006: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < (c == 1005 ? 1u : 3u) || v > 65535) {
+				fprintf(stderr, "straitd: bad --%s '%s' (expected %s)\n",
+				        c == 1005 ? "bgp-port" : "bgp-min-hold", optarg,
+				        c == 1005 ? "a port, 1 to 65535" : "seconds, 3 to 65535");
+				return 2;
+			}
+			if (c == 1005)
+				bo.port = (uint16_t)v;
+			else
+				bo.min_hold = (uint32_t)v;
+			break;
+		}
 		case 'J':
 			if (lib_parse_size(optarg, &ro.journal_max) ||
 			    ro.journal_max < (1u << 20)) {
@@ -207,9 +248,25 @@ main(int argc, char **argv)
 		      rsvc_ndisks(d.env.repl) == 1 ? "" : "s", ro.tls.ca_file ? " over TLS" : "",
 		      lim);
 	}
+	/* BGP: the provider edge of every circuit peering with listen:. */
+	bo.estate_path = estate;
+	d.env.bgp_off =
+	    d.env.estate ? "no circuit peering sets listen:" : "the estate did not load";
+	if (d.env.estate &&
+	    bgp_svc_start(d.loop, d.env.estate, &bo, &d.env.bgp, err, sizeof(err))) {
+		logf_("%s", err);
+		rsvc_stop(d.env.repl);
+		est_free(d.env.estate);
+		return 1;
+	}
+	if (d.env.bgp)
+		logf_("bgp: %zu provider-edge session%s", bgp_svc_nsessions(d.env.bgp),
+		      bgp_svc_nsessions(d.env.bgp) == 1 ? "" : "s");
 	int rc = api_start(d.loop, sock, &d.env, &d.api, err, sizeof(err));
 	if (rc) {
 		logf_("%s", err);
+		bgp_svc_stop(d.env.bgp);
+		uv_run(d.loop, UV_RUN_DEFAULT);
 		rsvc_stop(d.env.repl);
 		est_free(d.env.estate);
 		return 1;

@@ -164,6 +164,9 @@ struct est_peering_cfg {
 	struct ip_prefix ipv6_secondary;
 	uint32_t vlan;
 	const char *md5_key;
+	/* straitd runs the provider edge's sessions on the link addresses mapped into
+	 * this prefix (their host bits kept); af 0: not run */
+	struct ip_prefix listen;
 	/* Microsoft (and public) peering */
 	EST_LIST(struct ip_prefix) advertised_prefixes;
 	int advertised_state; /* enum est_prefix_state */

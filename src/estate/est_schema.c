@@ -195,6 +195,10 @@ static const struct est_field peering_cfg_f[] = {
     FLD("vlan", EF_U32, vlan, .flags = EF_REQ, .min = 1, .max = 4094,
         .doc = "802.1Q VLAN, unique among a circuit's peerings."),
     FLD("md5_key", EF_STR, md5_key, .doc = "Optional BGP MD5 shared key (RFC 2385)."),
+    FLD("listen", EF_PREFIX, listen,
+        .doc = "straitd runs this peering's provider-edge BGP sessions on the link addresses "
+               "mapped into this IPv4 prefix, host bits kept (127.0.0.0/8 puts 192.168.1.2 on "
+               "127.168.1.2)."),
     LIST("advertised_prefixes", advertised_prefixes, struct ip_prefix, ELEM(EF_PREFIX),
          .doc = "Microsoft peering: public prefixes the customer advertises."),
     FLD("advertised_state", EF_ENUM, advertised_state, .enm = &est_enum_pfxstate,

@@ -143,6 +143,20 @@ struct rt_net {
 
 int rt_build(const struct estate *e, const struct rt_fail *fails, size_t nfails,
              struct rt_net **out);
+/* What circuit ci's provider edge advertises to the customer's router on one
+ * link (side: enum est_link_side) of private peering: every connected
+ * gateway's VNet prefixes (AS path 12076 65515) and, over Global Reach, the
+ * linked circuits' sites' prefixes (12076, the site's AS and its prepends);
+ * nothing when the circuit or the link does not carry traffic. One entry per
+ * prefix, sorted; *out is the caller's (free). */
+struct rt_adv {
+	struct ip_prefix p;
+	bool gateway;        /* a VNet prefix behind a gateway; else a Global Reach site's */
+	uint32_t origin_asn; /* the site's AS (Global Reach) */
+	uint16_t prepend;    /* the site's prepends (Global Reach) */
+	uint32_t region;     /* the VNet's region (estate index), EST_NONE for a site's */
+};
+size_t rt_circuit_adv(const struct rt_net *n, uint32_t ci, int side, struct rt_adv **out);
 /* The same estate under failures, rebuilding only the RIBs the failures
  * touch and sharing the rest with base (which must outlive the result). */
 int rt_whatif(const struct rt_net *base, const struct rt_fail *fails, size_t nfails,

@@ -539,6 +539,48 @@ router_rib(struct rt_net *n, struct rt_router *rt)
 	n->rebuilt++;
 }
 
+static int
+adv_cmp(const void *a, const void *b)
+{
+	const struct rt_cand *x = a, *y = b;
+	int c = ip_prefix_cmp(&x->p, &y->p);
+	if (c)
+		return c;
+	return x->path.aspath_len < y->path.aspath_len ? -1
+	                                               : x->path.aspath_len > y->path.aspath_len;
+}
+
+size_t
+rt_circuit_adv(const struct rt_net *n, uint32_t ci, int side, struct rt_adv **out)
+{
+	const struct estate *e = n->e;
+	*out = NULL;
+	if (ci >= e->circuits.n || !est_resolved(&e->circuits.v[ci].site))
+		return 0;
+	struct lib_vec cands;
+	lib_vec_init(&cands, sizeof(struct rt_cand));
+	router_learn(n, &e->sites.v[e->circuits.v[ci].site.i], ci, (uint8_t)(1u << side), &cands);
+	struct rt_cand *c = cands.v;
+	if (cands.n)
+		qsort(c, cands.n, sizeof(*c), adv_cmp);
+	struct rt_adv *v = cands.n ? lib_xcalloc(cands.n, sizeof(*v)) : NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < cands.n; i++) {
+		if (k && ip_prefix_cmp(&v[k - 1].p, &c[i].p) == 0)
+			continue; /* the shortest path of a prefix two gateways advertise */
+		bool gw = c[i].path.origin_kind == EST_K_VNET;
+		v[k++] = (struct rt_adv){.p = c[i].p,
+		                         .gateway = gw,
+		                         .origin_asn = c[i].path.origin_asn,
+		                         .prepend = (uint16_t)(c[i].path.aspath_len - 2),
+		                         .region =
+		                             gw ? e->vnets.v[c[i].path.origin].region.i : EST_NONE};
+	}
+	lib_vec_free(&cands);
+	*out = v;
+	return k;
+}
+
 static void
 routers(struct rt_net *n)
 {

@@ -117,6 +117,12 @@ t_accept(void **state)
 	assert_false(bgp_pe_accept(&msft, &pub, &d, &why));
 	assert_non_null(strstr(why, "64496-64511"));
 	assert_true(bgp_pe_accept(&priv, &pub, &d, &why));
+	/* our own routes sent back (65001 12076 65515): a loop, on both peerings */
+	static const uint32_t loop[] = {65001, 12076, 65515};
+	struct bgp_attrs l = path_of(buf, loop, 3);
+	assert_false(bgp_pe_accept(&priv, &r1918, &l, &why));
+	assert_non_null(strstr(why, "loop"));
+	assert_false(bgp_pe_accept(&msft, &pub, &l, &why));
 }
 
 static void
