@@ -829,6 +829,19 @@ jnl_bitmap_next(const struct jnl *j, uint64_t from, uint64_t *ext)
 }
 
 int
+jnl_bitmap_add(struct jnl *j, uint64_t off, uint64_t len)
+{
+	j->bm_mode = true;
+	for (uint64_t done = 0; done < len;) {
+		uint32_t n = len - done > (1u << 30) ? (1u << 30) : (uint32_t)(len - done);
+		bm_mark(j, off + done, n);
+		done += n;
+	}
+	j->bm_dirty = true; /* the mode, at least, is new */
+	return 0;
+}
+
+int
 jnl_bitmap_clear(struct jnl *j)
 {
 	if (j->bm)

@@ -150,6 +150,10 @@ void jnl_iter_close(struct jnl_iter *it);
 /* ---- dirty bitmap ------------------------------------------------------ */
 
 bool jnl_bitmap_mode(const struct jnl *j);
+/* Puts [off, off + len) in the dirty bitmap and the journal in bitmap mode (saved
+ * by the next sync, or close): a resync that has not finished when replication
+ * stops goes on from the bitmap at the next start. */
+int jnl_bitmap_add(struct jnl *j, uint64_t off, uint64_t len);
 uint64_t jnl_bitmap_count(const struct jnl *j); /* dirty 64 KiB extents */
 /* The first dirty extent >= from, or -ENOENT. */
 int jnl_bitmap_next(const struct jnl *j, uint64_t from, uint64_t *ext);

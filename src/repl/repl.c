@@ -254,7 +254,9 @@ disk_open(struct repl *r, struct rdisk *d)
 	 * the journal's records are out (they are journaled after them). */
 	rc = jnl_recover(d->j, &d->resync, &d->nresync);
 	d->rshift = JNL_AL_SHIFT;
-	if (!rc && d->nresync)
+	/* ... and a bitmap's (an overflow, a resync unfinished at the last stop) once
+	 * the journal's records are acknowledged (bitmap_step). */
+	if (!rc && (d->nresync || jnl_bitmap_mode(d->j)))
 		d->state = REPL_RESYNC;
 	return rc;
 }
@@ -925,6 +927,26 @@ group_cut(struct repl *r, struct rgroup *g, bool app)
 	return rc;
 }
 
+/* One round of a disk: its copy or resync goes on, records out, acks in. */
+static int
+step(struct repl *r, struct rdisk *d)
+{
+	int rc = 0;
+	if (d->state == REPL_COPYING && !d->synced_seq) { /* the link first: a seeded target
+		                                             says so */
+		rc = link_up(r, d);
+		if (!rc)
+			rc = copy_step(r, d);
+	} else if (d->nresync) {
+		rc = resync_step(r, d);
+	}
+	if (!rc)
+		rc = send_disk(r, d);
+	if (!rc)
+		bitmap_step(d);
+	return rc;
+}
+
 int
 repl_ship(struct repl *r, int64_t now)
 {
@@ -944,18 +966,7 @@ repl_ship(struct repl *r, int64_t now)
 	int64_t t = now_ms();
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
-		int rc = 0;
-		if (d->state == REPL_COPYING && !d->synced_seq) { /* the link first: a seeded
-			                                             target says so */
-			rc = link_up(r, d);
-			if (!rc)
-				rc = copy_step(r, d);
-		} else if (d->nresync)
-			rc = resync_step(r, d);
-		if (!rc)
-			rc = send_disk(r, d);
-		if (!rc)
-			bitmap_step(d);
+		int rc = step(r, d);
 		set_err(d, rc);
 		if (rc < 0 && !first)
 			first = rc;
@@ -1092,17 +1103,22 @@ repl_close(struct repl *r, int timeout_ms)
 	if (!r)
 		return 0;
 	int rc = 0;
+	r->srv = NULL; /* the NBD server has stopped: no writer left to lock out */
 	/* The last records out, and their acknowledgements in (the link may be down:
-	 * then they wait in the journal for the next start). */
+	 * then they wait in the journal for the next start); a copy or resync goes on
+	 * meanwhile, so a short one ends protected (a long one resumes at the next start
+	 * from where it stopped: the copy's offset, the resync's bitmap). */
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		if (!d->j)
 			continue;
 		for (int w = 0; w < timeout_ms; w += 20) {
 			/* A link found dead here is made again: records wait for it. */
-			int s = send_disk(r, d);
+			int s = step(r, d);
 			pthread_mutex_lock(&d->mu);
-			bool done = !s && d->acked + 1 >= jnl_next_seq(d->j);
+			bool done = !s && d->acked + 1 >= jnl_next_seq(d->j) &&
+			            (d->state != REPL_COPYING || d->synced_seq) && !d->nresync &&
+			            !jnl_bitmap_mode(d->j);
 			pthread_mutex_unlock(&d->mu);
 			if (done)
 				break;
@@ -1113,6 +1129,11 @@ repl_close(struct repl *r, int timeout_ms)
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		xp_sender_close(d->tx);
+		/* A resync not finished (a crash's activity log, an overflow's bitmap): the
+		 * extents not read yet go into the bitmap, which the next start resyncs
+		 * (a clean close empties the activity log). */
+		for (size_t k = d->iresync; d->j && k < d->nresync; k++)
+			jnl_bitmap_add(d->j, d->resync[k] << d->rshift, 1ull << d->rshift);
 		if (d->j) {
 			int c = jnl_close(d->j);
 			if (!rc && c)

@@ -524,6 +524,21 @@ test_bitmap_mode(void **state)
 	assert_int_equal(jnl_bitmap_count(j), 0);
 	jnl_abandon(j);
 
+	/* A resync unfinished at a clean stop: its extents put in the bitmap, the
+	 * journal in bitmap mode, both found again at the next open. */
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	assert_int_equal(jnl_bitmap_add(j, 8ull << 20, 4u << 20), 0); /* bits 128..191 */
+	assert_true(jnl_bitmap_mode(j));
+	assert_int_equal(jnl_close(j), 0);
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	assert_true(jnl_bitmap_mode(j));
+	assert_int_equal(jnl_bitmap_count(j), 64);
+	assert_int_equal(jnl_bitmap_next(j, 0, &e), 0);
+	assert_int_equal(e, 128);
+	assert_int_equal(jnl_bitmap_next(j, 192, &e), -ENOENT);
+	assert_int_equal(jnl_bitmap_clear(j), 0);
+	jnl_abandon(j);
+
 	/* A corrupt bitmap file refuses the open. */
 	char p[600];
 	snprintf(p, sizeof(p), "%s/dirty.bitmap", t.dir);
