@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 bool
@@ -68,15 +69,25 @@ static const char *const not_public[] = {
     "fe80::/10",       "ff00::/8",       "2001:db8::/32",
 };
 
+#define NOT_PUBLIC_N (sizeof(not_public) / sizeof(not_public[0]))
+static struct ip_prefix not_public_pfx[NOT_PUBLIC_N];
+static pthread_once_t not_public_once = PTHREAD_ONCE_INIT;
+
+static void
+not_public_parse(void)
+{
+	for (size_t i = 0; i < NOT_PUBLIC_N; i++)
+		if (ip_prefix_parse(not_public[i], &not_public_pfx[i]))
+			not_public_pfx[i].a.af = 0; /* never: the table is checked by the tests */
+}
+
 static bool
 is_not_public(const struct ip_prefix *p)
 {
-	for (size_t i = 0; i < sizeof(not_public) / sizeof(not_public[0]); i++) {
-		struct ip_prefix q;
-		if (ip_prefix_parse(not_public[i], &q) == 0 && q.a.af == p->a.af &&
-		    ip_prefix_overlaps(&q, p))
+	pthread_once(&not_public_once, not_public_parse);
+	for (size_t i = 0; i < NOT_PUBLIC_N; i++)
+		if (not_public_pfx[i].a.af == p->a.af && ip_prefix_overlaps(&not_public_pfx[i], p))
 			return true;
-	}
 	return false;
 }
 
