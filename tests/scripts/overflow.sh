@@ -30,16 +30,7 @@ receive() { # receive PORT -> $rpid, $rport
 	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
 	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
 }
-/usr/bin/python3 - "$tmp" <<'PY'
-import sys
-t = sys.argv[1]
-s = open("examples/seed-two-circuits.yaml").read()
-s = s.replace("disks: [{name: os, size: 32GiB}, {name: data, size: 128GiB}]",
-              "disks: [{name: os, size: 128MiB, path: %s/a.img}, {name: data, size: 128GiB}]" % t)
-s = s.replace("policy: {crash_consistent_every: 5m, app_consistent_every: 4h, retention: 24h}",
-              "policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}")
-open(t + "/est.yaml", "w").write(s)
-PY
+seed_estate "$tmp/est.yaml" 128MiB "$tmp/a.img"
 qemu-img create -q -f raw "$tmp/a.img" 128M
 qemu-io -f raw -c "write -P 0x12 0 8M" "$tmp/a.img" >/dev/null
 receive 0

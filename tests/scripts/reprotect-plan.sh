@@ -18,16 +18,7 @@ trap cleanup EXIT
 tap_plan 12
 need qemu-io qemu-img
 
-/usr/bin/python3 - "$tmp" <<'PY'
-import sys
-t = sys.argv[1]
-s = open("examples/seed-two-circuits.yaml").read()
-s = s.replace("disks: [{name: os, size: 32GiB}, {name: data, size: 128GiB}]",
-              "disks: [{name: os, size: 64MiB, path: app1-os.img}, {name: data, size: 128GiB}]")
-s = s.replace("policy: {crash_consistent_every: 5m, app_consistent_every: 4h, retention: 24h}",
-              "policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}")
-open(t + "/estate.yaml", "w").write(s)
-PY
+seed_estate "$tmp/estate.yaml" 64MiB app1-os.img
 qemu-img create -q -f raw "$tmp/app1-os.img" 64M
 qemu-io -f raw -c "write -P 0x31 0 24M" -c "write -P 0x32 32M 24M" "$tmp/app1-os.img" >/dev/null
 

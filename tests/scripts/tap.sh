@@ -2,6 +2,8 @@
 #   tap_plan N          prints the plan
 #   check DESC 'CMD'    ok when CMD (eval'd) succeeds, else not ok; $fails counts failures
 #   tap_exit            exit status: 1 when anything failed
+#   seed_estate OUT SIZE PATH   the seeds' two-circuit estate with app1's os disk of SIZE
+#                       (such as 64MiB) backed by PATH, and a crash-consistent point a second
 n=0 fails=0
 tap_plan() { echo "1..$1"; }
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -14,3 +16,15 @@ need() { # need TOOL...: not ok and exit when one is missing (scripts/deps.sh in
 	done
 }
 tap_exit() { exit $((fails > 0)); }
+seed_estate() {
+	/usr/bin/python3 - "${SRCROOT:-.}/examples/seed-two-circuits.yaml" "$@" <<'PY'
+import sys
+src, out, size, path = sys.argv[1:5]
+s = open(src).read()
+s = s.replace("disks: [{name: os, size: 32GiB}, {name: data, size: 128GiB}]",
+              "disks: [{name: os, size: %s, path: %s}, {name: data, size: 128GiB}]" % (size, path))
+s = s.replace("policy: {crash_consistent_every: 5m, app_consistent_every: 4h, retention: 24h}",
+              "policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}")
+open(out, "w").write(s)
+PY
+}
