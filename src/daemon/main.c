@@ -77,7 +77,7 @@ on_hup(uv_signal_t *s, int signum)
 	"               [--rate BW] [--journal-max SIZE] [--nbd-tls-cert FILE --nbd-tls-key FILE " \
 	"[--nbd-tls-ca FILE]\n"                                                                    \
 	"               [--nbd-tls-required]]] [--bgp-port N] [--bgp-min-hold S]\n"                \
-	"               [--bgp-next-hop listen|link]\n"
+	"               [--bgp-next-hop listen|link] [--bgp-max-prefix-idle DUR]\n"
 
 int
 main(int argc, char **argv)
@@ -104,6 +104,7 @@ main(int argc, char **argv)
 	    {"bgp-port", required_argument, NULL, 1005},
 	    {"bgp-min-hold", required_argument, NULL, 1006},
 	    {"bgp-next-hop", required_argument, NULL, 1007},
+	    {"bgp-max-prefix-idle", required_argument, NULL, 1008},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -161,6 +162,19 @@ main(int argc, char **argv)
 		case 1004:
 			ro.nbd_tls.required = true;
 			break;
+		case 1008: {
+			int64_t secs;
+			if (lib_parse_duration(optarg, &secs) || secs < 1 || secs > 86400) {
+				fprintf(
+				    stderr,
+				    "straitd: bad --bgp-max-prefix-idle '%s' (expected a duration, "
+				    "1s to 24h, such as 60s)\n",
+				    optarg);
+				return 2;
+			}
+			bo.max_prefix_idle_ms = (uint32_t)(secs * 1000);
+			break;
+		}
 		case 1007:
 			if (strcmp(optarg, "listen") && strcmp(optarg, "link")) {
 				fprintf(

@@ -17,7 +17,7 @@
 # A router that sends the VNets back (FRR does) is not believed: a path through
 # 12076 is a loop. Then, with BIRD: Azure's failover tests (AS-path prepend, BGP
 # disconnect as the router reports it, and back), and 4,001 prefixes from the
-# router: Cease 6/1 as BIRD reports it.
+# router: Cease 6/1 as BIRD reports it, and the session idle for the configured time.
 # Needs root (port 179) and the five routers (scripts/deps.sh test).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PEER_NO_TRAP=1
 KINDS=${KINDS:-bird frr gobgp openbgpd exabgp}
 nk=$(echo $KINDS | wc -w)
-tap_plan $((3 + nk * 8 + 8))
+tap_plan $((3 + nk * 8 + 9))
 [ "$(id -u)" -eq 0 ] || { notok "run as root: the provider edge binds port 179"; exit 1; }
 # shellcheck disable=SC2086
 peer_require $KINDS || { notok "a router is missing (scripts/deps.sh test installs them)"; exit 1; }
@@ -101,6 +101,7 @@ advertised() { s bgp routes --circuit er-hk --link "$1" --advertised -o json | j
 received_ok() { s bgp routes --circuit er-hk --link primary --received -o json | json '" ".join(r["prefix"] for r in d["routes"] if r["accepted"])'; }
 
 "$STRAITD" --estate "$est" --socket "$sock" --bgp-next-hop link --bgp-min-hold 3 \
+	--bgp-max-prefix-idle 3s \
 	2>"$PEER_DIR/straitd.log" &
 d_pid=$!
 check "straitd starts with two provider-edge sessions" \
@@ -176,6 +177,10 @@ peer_start bird t3 "$ce1" 65020 "$pe1" 12076 announce="$many"
 check "4,001 prefixes (the limit is 4,000): BIRD reports Cease 6/1 received" 'wait_for 60 got t3 6/1'
 check "strait bgp summary shows the maximum-prefix NOTIFICATION it sent" \
 	'[ "$(sent_by_strait 0)" = 6/1 ]'
+ups() { s bgp summary -o json | json "d['sessions'][0]['established_count']"; }
+up0=$(ups)
+check "after the idle hold (--bgp-max-prefix-idle 3s) the session comes up again" \
+	'sleep 2; [ "$(ups)" = "$up0" ] && wait_for 20 eval "[ \$(ups) -gt $up0 ]"'
 kill "$d_pid"
 wait "$d_pid"
 drc=$?
