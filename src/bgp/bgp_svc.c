@@ -433,28 +433,18 @@ sess_remove(struct sess *x, const char *why)
 	sess_free(x);
 }
 
-/* The sessions e asks for, appended to want; -EINVAL with err on a bad listen. */
-static int
-wanted(const struct estate *e, const struct bgp_svc_opts *o, struct lib_vec *want, char *err,
-       size_t errlen)
+/* The sessions e asks for, appended to want. */
+static void
+wanted(const struct estate *e, const struct bgp_svc_opts *o, struct lib_vec *want)
 {
 	for (uint32_t ci = 0; ci < e->circuits.n; ci++) {
 		const struct est_circuit *c = &e->circuits.v[ci];
 		const struct est_peering_cfg *pcs[2] = {c->private_peering, c->microsoft_peering};
 		for (int k = 0; k < 2; k++) {
 			const struct est_peering_cfg *pc = pcs[k];
-			if (!pc || !pc->listen.a.af)
+			/* the loader refuses a listen that is not IPv4, /30 or shorter */
+			if (!pc || pc->listen.a.af != IP_V4 || pc->listen.len > 30)
 				continue;
-			if (pc->listen.a.af != IP_V4 || pc->listen.len > 30) {
-				char b[IP_STRLEN];
-				snprintf(err, errlen,
-				         "%s:%u:%u: circuit %s, %s peering: listen %s: expected an "
-				         "IPv4 prefix of /30 or shorter (such as 127.0.0.0/8)",
-				         o->estate_path ? o->estate_path : "estate", pc->pos.line,
-				         pc->pos.col, c->name, peering_names[k],
-				         ip_prefix_fmt(&pc->listen, b));
-				return -EINVAL;
-			}
 			for (int side = 0; side < 2; side++) {
 				struct sess *x = lib_xcalloc(1, sizeof(*x));
 				if (!map_addr(pc, side, 2, &x->local) ||
@@ -489,12 +479,32 @@ wanted(const struct estate *e, const struct bgp_svc_opts *o, struct lib_vec *wan
 			}
 		}
 	}
-	return 0;
 }
 
+/* The sites whose prefixes come from BGP: those with a listening private peering;
+ * a site that no longer has one gets its declared prefixes back (its entry goes). */
 static void
 sites_for(struct bgp_svc *s)
 {
+	struct lib_vec keep;
+	lib_vec_init(&keep, sizeof(struct site_pfx));
+	struct site_pfx *sp = s->sites.v;
+	for (size_t k = 0; k < s->sites.n; k++) {
+		bool used = false;
+		for (size_t i = 0; i < s->sess.n && !used; i++) {
+			struct sess *x = sess_at(s, i);
+			used = x->peering == BGP_PE_PRIVATE && x->site != EST_NONE &&
+			       !strcmp(s->e->sites.v[x->site].name, sp[k].site);
+		}
+		if (used) {
+			*(struct site_pfx *)lib_vec_push(&keep) = sp[k];
+		} else {
+			free(sp[k].site);
+			free(sp[k].v);
+		}
+	}
+	lib_vec_free(&s->sites);
+	s->sites = keep;
 	for (size_t i = 0; i < s->sess.n; i++) {
 		struct sess *x = sess_at(s, i);
 		if (x->peering == BGP_PE_PRIVATE && x->site != EST_NONE)
@@ -509,12 +519,10 @@ bgp_svc_start(uv_loop_t *loop, struct estate *e, const struct bgp_svc_opts *o, s
 	*out = NULL;
 	struct lib_vec want;
 	lib_vec_init(&want, sizeof(struct sess *));
-	int rc = wanted(e, o, &want, err, errlen);
-	if (rc || !want.n) {
-		for (size_t i = 0; i < want.n; i++)
-			sess_free(((struct sess **)want.v)[i]);
+	wanted(e, o, &want);
+	if (!want.n) {
 		lib_vec_free(&want);
-		return rc;
+		return 0;
 	}
 	struct bgp_svc *s = lib_xcalloc(1, sizeof(*s));
 	s->loop = loop;
@@ -538,7 +546,8 @@ bgp_svc_start(uv_loop_t *loop, struct estate *e, const struct bgp_svc_opts *o, s
 	                             .accept = hook_accept,
 	                             .on_open = hook_open,
 	                             .on_log = on_log};
-	if ((rc = bgp_speaker_new(loop, &sc, &s->spk))) {
+	int rc = bgp_speaker_new(loop, &sc, &s->spk);
+	if (rc) {
 		snprintf(err, errlen, "bgp: the speaker did not start: %s", strerror(-rc));
 		for (size_t i = 0; i < s->sess.n; i++)
 			sess_free(sess_at(s, i));
@@ -569,17 +578,7 @@ bgp_svc_reload(struct bgp_svc *s, struct estate *e)
 	struct lib_vec want;
 	lib_vec_init(&want, sizeof(struct sess *));
 	char err[512];
-	if (wanted(e, &s->o, &want, err, sizeof(err))) {
-		logf_(s, "%s; the sessions stay as they were", err);
-		for (size_t i = 0; i < want.n; i++)
-			sess_free(((struct sess **)want.v)[i]);
-		lib_vec_free(&want);
-		/* indexes into the new estate, by name */
-		for (size_t i = 0; i < s->sess.n; i++)
-			sess_at(s, i)->ci = sess_at(s, i)->site = EST_NONE;
-		arm(s);
-		return;
-	}
+	wanted(e, &s->o, &want);
 	struct lib_vec next;
 	lib_vec_init(&next, sizeof(struct sess *));
 	for (size_t i = 0; i < s->sess.n; i++)

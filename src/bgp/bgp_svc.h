@@ -37,7 +37,6 @@
 #include <uv.h>
 
 struct bgp_svc_opts {
-	const char *estate_path;     /* for errors: file:line:col */
 	uint16_t port;               /* listened on and connected to; 0: 179 */
 	uint32_t router_id;          /* host order; 0: the first session's local address */
 	uint32_t min_hold;           /* 0: BGP_PE_HOLD_MIN (10 s); tests go lower */
@@ -53,8 +52,8 @@ struct bgp_svc_opts {
 
 struct bgp_svc;
 
-/* Peerings with `listen:` in e: 0 and *out (NULL when there are none), or
- * -EINVAL with err (a bad listen prefix, a session that cannot bind). */
+/* Peerings with `listen:` in e: 0 and *out (NULL when there are none), or a
+ * negative errno with err (a session that cannot bind its address). */
 int bgp_svc_start(uv_loop_t *loop, struct estate *e, const struct bgp_svc_opts *o,
                   struct bgp_svc **out, char *err, size_t errlen);
 /* The estate was reloaded: sessions added, removed or kept, learned routes put

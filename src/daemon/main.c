@@ -263,7 +263,6 @@ main(int argc, char **argv)
 		      lim);
 	}
 	/* BGP: the provider edge of every circuit peering with listen:. */
-	bo.estate_path = estate;
 	d.env.bgp_off =
 	    d.env.estate ? "no circuit peering sets listen:" : "the estate did not load";
 	if (d.env.estate &&

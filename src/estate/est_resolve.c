@@ -302,9 +302,24 @@ ld_finish(struct ld *l)
 				e->limits[k] = e->limit_overrides.v[i].value;
 
 	for (uint32_t i = 0; i < e->circuits.n; i++) {
-		derive_peering(e->circuits.v[i].private_peering);
-		derive_peering(e->circuits.v[i].microsoft_peering);
-		derive_peering(e->circuits.v[i].public_peering);
+		struct est_circuit *c = &e->circuits.v[i];
+		derive_peering(c->private_peering);
+		derive_peering(c->microsoft_peering);
+		derive_peering(c->public_peering);
+		struct est_peering_cfg *pcs[2] = {c->private_peering, c->microsoft_peering};
+		for (int k = 0; k < 2; k++) {
+			const struct est_peering_cfg *pc = pcs[k];
+			if (!pc || !pc->listen.a.af ||
+			    (pc->listen.a.af == IP_V4 && pc->listen.len <= 30))
+				continue;
+			char b[IP_STRLEN];
+			lib_diag_add(
+			    l->diags, LIB_SEV_ERROR, l->file, pc->pos.line, pc->pos.col,
+			    k ? "microsoft_peering.listen" : "private_peering.listen",
+			    "such as 127.0.0.0/8: the link /30s are mapped into it",
+			    "circuit %s: listen %s must be an IPv4 prefix of /30 or shorter",
+			    c->name, ip_prefix_fmt(&pc->listen, b));
+		}
 	}
 }
 

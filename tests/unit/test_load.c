@@ -157,6 +157,38 @@ test_duplicates(void **state)
 	free(s);
 }
 
+/* A peering's listen: an IPv4 prefix the link /30s fit in, or the load fails. */
+static void
+test_peering_listen(void **state)
+{
+	struct estate *e = tu_load(
+	    HEAD "circuits:\n"
+	         "  - {name: er, site: hq, location: hong-kong, bandwidth: 1Gbps,\n"
+	         "     private_peering: {peer_asn: 65010, subnet: 192.168.100.128/29, vlan: 100,\n"
+	         "                       listen: 127.0.0.0/8}}\n");
+	assert_non_null(e);
+	char b[IP_STRLEN];
+	assert_string_equal(ip_prefix_fmt(&e->circuits.v[0].private_peering->listen, b),
+	                    "127.0.0.0/8");
+	assert_null(e->circuits.v[0].microsoft_peering);
+	est_free(e);
+	uint32_t n;
+	char *s = tu_load_errors(
+	    HEAD "circuits:\n"
+	         "  - {name: er, site: hq, location: hong-kong, bandwidth: 1Gbps,\n"
+	         "     private_peering: {peer_asn: 65010, subnet: 192.168.100.128/29, vlan: 100,\n"
+	         "                       listen: 127.0.0.0/31}}\n"
+	         "  - {name: er2, site: hq, location: hong-kong, bandwidth: 1Gbps,\n"
+	         "     private_peering: {peer_asn: 65010, subnet: 192.168.101.128/29, vlan: 100,\n"
+	         "                       listen: 'fd00::/64'}}\n",
+	    &n);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(s, "circuit er: listen 127.0.0.0/31 must be an IPv4 prefix of /30"));
+	assert_non_null(strstr(s, "circuit er2: listen fd00::/64 must be an IPv4 prefix"));
+	assert_non_null(strstr(s, "test.yaml:7:"));
+	free(s);
+}
+
 static void
 test_links_and_subnet_refs(void **state)
 {
@@ -393,6 +425,7 @@ main(void)
 	    cmocka_unit_test(test_plans_and_planned_refs),
 	    cmocka_unit_test(test_actions_one_of),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_peering_listen),
 	    cmocka_unit_test(test_syntax_and_json),
 	    cmocka_unit_test(test_nulls_and_defaults),
 	};
