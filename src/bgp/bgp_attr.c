@@ -458,9 +458,16 @@ bgp_attr_decode(struct bgp_upd_state *s, const struct bgp_attr_in *a)
 		sub = d->subcode;
 		why = d->decode(s, &v, a->len);
 	}
+	/* RFC 7606 3.c: conflicting Optional/Transitive flags are treat-as-withdraw
+	 * unless the attribute's own rules say otherwise; those of ATOMIC_AGGREGATE,
+	 * AGGREGATOR and the AS4_* attributes (7.6, 7.7, RFC 6793) speak of their
+	 * length and contents only, so their discard is for those. MP_REACH and
+	 * MP_UNREACH keep their session reset. */
+	enum bgp_verdict verdict = (enum bgp_verdict)d->malformed;
+	if (why && sub == BGP_UPD_ATTR_FLAGS && verdict == BGP_VERDICT_DISCARD)
+		verdict = BGP_VERDICT_WITHDRAW;
 	if (why)
-		bgp_upd_note(s->u, (enum bgp_verdict)d->malformed, a->type, sub, a->whole,
-		             a->whole_len, why);
+		bgp_upd_note(s->u, verdict, a->type, sub, a->whole, a->whole_len, why);
 }
 
 /*

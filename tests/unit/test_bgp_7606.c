@@ -221,15 +221,15 @@ static const struct upd_row upd_rows[] = {
      X_ORIGIN0},
     {"COMMUNITIES twice", EB4, "", BASE "c00804ffff0001 c00804ffff0002", PFX, NULL,
      BGP_VERDICT_DISCARD, 0, NULL, 0, X_COMM},
-    /* flags (3.c): the attribute's own rule */
+    /* flags (3.c): treat-as-withdraw, also where a bad length or value is discarded */
     {"ORIGIN flagged optional", EB4, "", "c0010100" ASPATH NEXTHOP, PFX, NULL, BGP_VERDICT_WITHDRAW,
      0, NULL, BGP_ATTR_ORIGIN, X_NONE},
     {"MED flagged transitive", EB4, "", BASE "c00404 00000001", PFX, NULL, BGP_VERDICT_WITHDRAW, 0,
      NULL, BGP_ATTR_MED, X_NONE},
-    {"ATOMIC_AGGREGATE flagged optional", EB4, "", BASE "c00600", PFX, NULL, BGP_VERDICT_DISCARD, 0,
-     NULL, BGP_ATTR_ATOMIC_AGGREGATE, X_NONE},
+    {"ATOMIC_AGGREGATE flagged optional", EB4, "", BASE "c00600", PFX, NULL, BGP_VERDICT_WITHDRAW,
+     0, NULL, BGP_ATTR_ATOMIC_AGGREGATE, X_NONE},
     {"AGGREGATOR flagged well-known", EB4, "", BASE "400708 0000fde9 c0000201", PFX, NULL,
-     BGP_VERDICT_DISCARD, 0, NULL, BGP_ATTR_AGGREGATOR, X_NONE},
+     BGP_VERDICT_WITHDRAW, 0, NULL, BGP_ATTR_AGGREGATOR, X_NONE},
     {"COMMUNITIES flagged non-transitive", EB4, "", BASE "800804 ffff0001", PFX, NULL,
      BGP_VERDICT_WITHDRAW, 0, NULL, BGP_ATTR_COMMUNITIES, X_NONE},
     /* missing well-known attributes with NLRI (3.d) */

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# strait's BGP speaker (tests/unit/bgp_speaker_drv.c, src/bgp/bgp_speaker.h)
+# as the provider edge (AS 12076) against GoBGP as the customer's edge router
+# (AS 65010), TAP. One strait speaker with two provider-edge addresses (.1
+# primary link, .5 secondary link) and five gobgpd instances on 127.0.22.0/24,
+# all on port 179 (each its gRPC API on its own address):
+#   .2  primary link: the session, prefixes both ways (IPv4 and IPv6 over the
+#       IPv4 session) as GoBGP's own RIB shows them (gobgp global rib -j),
+#       withdrawals both ways, strait's administrative shutdown with an RFC
+#       9003 text as GoBGP logs it, back up after a start;
+#   .6  secondary link to .5: the same routes both ways;
+#   .3  TCP MD5 with the same key: up;
+#   .4  TCP MD5 with another key: never up;
+#   .7  4,001 prefixes against strait's limit of 4,000: Cease 6/1 sent by
+#       strait and logged by GoBGP, then strait holds the session idle;
+# and GoBGP's own shutdown (neighbor shutdown --reason: 3.10's `disable` sends
+# no text) as strait reports it.
+# GoBGP drops a received IPv4 NEXT_HOP in 127/8 (treat-as-withdraw, no knob):
+# strait advertises 192.168.100.130 (the MSEE's address of the /30) instead.
+# GoBGP takes originated routes one API call each (~10 ms): the 4,001 go in
+# four calls at a time. Needs root (port 179), GoBGP (scripts/deps.sh test) and
+# BGP_DRV (meson sets it).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/interop/peer.sh
+. "$here/peer.sh"
+# shellcheck source=tests/scripts/tap.sh
+. "$here/../scripts/tap.sh"
+PEER_NO_TRAP=1
+tap_plan 29
+[ "$(id -u)" -eq 0 ] || { notok "run as root: every speaker binds port 179"; exit 1; }
+peer_require gobgp || { notok "GoBGP is not installed (scripts/deps.sh test installs it)"; exit 1; }
+DRV=${BGP_DRV:-}
+[ -x "$DRV" ] || { notok "BGP_DRV is not the bgp_speaker_drv program"; exit 1; }
+echo "# $(peer_version gobgp)"
+
+net=127.0.22
+ip() { echo "$net.$1"; }
+PEER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/strait-gobgp.XXXXXX")
+out=$PEER_DIR/drv.out
+drv_pid=
+cleanup() {
+	[ -z "$drv_pid" ] || kill "$drv_pid" 2>/dev/null
+	exec 3>&- 2>/dev/null
+	peer_cleanup
+	[ "${PEER_KEEP:-0}" = 1 ] || rm -rf "$PEER_DIR"
+}
+trap cleanup EXIT
+echo "# addresses: $net.0/24, port 179; files in $PEER_DIR (PEER_KEEP=1 keeps them)"
+t0=$(date +%s)
+
+# wait_for SECS CMD...: CMD succeeds within SECS seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 5))); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+drv_saw() { grep -q -- "$1" "$out"; }
+# The strait side's state of a peer, from its last "state" line.
+drv_state() { grep "^state $1 " "$out" | tail -1 | awk '{print $4}'; }
+drv_is() { [ "$(drv_state "$1")" = "$2" ]; }
+peer_is() { [ "$(peer_state "$1")" = "$2" ]; }
+has_route() { peer_routes "$1" "$2" | grep -q -- "^$3 "; }
+routes_are() { [ "$(peer_routes "$1" "$2")" = "$3" ]; }
+no_route() { ! has_route "$@"; }
+peer_got() { [ "$(peer_last_notification "$1" received)" = "$2" ]; }
+# ups IP: how many times strait's session with IP came up so far.
+ups() { grep -c "^state $1 [A-Za-z]* Established$" "$out"; }
+ups_over() { [ "$(ups "$1")" -gt "$2" ]; }
+# up_again NAME IP N: strait's session with IP came up more than N times and
+# the peer NAME is Established (after a stop and a start).
+up_again() { wait_for 30 ups_over "$2" "$3" && peer_wait_established "$1" 10; }
+# before_cease IP: how many IPv4 routes strait reported from IP before its first Cease 6/1.
+before_cease() {
+	awk -v ip="$1" '$1 == "route" && $2 == ip && $3 == "+" && $4 !~ /:/ { n++ }
+		$1 == "state" && $2 == ip && / sent 6\/1 / { print n + 0; exit }' "$out"
+}
+never_established() { # NAME SECS
+	local i
+	for i in $(seq $(($2 * 5))); do
+		peer_is "$1" Established && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# ---- start: GoBGP instances, then the strait speaker -----------------------------------
+many=""
+for i in $(seq 0 4000); do many+="10.$((100 + i / 256)).$((i % 256)).0/24 "; done
+peer_start gobgp cpe "$(ip 2)" 65010 "$(ip 1)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
+	communities="65010:100" &&
+	peer_start gobgp cpe2 "$(ip 6)" 65010 "$(ip 5)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
+		communities="65010:200" &&
+	peer_start gobgp cpe_md5 "$(ip 3)" 65010 "$(ip 1)" 12076 announce="172.17.0.0/16" md5=s3cretKey &&
+	peer_start gobgp cpe_bad "$(ip 4)" 65010 "$(ip 1)" 12076 announce="172.18.0.0/16" md5=wrongKey &&
+	peer_start gobgp cpe_max "$(ip 7)" 65010 "$(ip 1)" 12076 &&
+	for p in $many; do echo "$p"; done |
+	xargs -P 4 -n 1 gobgp -u "$(ip 7)" -p "$PEER_GOBGP_API_PORT" global rib -a ipv4 add nexthop 192.0.2.7 origin igp
+check "five GoBGP instances start on $(ip 2), $(ip 3), $(ip 4), $(ip 6), $(ip 7)" '[ $? -eq 0 ]'
+
+mkfifo "$PEER_DIR/drv.cmd"
+"$DRV" --id "$(ip 1)" --as 12076 \
+	--peer "local=$(ip 1),remote=$(ip 2),as=65010,restart=500" \
+	--peer "local=$(ip 5),remote=$(ip 6),as=65010,restart=500" \
+	--peer "local=$(ip 1),remote=$(ip 3),as=65010,md5=s3cretKey,restart=500" \
+	--peer "local=$(ip 1),remote=$(ip 4),as=65010,md5=s3cretKey,restart=500" \
+	--peer "local=$(ip 1),remote=$(ip 7),as=65010,max4=4000,idle=60000,restart=500" \
+	--announce 10.0.0.0/24,10.0.1.0/24,2001:db8:100::/48 --nh4 192.168.100.130 \
+	--nh6 2001:db8:ffff::130 --path "12076 65515" --comm "12076:50010" --log \
+	<"$PEER_DIR/drv.cmd" >"$out" 2>"$PEER_DIR/drv.err" &
+drv_pid=$!
+exec 3>"$PEER_DIR/drv.cmd"
+check "the strait speaker starts (two PE addresses, five peers, TCP MD5 keys set)" \
+	'wait_for 5 drv_saw "^ready"'
+
+# ---- both links ------------------------------------------------------------------------------
+check "primary link: GoBGP (.2) reaches Established" 'peer_wait_established cpe 30'
+check "primary link: strait reports Established with .2" 'wait_for 5 drv_is "$(ip 2)" Established'
+check "secondary link: GoBGP (.6) reaches Established with strait's .5" 'peer_wait_established cpe2 30'
+check "secondary link: strait reports Established with .6" 'wait_for 5 drv_is "$(ip 6)" Established'
+want4="10.0.0.0/24 12076 65515 12076:50010
+10.0.1.0/24 12076 65515 12076:50010"
+want6="2001:db8:100::/48 12076 65515 12076:50010"
+check "GoBGP (.2) holds strait's IPv4 routes with AS path 12076 65515 and 12076:50010 (gobgp global rib -j)" \
+	'wait_for 10 routes_are cpe ipv4 "$want4"'
+check "GoBGP (.2) holds strait's IPv6 route (MP-BGP over the IPv4 session)" \
+	'wait_for 10 routes_are cpe ipv6 "$want6"'
+check "GoBGP (.6) holds the same IPv4 and IPv6 routes over the secondary link" \
+	'wait_for 10 routes_are cpe2 ipv4 "$want4" && wait_for 10 routes_are cpe2 ipv6 "$want6"'
+check "GoBGP's next hop for them is strait's 192.168.100.130 (not loopback)" \
+	'_peer_gobgp "$(ip 2)" global rib -a ipv4 10.0.0.0/24 -j | grep -q "\"nexthop\":\"192.168.100.130\""'
+check "strait received GoBGP's IPv4 route on the primary link with its AS path and community" \
+	'wait_for 10 drv_saw "^route $(ip 2) + 172.16.0.0/16 nh $(ip 2) path 65010 origin i .*comm 65010:100$"'
+check "strait received GoBGP's IPv6 route, next hop IPv4-mapped" \
+	'wait_for 10 drv_saw "^route $(ip 2) + 2001:db8:10::/48 nh ::ffff:$(ip 2) path 65010 origin i .*comm 65010:100$"'
+check "strait received the same prefixes on the secondary link" \
+	'wait_for 10 drv_saw "^route $(ip 6) + 172.16.0.0/16 nh $(ip 6) path 65010 origin i .*comm 65010:200$" &&
+	wait_for 10 drv_saw "^route $(ip 6) + 2001:db8:10::/48 nh ::ffff:$(ip 6) path 65010 "'
+
+echo "withdraw 10.0.1.0/24" >&3
+echo "announce 10.0.2.0/24" >&3
+check "a withdrawal and an announcement by strait reach GoBGP on both links" \
+	'wait_for 10 no_route cpe ipv4 10.0.1.0/24 && wait_for 10 has_route cpe ipv4 10.0.2.0/24 &&
+	wait_for 10 no_route cpe2 ipv4 10.0.1.0/24 && wait_for 10 has_route cpe2 ipv4 10.0.2.0/24'
+peer_withdraw cpe 172.16.0.0/16 2001:db8:10::/48
+check "GoBGP's withdrawals (IPv4 and IPv6) reach strait" \
+	'wait_for 10 drv_saw "^route $(ip 2) - 172.16.0.0/16" && wait_for 10 drv_saw "^route $(ip 2) - 2001:db8:10::/48"'
+check "the secondary link keeps GoBGP's routes" \
+	'! drv_saw "^route $(ip 6) - 172.16.0.0/16" && ! drv_saw "^route $(ip 6) - 2001:db8:10::/48"'
+
+# ---- TCP MD5 ----------------------------------------------------------------------------------
+check "TCP MD5 with the same key: GoBGP (.3) Established" 'peer_wait_established cpe_md5 30'
+check "and its route reached strait" 'wait_for 10 drv_saw "^route $(ip 3) + 172.17.0.0/16 "'
+check "TCP MD5 with another key: GoBGP (.4) never Established" 'never_established cpe_bad 6'
+check "and strait never saw .4 past Connect/Active" '! drv_saw "^state $(ip 4) [A-Za-z]* OpenSent"'
+
+# ---- maximum prefix ------------------------------------------------------------------------------
+check "4,001 prefixes: strait sends Cease 6/1" \
+	'wait_for 60 drv_saw "^state $(ip 7) [A-Za-z]* Idle sent 6/1"'
+check "the Cease came with the 4,001st IPv4 prefix (strait reported 4,000 before it)" \
+	'[ "$(before_cease "$(ip 7)")" = 4001 ]'
+check "GoBGP logs the received NOTIFICATION as 6/1" 'wait_for 10 peer_got cpe_max 6/1'
+check "strait holds .7 idle (GoBGP not Established again for 8 s)" 'never_established cpe_max 8'
+
+# ---- shutdown communications, both ways ---------------------------------------------------------
+_peer_gobgp "$(ip 3)" neighbor "$(ip 1)" shutdown --reason "customer maintenance" >/dev/null
+check "GoBGP's own shutdown (neighbor shutdown --reason): strait received 6/2 with its text" \
+	'wait_for 10 drv_saw "^state $(ip 3) Established Idle received 6/2 \"customer maintenance\""'
+echo "stop planned maintenance, back at 14:00" >&3
+check "strait's administrative shutdown: GoBGP received 6/2" 'wait_for 10 peer_got cpe 6/2'
+check "GoBGP logged strait's shutdown communication" \
+	'wait_for 5 grep -q "planned maintenance, back at 14:00" "$PEER_DIR/cpe/gobgpd.log"'
+n_up=$(ups "$(ip 2)")
+echo "start" >&3
+check "after strait's start, the primary link is Established again" 'up_again cpe "$(ip 2)" $n_up'
+
+kill "$drv_pid"
+wait "$drv_pid"
+drc=$?
+drv_pid=
+check "the strait speaker exits 0 on SIGTERM (Cease to every peer)" '[ $drc -eq 0 ]'
+[ $fails -eq 0 ] || { echo "# strait speaker's log:"; tail -n 40 "$PEER_DIR/drv.err" | sed 's/^/#   /'; }
+echo "# $(($(date +%s) - t0)) s"
+tap_exit
