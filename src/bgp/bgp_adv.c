@@ -10,6 +10,8 @@
  * as few UPDATEs as the prefixes fit in. Flushes run adv_delay_ms after a
  * change (changes in between coalesce) and at once when the session comes
  * up, whose first flush ends with an End-of-RIB per family (RFC 4724 2).
+ * After bgp_peer_route changes (and no whole set since), a flush compares
+ * only the prefixes they named: its cost follows the changes, not the table.
  *
  * Next hops: a set without one (af 0) means "next hop self", the session's
  * local address; an IPv6 route with an IPv4 next hop (or self on an IPv4
@@ -128,6 +130,56 @@ send_sorted(struct bgp_conn *c, struct ann *an, size_t n, bool put)
 	free(run.v);
 }
 
+static int
+cmp_pfx(const void *x, const void *y)
+{
+	return ip_prefix_cmp(x, y);
+}
+
+/* The flush of the prefixes bgp_peer_route named: each withdrawn or announced as
+ * want and out differ. */
+static void
+flush_changes(struct bgp_peer *p)
+{
+	struct bgp_conn *c = p->conn;
+	struct pvec wd[BGP_FAM_N] = {{0}};
+	struct ann *an = NULL;
+	size_t n = 0, cap = 0, k = 0;
+
+	if (p->ndirty)
+		qsort(p->dirty, p->ndirty, sizeof(*p->dirty), cmp_pfx);
+	for (size_t i = 0; i < p->ndirty; i++) {
+		const struct ip_prefix *q = &p->dirty[i];
+		if (k && !ip_prefix_cmp(&p->dirty[k - 1], q))
+			continue;
+		p->dirty[k++] = *q;
+		uint8_t fam = bgp_fam_of_af(q->a.af);
+		struct bgp_attrset *w = bgp_rib_get(&p->want, q, NULL);
+		struct bgp_attrset *o = bgp_rib_get(&p->out, q, NULL);
+		if (!w && o) {
+			pvec_push(&wd[fam], q);
+			bgp_aset_unref(bgp_rib_del(&p->out, q, NULL));
+		} else if (w && w != o && (c->params.fams & BGP_FAM_BIT(fam))) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				an = lib_xrealloc(an, cap * sizeof(*an));
+			}
+			an[n].pfx = *q;
+			an[n++].set = w;
+		}
+	}
+	p->ndirty = 0;
+	for (uint8_t f = 0; f < BGP_FAM_N; f++) {
+		if (wd[f].n)
+			send_group(c, NULL, f, wd[f].v, wd[f].n);
+		free(wd[f].v);
+	}
+	if (n)
+		qsort(an, n, sizeof(*an), cmp_ann);
+	send_sorted(c, an, n, true);
+	free(an);
+}
+
 static void
 flush(struct bgp_peer *p)
 {
@@ -143,6 +195,12 @@ flush(struct bgp_peer *p)
 		return;
 	uv_timer_stop(&p->t_flush);
 	p->adv_pending = false;
+	if (!p->want_whole && !p->need_eor) {
+		flush_changes(p);
+		return;
+	}
+	p->want_whole = false;
+	p->ndirty = 0;
 
 	bgp_rib_iter(&it);
 	while (bgp_rib_next(&p->out, &it, &pfx, &set, NULL))

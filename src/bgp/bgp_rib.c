@@ -10,6 +10,12 @@
  * 0.53 just after growing), which keeps a 1M-route table near 20 bytes a
  * route instead of the 32 a doubling table can land on.
  *
+ * The reduction keeps the hash's order: slot order is hash order, in every
+ * table. Deleting routes in slot order (a session's sweep) leaves the rest in
+ * one end of the hash space, and a table shrunk then would pack them into one
+ * cluster as long as the table (quadratic: a million routes swept took 24 s).
+ * So each resize takes a new seed: the rest spread over the new table again.
+ *
  * Why not the LPM table (ip/lpm.h): it answers longest-prefix lookups and
  * rebuilds FIB nodes on every insert; a BGP RIB only ever asks "this exact
  * prefix", a million times in a full-table burst.
@@ -57,17 +63,17 @@ mix(uint64_t x)
 }
 
 static uint64_t
-key_hash(uint8_t fam, const uint8_t *addr, uint8_t len)
+key_hash(const struct bgp_rib_fam *t, const uint8_t *addr, uint8_t len)
 {
 	uint64_t hi = 0, lo = 0;
 	uint32_t v4;
-	if (fam == BGP_FAM_IPV6) {
+	if (t->fam == BGP_FAM_IPV6) {
 		memcpy(&hi, addr, 8);
 		memcpy(&lo, addr + 8, 8);
-		return mix(hi ^ mix(lo ^ len));
+		return mix(hi ^ mix(lo ^ len ^ t->seed));
 	}
 	memcpy(&v4, addr, 4);
-	return mix((uint64_t)v4 << 8 | len);
+	return mix(((uint64_t)v4 << 8 | len) ^ t->seed);
 }
 
 static uint32_t
@@ -111,7 +117,7 @@ slot_home(const struct bgp_rib_fam *t, uint32_t i)
 {
 	uint8_t len;
 	const uint8_t *a = slot_addr(t, i, &len);
-	return home(t, key_hash(t->fam, a, len));
+	return home(t, key_hash(t, a, len));
 }
 
 static void
@@ -152,7 +158,7 @@ find(const struct bgp_rib_fam *t, const uint8_t *addr, uint8_t len, uint32_t *at
 		*at = UINT32_MAX;
 		return UINT32_MAX;
 	}
-	i = home(t, key_hash(t->fam, addr, len));
+	i = home(t, key_hash(t, addr, len));
 	if (t->fam == BGP_FAM_IPV4) {
 		const struct rib4 *v = t->v;
 		uint32_t a;
@@ -183,6 +189,7 @@ resize(struct bgp_rib_fam *t, uint32_t cap)
 
 	t->v = lib_xcalloc(cap, esz(t));
 	t->cap = cap;
+	t->seed = mix(old.seed + 0x9e3779b97f4a7c15ull + cap); /* see the top */
 	for (uint32_t i = 0; i < old.cap; i++) {
 		struct bgp_attrset *s = *slot_set(&old, i);
 		uint8_t len;
@@ -325,6 +332,21 @@ bgp_rib_del(struct bgp_rib *r, const struct ip_prefix *p, uint8_t *flags)
 		resize(t, t->cap / 4);
 	}
 	return s;
+}
+
+uint32_t
+bgp_rib_max_probe(const struct bgp_rib *r)
+{
+	uint32_t m = 0;
+	for (uint8_t f = 0; f < BGP_FAM_N; f++) {
+		const struct bgp_rib_fam *t = &r->f[f];
+		for (uint32_t i = 0; i < t->cap; i++)
+			if (*slot_set(t, i)) {
+				uint32_t d = (i + t->cap - slot_home(t, i)) % t->cap;
+				m = d > m ? d : m;
+			}
+	}
+	return m;
 }
 
 uint32_t

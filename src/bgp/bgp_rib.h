@@ -59,10 +59,11 @@ void bgp_aset_get(const struct bgp_attrset *s, struct bgp_attrs *out);
 #define BGP_RF_REFRESH  0x04u /* enhanced route refresh: not announced since BoRR */
 
 struct bgp_rib_fam {
-	void *v;      /* slots: struct rib4 / struct rib6 (bgp_rib.c) */
-	uint32_t n;   /* routes */
-	uint32_t cap; /* slots */
-	uint8_t fam;  /* BGP_FAM_IPV4 or _IPV6 */
+	void *v;       /* slots: struct rib4 / struct rib6 (bgp_rib.c) */
+	uint32_t n;    /* routes */
+	uint32_t cap;  /* slots */
+	uint8_t fam;   /* BGP_FAM_IPV4 or _IPV6 */
+	uint64_t seed; /* of the hash; a new one at each resize (bgp_rib.c) */
 };
 
 struct bgp_rib {
@@ -89,6 +90,9 @@ uint32_t bgp_rib_count(const struct bgp_rib *r, uint8_t fam);
 uint32_t bgp_rib_total(const struct bgp_rib *r);
 /* Bytes of the tables (not of the sets, which are shared). */
 size_t bgp_rib_bytes(const struct bgp_rib *r);
+/* The longest distance of a route from its home slot, over both families: what a
+ * lookup may probe (a scan of the table: for tests). */
+uint32_t bgp_rib_max_probe(const struct bgp_rib *r);
 
 /* Iteration in table order; no insertions or deletions meanwhile (flag
  * changes through the pointer are fine). */

@@ -97,7 +97,10 @@ struct bgp_peer {
 	uint32_t idle_ms_next;
 	uint32_t fails; /* sessions failed since the last Established (backoff) */
 	struct bgp_rib in, out, want;
-	bool adv_pending;       /* want changed since the last flush */
+	bool adv_pending;        /* want changed since the last flush */
+	bool want_whole;         /* want replaced whole (set_routes): the next flush compares all */
+	struct ip_prefix *dirty; /* else the prefixes bgp_peer_route changed since the flush */
+	size_t ndirty, capdirty;
 	bool need_eor;          /* the first flush of a session ends with End-of-RIB */
 	uint8_t gr_stale;       /* families whose Adj-RIB-In routes are stale */
 	bool gr_waiting;        /* t_gr: restart timer (true) or stale timer */

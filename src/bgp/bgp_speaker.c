@@ -324,6 +324,9 @@ bgp_peer_remove(struct bgp_peer *p, const char *text)
 	bgp_rib_free(&p->in);
 	bgp_rib_free(&p->out);
 	bgp_rib_free(&p->want);
+	free(p->dirty);
+	p->dirty = NULL;
+	p->ndirty = p->capdirty = 0;
 	bgp_conn_dispose(p->conn2);
 	bgp_conn_dispose(p->conn);
 	for (pp = &s->peers; *pp && *pp != p; pp = &(*pp)->next)
@@ -376,6 +379,38 @@ bgp_peer_set_routes(struct bgp_peer *p, const struct bgp_route *v, size_t n)
 	}
 	bgp_rib_free(&p->want);
 	p->want = want;
+	p->want_whole = true;
+	p->ndirty = 0;
+	bgp_adv_schedule(p);
+	return 0;
+}
+
+int
+bgp_peer_route(struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrset *set)
+{
+	if (p->removed || bgp_fam_of_af(pfx->a.af) == BGP_FAM_NONE ||
+	    pfx->len > ip_maxlen(pfx->a.af))
+		return -EINVAL;
+	struct ip_prefix q = *pfx;
+	ip_prefix_mask(&q);
+	if (set)
+		bgp_aset_unref(bgp_rib_put(&p->want, &q, set, 0));
+	else
+		bgp_aset_unref(bgp_rib_del(&p->want, &q, NULL));
+	if (!p->want_whole) {
+		/* more changes than routes: comparing everything costs less */
+		if (p->ndirty >= 1024 && p->ndirty > bgp_rib_count(&p->want, BGP_FAM_IPV4) +
+		                                         bgp_rib_count(&p->want, BGP_FAM_IPV6)) {
+			p->want_whole = true;
+			p->ndirty = 0;
+		} else {
+			if (p->ndirty == p->capdirty) {
+				p->capdirty = p->capdirty ? p->capdirty * 2 : 256;
+				p->dirty = lib_xrealloc(p->dirty, p->capdirty * sizeof(*p->dirty));
+			}
+			p->dirty[p->ndirty++] = q;
+		}
+	}
 	bgp_adv_schedule(p);
 	return 0;
 }

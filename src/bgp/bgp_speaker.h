@@ -179,6 +179,10 @@ struct bgp_route {
 	struct bgp_attrset *set;
 };
 int bgp_peer_set_routes(struct bgp_peer *p, const struct bgp_route *v, size_t n);
+/* One change of that set: pfx advertised with set, or withdrawn (set NULL). The next
+ * flush sends just the prefixes changed this way (a router passing routes on costs
+ * the changes, not the table). */
+int bgp_peer_route(struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrset *set);
 
 /* ---- what a peer is doing -------------------------------------------------------- */
 struct bgp_peer_stats {

@@ -8,7 +8,14 @@
  *       --peer local=IP,remote=IP,as=N[,passive][,md5=KEY][,hold=S][,min_hold=S]
  *              [,max4=N][,max6=N][,idle=MS][,restart=MS][,remote_port=N]...
  *       [--announce P,P,...] [--nh4 IP] [--nh6 IP] [--path "12076 65515"]
- *       [--comm "12076:50010 ..."]
+ *       [--comm "12076:50010 ..."] [--quiet] [--forward]
+ *
+ * --quiet: no "route" lines (a million routes printed cost more than the speaker
+ * takes them in: bench/bgp.sh). --forward: every route a peer sends is advertised
+ * to every other peer, as an eBGP router does: the speaker's AS prepended, next
+ * hop self, MED and LOCAL_PREF not passed on; withdrawals too (bench/bgp.sh's
+ * propagation). The announce and withdraw commands set the whole advertised set,
+ * forwarded routes included: not for use with --forward.
  *
  * stdin, one command a line: announce P..., withdraw P..., stop [TEXT] (an
  * administrative shutdown with that RFC 9003 text), start, drop (TCP closed
@@ -41,7 +48,8 @@ static int npeers;
 static struct ip_prefix *ann;
 static size_t nann, capann;
 static struct bgp_attrset *set4, *set6;
-static bool logging, quitting;
+static bool logging, quitting, quiet, forwarding;
+static uint32_t as_local;
 static uv_signal_t sig_term, sig_int;
 static uv_pipe_t in_pipe;
 static bool in_open;
@@ -68,11 +76,108 @@ on_state(void *arg, struct bgp_peer *p, const struct bgp_state_change *c)
 	printf("\n");
 }
 
+/* ---- forwarding: each received set and the set it is sent on as -------------------- */
+
+struct fset {
+	struct bgp_attrset *in, *out;
+};
+static struct fset *fsets; /* open addressing by the received set's address */
+static size_t nfsets, capfsets;
+
+static struct fset *
+fset_slot(const struct bgp_attrset *in)
+{
+	size_t h = (size_t)(((uintptr_t)in >> 4) * 0x9e3779b97f4a7c15ull);
+	for (size_t i = h & (capfsets - 1);; i = (i + 1) & (capfsets - 1))
+		if (!fsets[i].in || fsets[i].in == in)
+			return &fsets[i];
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* The set a received one is sent on as (cached; the cache holds both). */
+static struct bgp_attrset *
+fwd_set(struct bgp_attrset *in)
+{
+	if (capfsets && fset_slot(in)->in)
+		return fset_slot(in)->out;
+	struct bgp_attrs a;
+	bgp_attrset_get(in, &a);
+	uint8_t buf[2 * 65536 + 8];
+	const uint8_t *p = a.aspath.p;
+	size_t n = 0;
+	if (a.aspath.len >= 2 && p[0] == BGP_AS_SEQUENCE && p[1] < 255) {
+		buf[n++] = BGP_AS_SEQUENCE, buf[n++] = (uint8_t)(p[1] + 1);
+		put32(buf + n, as_local), n += 4;
+		memcpy(buf + n, p + 2, a.aspath.len - 2u), n += a.aspath.len - 2u;
+	} else {
+		buf[n++] = BGP_AS_SEQUENCE, buf[n++] = 1;
+		put32(buf + n, as_local), n += 4;
+		memcpy(buf + n, p, a.aspath.len), n += a.aspath.len;
+	}
+	a.aspath = (struct bgp_span){buf, (uint16_t)n};
+	a.aspath_wide = true;
+	a.has |= BGP_HAS(BGP_ATTR_AS_PATH);
+	a.has &= ~(BGP_HAS(BGP_ATTR_MED) | BGP_HAS(BGP_ATTR_LOCAL_PREF));
+	a.nexthop.af = 0; /* next hop self */
+	a.nexthop_ll.af = 0;
+	struct bgp_attrset *out = bgp_attrset_intern(spk, &a);
+	if (!out)
+		return NULL;
+	if ((nfsets + 1) * 2 > capfsets) { /* rehash into twice the room */
+		struct fset *old = fsets;
+		size_t oc = capfsets;
+		capfsets = capfsets ? capfsets * 2 : 256;
+		fsets = lib_xcalloc(capfsets, sizeof(*fsets));
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].in)
+				*fset_slot(old[i].in) = old[i];
+		free(old);
+	}
+	*fset_slot(in) = (struct fset){bgp_attrset_ref(in), out};
+	nfsets++;
+	return out;
+}
+
+/* A route from p goes to every other peer, as one change of what each is sent. */
+static void
+forward(struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrset *set)
+{
+	struct bgp_attrset *out = set ? fwd_set(set) : NULL;
+	if (set && !out)
+		return;
+	for (int k = 0; k < npeers; k++)
+		if (peers[k] != p)
+			bgp_peer_route(peers[k], pfx, out);
+}
+
+static void
+fwd_free(void)
+{
+	for (size_t i = 0; i < capfsets; i++)
+		if (fsets[i].in) {
+			bgp_attrset_unref(fsets[i].in);
+			bgp_attrset_unref(fsets[i].out);
+		}
+	free(fsets);
+	fsets = NULL;
+	nfsets = capfsets = 0;
+}
+
 static void
 on_route(void *arg, struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrset *set)
 {
 	char ps[IP_STRLEN], as[1024];
 	(void)arg;
+	if (forwarding && !quitting)
+		forward(p, pfx, set);
+	if (quiet)
+		return;
 	ip_prefix_fmt(pfx, ps);
 	if (!set) {
 		printf("route %s - %s\n", bgp_peer_name(p), ps);
@@ -137,6 +242,8 @@ shutdown_all(void)
 	if (quitting)
 		return;
 	quitting = true;
+	if (forwarding)
+		fwd_free();
 	bgp_attrset_unref(set4);
 	bgp_attrset_unref(set6);
 	set4 = set6 = NULL;
@@ -334,7 +441,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bgp_speaker_drv --id IPV4 --as N [--port N] [--log] --peer "
 	                "local=IP,remote=IP,as=N[,...]... [--announce P,...] [--nh4 IP] [--nh6 IP] "
-	                "[--path \"AS ...\"] [--comm \"a:b ...\"]\n");
+	                "[--path \"AS ...\"] [--comm \"a:b ...\"] [--quiet] [--forward]\n");
 	exit(2);
 }
 
@@ -353,6 +460,14 @@ main(int argc, char **argv)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(o, "--log") == 0) {
 			logging = true;
+			continue;
+		}
+		if (strcmp(o, "--quiet") == 0) {
+			quiet = true;
+			continue;
+		}
+		if (strcmp(o, "--forward") == 0) {
+			forwarding = true;
 			continue;
 		}
 		if (!v)
@@ -388,6 +503,9 @@ main(int argc, char **argv)
 	if (!sc.router_id || !sc.local_as || np == 0)
 		usage();
 	loop = uv_default_loop();
+	as_local = sc.local_as;
+	if (forwarding)
+		sc.adv_delay_ms = 1; /* a router passes routes on at once */
 	if (bgp_speaker_new(loop, &sc, &spk) != 0)
 		usage();
 	set4 = make_set(path, comm, nh4.af ? &nh4 : NULL);

@@ -671,6 +671,33 @@ test_updates(void **state)
 	         addr_b);
 	assert_string_equal(route_of(&A, "172.16.0.0/12"), want);
 
+	/* one route at a time (bgp_peer_route): 10.5 added, 10.1 withdrawn, 10.2 to
+	 * another set, then 10.5 added again with no change: three UPDATEs, three
+	 * events at B, nothing for the repeat */
+	ev0 = B.route_events;
+	u0 = updates_out(&A);
+	struct ip_prefix p5 = pfx("10.5.0.0/24"), p1x = pfx("10.1.0.0/16"),
+	                 p2x = pfx("10.2.0.0/16");
+	assert_int_equal(bgp_peer_route(A.peer, &p5, s3), 0);
+	assert_int_equal(bgp_peer_route(A.peer, &p1x, NULL), 0);
+	assert_int_equal(bgp_peer_route(A.peer, &p2x, s1), 0);
+	run_for(0.3);
+	assert_int_equal(B.route_events - ev0, 3);
+	assert_int_equal(updates_out(&A) - u0, 3); /* a withdrawal, s3's, s1's */
+	assert_string_equal(route_of(&B, "10.1.0.0/16"), "(none)");
+	assert_string_equal(route_of(&B, "10.5.0.0/24"),
+	                    "10.5.0.0/24 nh 192.0.2.1 path 65001 65010 origin i");
+	assert_string_equal(route_of(&B, "10.2.0.0/16"),
+	                    "10.2.0.0/16 nh 192.0.2.1 path 65001 64512 origin i comm 65001:100 "
+	                    "65001:200");
+	u0 = updates_out(&A);
+	assert_int_equal(bgp_peer_route(A.peer, &p5, s3), 0);
+	struct ip_prefix bad = pfx("10.5.0.0/24");
+	bad.len = 33;
+	assert_int_equal(bgp_peer_route(A.peer, &bad, s3), -EINVAL);
+	run_for(0.2);
+	assert_int_equal(updates_out(&A) - u0, 0);
+
 	/* withdraw everything */
 	assert_int_equal(bgp_peer_set_routes(A.peer, NULL, 0), 0);
 	want_b = 0;
