@@ -256,6 +256,17 @@ bgp_adv_schedule(struct bgp_peer *p)
 		uv_timer_start(&p->t_flush, bgp_adv_flush_timer, p->spk->cfg.adv_delay_ms, 0);
 }
 
+#define ADV_BURST 4096 /* changed prefixes that go out at once, not at the timer */
+
+void
+bgp_adv_changed(struct bgp_peer *p)
+{
+	if (p->ndirty >= ADV_BURST)
+		flush(p);
+	else
+		bgp_adv_schedule(p);
+}
+
 void
 bgp_adv_up(struct bgp_peer *p)
 {

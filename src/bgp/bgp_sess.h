@@ -171,6 +171,8 @@ void bgp_recv_rr(struct bgp_conn *c, const struct bgp_rr *rr); /* BoRR, EoRR */
 
 /* bgp_adv.c */
 void bgp_adv_schedule(struct bgp_peer *p);
+/* Flushes now when enough changes wait (a long burst goes out while it comes in). */
+void bgp_adv_changed(struct bgp_peer *p);
 void bgp_adv_flush_timer(uv_timer_t *t);
 void bgp_adv_up(struct bgp_peer *p);
 void bgp_adv_down(struct bgp_peer *p);

@@ -411,7 +411,7 @@ bgp_peer_route(struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrs
 			p->dirty[p->ndirty++] = q;
 		}
 	}
-	bgp_adv_schedule(p);
+	bgp_adv_changed(p);
 	return 0;
 }
 
