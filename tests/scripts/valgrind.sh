@@ -23,7 +23,7 @@ head -c 300000 /dev/urandom | dd of="$img" bs=4096 seek=512 conv=notrunc status=
 cases+=("replica capture vm1-os $img --store $st" "replica capture vm1-os $img --app --store $st"
         "replica points vm1-os -o json --store $st" "replica restore vm1-os $log.out --store $st"
         "replica prune vm1-os --retention 0 --store $st" "replica gc --store $st")
-echo "1..$((${#cases[@]} + 1))"
+echo "1..$((${#cases[@]} + 2))"
 n=0 fails=0
 export STRAIT_STATE="$log.state.db"
 trap 'rm -rf "$log" "$log".state.db* "$log".sock "$img" "$st" "$log".out' EXIT
@@ -55,4 +55,27 @@ vrc=$?
 n=$((n + 1))
 if [ $vrc -eq 0 ]; then echo "ok $n - valgrind straitd: requests, reload, SIGTERM"; else
   fails=$((fails + 1)); echo "not ok $n - valgrind straitd (exit $vrc)"; head -30 "$log" | sed 's/^/# /'; fi
+# straitd running the provider edge (no router peers with it: the sessions try and
+# wait): the BGP commands, a failover test, a reload that changes a connection
+oct=$((130 + $$ % 100))
+sed "s|      vlan: 100|      vlan: 100\n      listen: 127.$oct.0.0/16|" \
+  examples/single-circuit-same-ip.yaml >"$log.bgp.yaml"
+trap 'rm -rf "$log" "$log".state.db* "$log".sock "$img" "$st" "$log".out "$log".bgp.yaml' EXIT
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$STRAITD_PLAIN" --estate "$log.bgp.yaml" --socket "$sock" --bgp-port 11179 2>"$log" &
+vpid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+for q in /v1/bgp "/v1/bgp-routes?circuit=er-hk&link=primary&direction=advertised" \
+  "/v1/bgp-routes?circuit=er-hk&link=tertiary"; do
+  curl -s --unix-socket "$sock" "http://x$q" >/dev/null
+done
+curl -s -X POST --unix-socket "$sock" "http://x/v1/bgp-test?circuit=er-hk&link=secondary&test=disconnect" >/dev/null
+sed -i 's|  - {gateway: gw-ea, circuit: er-hk}|  - {gateway: gw-sea, circuit: er-hk}|' "$log.bgp.yaml"
+curl -s -X POST --unix-socket "$sock" http://x/v1/reload >/dev/null
+kill -TERM "$vpid"
+wait "$vpid"
+vrc=$?
+n=$((n + 1))
+if [ $vrc -eq 0 ]; then echo "ok $n - valgrind straitd with BGP sessions: commands, a test, reload, SIGTERM"; else
+  fails=$((fails + 1)); echo "not ok $n - valgrind straitd with BGP sessions (exit $vrc)"; head -30 "$log" | sed 's/^/# /'; fi
 exit $((fails > 0))
