@@ -182,3 +182,13 @@ lib_mkdir_p(const char *dir)
 	free(d);
 	return rc;
 }
+
+int
+lib_check_readable(const char *what, const char *path, char *err, size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	int e = errno;
+	snprintf(err, errlen, "%s: cannot read %s: %s", what, path, strerror(e));
+	return -e;
+}

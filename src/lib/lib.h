@@ -208,5 +208,8 @@ int lib_pread_all(int fd, void *buf, size_t n, uint64_t off);
 int lib_cmp_u64(const void *a, const void *b);
 /* Whole file into a NUL-terminated heap buffer. */
 int lib_read_file(const char *path, char **data, size_t *n);
+/* 0 when path can be read, else -errno with "WHAT: cannot read PATH: reason" in err
+ * (configuration files checked before use: TLS certificates and keys). */
+int lib_check_readable(const char *what, const char *path, char *err, size_t errlen);
 
 #endif

@@ -42,17 +42,6 @@ struct nbd_tls_conn {
 
 /* ---- configuration -------------------------------------------------------- */
 
-/* -errno when path cannot be read, with the reason in err. */
-static int
-check_file(const char *what, const char *path, char *err, size_t errlen)
-{
-	if (access(path, R_OK) == 0)
-		return 0;
-	int e = errno;
-	snprintf(err, errlen, "tls %s %s: %s", what, path, strerror(e));
-	return -e;
-}
-
 /* -EINVAL with OpenSSL's reason for rejecting path (and clears its queue). */
 static int
 ssl_fail(const char *what, const char *path, char *err, size_t errlen)
@@ -68,11 +57,11 @@ ssl_fail(const char *what, const char *path, char *err, size_t errlen)
 static int
 load_ctx(SSL_CTX *c, const struct nbd_tls_opts *o, char *err, size_t errlen)
 {
-	int rc = check_file("certificate", o->cert, err, errlen);
+	int rc = lib_check_readable("NBD TLS certificate", o->cert, err, errlen);
 	if (!rc)
-		rc = check_file("key", o->key, err, errlen);
+		rc = lib_check_readable("NBD TLS key", o->key, err, errlen);
 	if (!rc && o->ca)
-		rc = check_file("CA", o->ca, err, errlen);
+		rc = lib_check_readable("NBD TLS CA", o->ca, err, errlen);
 	if (rc)
 		return rc;
 	if (SSL_CTX_use_certificate_chain_file(c, o->cert) != 1)

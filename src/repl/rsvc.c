@@ -49,12 +49,11 @@ int
 rsvc_tls(const struct xp_tls_opts *o, bool server, struct xp_io_ops **out, char *err, size_t errlen)
 {
 	const char *files[] = {o->cert_file, o->key_file, o->ca_file};
-	for (size_t i = 0; i < 3; i++)
-		if (files[i] && access(files[i], R_OK) < 0) {
-			int e = errno;
-			snprintf(err, errlen, "TLS: cannot read %s: %s", files[i], strerror(e));
-			return -e;
-		}
+	for (size_t i = 0; i < 3; i++) {
+		int rc = files[i] ? lib_check_readable("TLS", files[i], err, errlen) : 0;
+		if (rc)
+			return rc;
+	}
 	if (server && (!o->cert_file || !o->key_file)) {
 		snprintf(err, errlen, "TLS: the receiver needs a certificate and its key");
 		return -EINVAL;

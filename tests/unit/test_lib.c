@@ -210,15 +210,38 @@ test_pipe_guard(void **state)
 	close(p[1]);
 }
 
+static void
+test_check_readable(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	assert_int_equal(
+	    lib_check_readable("TLS", "/nonexistent/strait-cert.pem", err, sizeof(err)), -ENOENT);
+	assert_string_equal(
+	    err, "TLS: cannot read /nonexistent/strait-cert.pem: No such file or directory");
+	char path[] = "/tmp/strait-readable.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lib_check_readable("TLS", path, err, sizeof(err)), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_durations), cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_bandwidth), cmocka_unit_test(test_nearest),
-	    cmocka_unit_test(test_utf8),      cmocka_unit_test(test_map),
-	    cmocka_unit_test(test_arena),     cmocka_unit_test(test_atomic_write),
-	    cmocka_unit_test(test_le),        cmocka_unit_test(test_pipe_guard),
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_bandwidth),
+	    cmocka_unit_test(test_nearest),
+	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_le),
+	    cmocka_unit_test(test_pipe_guard),
+	    cmocka_unit_test(test_check_readable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
