@@ -14,63 +14,12 @@
 # Needs root (port 179), BIRD (scripts/deps.sh test) and BGP_DRV (meson sets it).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/interop/peer.sh
-. "$here/peer.sh"
-# shellcheck source=tests/scripts/tap.sh
-. "$here/../scripts/tap.sh"
-PEER_NO_TRAP=1
-tap_plan 21
-[ "$(id -u)" -eq 0 ] || { notok "run as root: every speaker binds port 179"; exit 1; }
-peer_require bird || { notok "BIRD is not installed (scripts/deps.sh test installs it)"; exit 1; }
-DRV=${BGP_DRV:-}
-[ -x "$DRV" ] || { notok "BGP_DRV is not the bgp_speaker_drv program"; exit 1; }
-echo "# $(peer_version bird)"
-
-net=127.$((20 + $$ % 200)).$((20 + ($$ / 200) % 200))
-ip() { echo "$net.$1"; }
-PEER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/strait-bird.XXXXXX")
-out=$PEER_DIR/drv.out
-drv_pid=
-cleanup() {
-	[ -z "$drv_pid" ] || kill "$drv_pid" 2>/dev/null
-	exec 3>&- 2>/dev/null
-	peer_cleanup
-	[ "${PEER_KEEP:-0}" = 1 ] || rm -rf "$PEER_DIR"
-}
-trap cleanup EXIT
-echo "# addresses: $net.0/24, port 179; files in $PEER_DIR (PEER_KEEP=1 keeps them)"
-
-# wait_for SECS CMD...: CMD succeeds within SECS seconds.
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq $((secs * 5))); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-drv_saw() { grep -q -- "$1" "$out"; }
-# The strait side's state of a peer, from its last "state" line.
-drv_state() { grep "^state $1 " "$out" | tail -1 | awk '{print $4}'; }
-drv_is() { [ "$(drv_state "$1")" = "$2" ]; }
-bird_is() { [ "$(peer_state "$1")" = "$2" ]; }
-has_route() { peer_routes "$1" "$2" | grep -q -- "^$3 "; }
-routes_are() { [ "$(peer_routes "$1" "$2")" = "$3" ]; }
-no_route() { ! has_route "$@"; }
-bird_got() { [ "$(peer_last_notification "$1" received)" = "$2" ]; }
-never_established() { # NAME SECS
-	local i
-	for i in $(seq $(($2 * 5))); do
-		bird_is "$1" Established && return 1
-		sleep 0.2
-	done
-	return 0
-}
+# shellcheck source=tests/interop/drv.sh
+. "$here/drv.sh"
+drv_setup bird BIRD "127.$((20 + $$ % 200)).$((20 + ($$ / 200) % 200))" 21
 
 # ---- start: BIRD instances, then the strait speaker ------------------------------------
-many=""
-for i in $(seq 0 4000); do many+="10.$((100 + i / 256)).$((i % 256)).0/24 "; done
+many=$(many_prefixes)
 peer_start bird cpe "$(ip 2)" 65010 "$(ip 1)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
 	communities="65010:100" &&
 	peer_start bird cpe_md5 "$(ip 3)" 65010 "$(ip 1)" 12076 announce="172.17.0.0/16" md5=s3cretKey &&
@@ -121,12 +70,12 @@ check "and strait never saw .4 past Connect/Active" '! drv_saw "^state $(ip 4) [
 # ---- maximum prefix ------------------------------------------------------------------------------
 check "4,001 prefixes: strait sends Cease 6/1" \
 	'wait_for 40 drv_saw "^state $(ip 5) [A-Za-z]* Idle sent 6/1"'
-check "BIRD reports the received NOTIFICATION as 6/1" 'wait_for 10 bird_got cpe_max 6/1'
+check "BIRD reports the received NOTIFICATION as 6/1" 'wait_for 10 peer_got cpe_max 6/1'
 check "strait holds .5 idle (BIRD not Established again for 8 s)" 'never_established cpe_max 8'
 
 # ---- shutdown communications, both ways ---------------------------------------------------------
 echo "stop planned maintenance, back at 14:00" >&3
-check "strait's administrative shutdown: BIRD received 6/2" 'wait_for 10 bird_got cpe 6/2'
+check "strait's administrative shutdown: BIRD received 6/2" 'wait_for 10 peer_got cpe 6/2'
 check "BIRD logged strait's shutdown communication" \
 	'grep -q "planned maintenance, back at 14:00" "$PEER_DIR/cpe/bird.log"'
 echo "start" >&3

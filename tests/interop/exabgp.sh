@@ -22,52 +22,10 @@
 # (scripts/deps.sh test) and BGP_DRV (meson sets it).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/interop/peer.sh
-. "$here/peer.sh"
-# shellcheck source=tests/scripts/tap.sh
-. "$here/../scripts/tap.sh"
-PEER_NO_TRAP=1
-tap_plan 30
-[ "$(id -u)" -eq 0 ] || { notok "run as root: every speaker binds port 179"; exit 1; }
-peer_require exabgp || { notok "ExaBGP is not installed (scripts/deps.sh test installs it)"; exit 1; }
-DRV=${BGP_DRV:-}
-[ -x "$DRV" ] || { notok "BGP_DRV is not the bgp_speaker_drv program"; exit 1; }
-echo "# $(peer_version exabgp)"
+# shellcheck source=tests/interop/drv.sh
+. "$here/drv.sh"
+drv_setup exabgp ExaBGP "127.0.24" 30
 
-net=127.0.24
-ip() { echo "$net.$1"; }
-PEER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/strait-exabgp.XXXXXX")
-out=$PEER_DIR/drv.out
-drv_pid=
-cleanup() {
-	[ -z "$drv_pid" ] || kill "$drv_pid" 2>/dev/null
-	exec 3>&- 2>/dev/null
-	peer_cleanup
-	[ "${PEER_KEEP:-0}" = 1 ] || rm -rf "$PEER_DIR"
-}
-trap cleanup EXIT
-echo "# addresses: $net.0/24, port 179; files in $PEER_DIR (PEER_KEEP=1 keeps them)"
-t0=$(date +%s)
-
-# wait_for SECS CMD...: CMD succeeds within SECS seconds.
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq $((secs * 5))); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-drv_saw() { grep -q -- "$1" "$out"; }
-# The strait side's state of a peer, from its last "state" line.
-drv_state() { grep "^state $1 " "$out" | tail -1 | awk '{print $4}'; }
-drv_is() { [ "$(drv_state "$1")" = "$2" ]; }
-peer_is() { [ "$(peer_state "$1")" = "$2" ]; }
-has_route() { peer_routes "$1" "$2" | grep -q -- "^$3 "; }
-routes_are() { [ "$(peer_routes "$1" "$2")" = "$3" ]; }
-no_route() { ! has_route "$@"; }
-peer_got() { [ "$(peer_last_notification "$1" received)" = "$2" ]; }
 # exa_received_notifications NAME: the body (hex, after the 19-octet header) of
 # every NOTIFICATION ExaBGP received, as its API saw the raw message.
 exa_received_notifications() {
@@ -82,29 +40,9 @@ for line in open(sys.argv[1], errors="replace"):
     if m["neighbor"].get("direction") == "receive" and msg.get("category") == 3:
         print(msg["body"].lower().replace("0x", "", 1))' "$PEER_DIR/$1/exabgp.events"
 }
-# ups IP: how many times strait's session with IP came up so far.
-ups() { grep -c "^state $1 [A-Za-z]* Established$" "$out"; }
-ups_over() { [ "$(ups "$1")" -gt "$2" ]; }
-# up_again NAME IP N: strait's session with IP came up more than N times and
-# the peer NAME is Established (after a stop and a start).
-up_again() { wait_for 30 ups_over "$2" "$3" && peer_wait_established "$1" 10; }
-# before_cease IP: how many IPv4 routes strait reported from IP before its first Cease 6/1.
-before_cease() {
-	awk -v ip="$1" '$1 == "route" && $2 == ip && $3 == "+" && $4 !~ /:/ { n++ }
-		$1 == "state" && $2 == ip && / sent 6\/1 / { print n + 0; exit }' "$out"
-}
-never_established() { # NAME SECS
-	local i
-	for i in $(seq $(($2 * 5))); do
-		peer_is "$1" Established && return 1
-		sleep 0.2
-	done
-	return 0
-}
 
 # ---- start: ExaBGP instances, then the strait speaker -----------------------------------
-many=""
-for i in $(seq 0 4000); do many+="10.$((100 + i / 256)).$((i % 256)).0/24 "; done
+many=$(many_prefixes)
 peer_start exabgp cpe "$(ip 2)" 65010 "$(ip 1)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
 	communities="65010:100" &&
 	peer_start exabgp cpe2 "$(ip 6)" 65010 "$(ip 5)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
