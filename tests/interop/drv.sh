@@ -14,6 +14,12 @@
 #   ups IP, ups_over IP N, up_again NAME IP N     sessions that came up again
 #   before_cease IP                routes strait reported from IP before its Cease 6/1
 #   many_prefixes                  4,001 IPv4 /24s (one over the private-peering limit)
+#   drv_routers KIND NAME [MAX_OPTS]  the five routers: cpe (.2) and cpe2 (.6, the
+#                                  secondary link to .5), cpe_md5 (.3, the right key),
+#                                  cpe_bad (.4, a wrong key), cpe_max (.7, 4,001
+#                                  prefixes unless MAX_OPTS says how they come); a check
+#   drv_start                      the driver with a peer for each, announcing two IPv4
+#                                  and one IPv6 prefix; a check; commands go to fd 3
 _drv_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/peer.sh
 . "$_drv_here/peer.sh"
@@ -81,4 +87,38 @@ many_prefixes() {
 	local i s=""
 	for i in $(seq 0 4000); do s+="10.$((100 + i / 256)).$((i % 256)).0/24 "; done
 	echo "$s"
+}
+
+drv_routers() {
+	local k=$1 name=$2
+	shift 2
+	local max=("$@")
+	[ ${#max[@]} -gt 0 ] || max=(announce="$(many_prefixes)")
+	peer_start "$k" cpe "$(ip 2)" 65010 "$(ip 1)" 12076 \
+		announce="172.16.0.0/16 2001:db8:10::/48" communities="65010:100" &&
+		peer_start "$k" cpe2 "$(ip 6)" 65010 "$(ip 5)" 12076 \
+			announce="172.16.0.0/16 2001:db8:10::/48" communities="65010:200" &&
+		peer_start "$k" cpe_md5 "$(ip 3)" 65010 "$(ip 1)" 12076 announce="172.17.0.0/16" \
+			md5=s3cretKey &&
+		peer_start "$k" cpe_bad "$(ip 4)" 65010 "$(ip 1)" 12076 announce="172.18.0.0/16" \
+			md5=wrongKey &&
+		peer_start "$k" cpe_max "$(ip 7)" 65010 "$(ip 1)" 12076 "${max[@]}"
+	check "five $name instances start on $(ip 2), $(ip 3), $(ip 4), $(ip 6), $(ip 7)" '[ $? -eq 0 ]'
+}
+
+drv_start() {
+	mkfifo "$PEER_DIR/drv.cmd"
+	"$DRV" --id "$(ip 1)" --as 12076 \
+		--peer "local=$(ip 1),remote=$(ip 2),as=65010,restart=500" \
+		--peer "local=$(ip 5),remote=$(ip 6),as=65010,restart=500" \
+		--peer "local=$(ip 1),remote=$(ip 3),as=65010,md5=s3cretKey,restart=500" \
+		--peer "local=$(ip 1),remote=$(ip 4),as=65010,md5=s3cretKey,restart=500" \
+		--peer "local=$(ip 1),remote=$(ip 7),as=65010,max4=4000,idle=60000,restart=500" \
+		--announce 10.0.0.0/24,10.0.1.0/24,2001:db8:100::/48 --nh4 192.168.100.130 \
+		--nh6 2001:db8:ffff::130 --path "12076 65515" --comm "12076:50010" --log \
+		<"$PEER_DIR/drv.cmd" >"$out" 2>"$PEER_DIR/drv.err" &
+	drv_pid=$!
+	exec 3>"$PEER_DIR/drv.cmd"
+	check "the strait speaker starts (two PE addresses, five peers, TCP MD5 keys set)" \
+		'wait_for 5 drv_saw "^ready"'
 }

@@ -27,30 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 drv_setup frr FRR "127.0.21" 29
 
 # ---- start: FRR instances, then the strait speaker -----------------------------------
-many=$(many_prefixes)
-peer_start frr cpe "$(ip 2)" 65010 "$(ip 1)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
-	communities="65010:100" &&
-	peer_start frr cpe2 "$(ip 6)" 65010 "$(ip 5)" 12076 announce="172.16.0.0/16 2001:db8:10::/48" \
-		communities="65010:200" &&
-	peer_start frr cpe_md5 "$(ip 3)" 65010 "$(ip 1)" 12076 announce="172.17.0.0/16" md5=s3cretKey &&
-	peer_start frr cpe_bad "$(ip 4)" 65010 "$(ip 1)" 12076 announce="172.18.0.0/16" md5=wrongKey &&
-	peer_start frr cpe_max "$(ip 7)" 65010 "$(ip 1)" 12076 announce="$many"
-check "five FRR instances start on $(ip 2), $(ip 3), $(ip 4), $(ip 6), $(ip 7)" '[ $? -eq 0 ]'
-
-mkfifo "$PEER_DIR/drv.cmd"
-"$DRV" --id "$(ip 1)" --as 12076 \
-	--peer "local=$(ip 1),remote=$(ip 2),as=65010,restart=500" \
-	--peer "local=$(ip 5),remote=$(ip 6),as=65010,restart=500" \
-	--peer "local=$(ip 1),remote=$(ip 3),as=65010,md5=s3cretKey,restart=500" \
-	--peer "local=$(ip 1),remote=$(ip 4),as=65010,md5=s3cretKey,restart=500" \
-	--peer "local=$(ip 1),remote=$(ip 7),as=65010,max4=4000,idle=60000,restart=500" \
-	--announce 10.0.0.0/24,10.0.1.0/24,2001:db8:100::/48 --nh4 192.168.100.130 \
-	--nh6 2001:db8:ffff::130 --path "12076 65515" --comm "12076:50010" --log \
-	<"$PEER_DIR/drv.cmd" >"$out" 2>"$PEER_DIR/drv.err" &
-drv_pid=$!
-exec 3>"$PEER_DIR/drv.cmd"
-check "the strait speaker starts (two PE addresses, five peers, TCP MD5 keys set)" \
-	'wait_for 5 drv_saw "^ready"'
+drv_routers frr FRR
+drv_start
 
 # ---- both links ------------------------------------------------------------------------------
 check "primary link: FRR (.2) reaches Established" 'peer_wait_established cpe 30'
