@@ -9,31 +9,15 @@ set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$SRCROOT/tests/scripts/tap.sh"
+work_dir
 tap_plan 7
 need qemu-io qemu-img
 
-receive() { # receive PORT -> $rpid, $rport
-	: >"$tmp/recv.out"
-	"$STRAIT" replica receive --store "$tmp/store" --work "$tmp/tgt" --listen "127.0.0.1:$1" \
-		--interval 1s >"$tmp/recv.out" 2>&1 &
-	rpid=$!
-	pids+=("$rpid")
-	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
-	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
-}
 seed_estate "$tmp/est.yaml" 128MiB "$tmp/a.img"
 qemu-img create -q -f raw "$tmp/a.img" 128M
 qemu-io -f raw -c "write -P 0x12 0 8M" "$tmp/a.img" >/dev/null
-receive 0
+receive_start 0
 "$STRAITD" --estate "$tmp/est.yaml" --socket "$tmp/d.sock" --work "$tmp/cap" \
 	--target "127.0.0.1:$rport" --journal-max 4MiB 2>"$tmp/d.log" &
 dpid=$!
@@ -57,7 +41,7 @@ check "16 MiB written while the link is down are acknowledged" '[ $? -eq 0 ]'
 for _ in $(seq 50); do [ "$(field bitmap)" = True ] && break; sleep 0.1; done
 check "the journal outgrew its 4 MiB: the status shows its bitmap" '[ "$(field bitmap)" = True ]'
 w0=$(field wire_bytes)
-receive "$rport"
+receive_start "$rport"
 check "the link back: the changed extents resent, protected again" 'caught_up'
 w1=$(field wire_bytes)
 echo "# $((w1 - w0)) bytes crossed the link for 16 MiB changed on a 128 MiB disk"

@@ -11,27 +11,11 @@ set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$SRCROOT/tests/scripts/tap.sh"
+work_dir
 tap_plan 6
 need qemu-io qemu-img cmp
 
-receive() { # receive PORT -> $rpid, $rport
-	: >"$tmp/recv.out"
-	"$STRAIT" replica receive --store "$tmp/store" --work "$tmp/tgt" --listen "127.0.0.1:$1" \
-		--interval 1s >"$tmp/recv.out" 2>&1 &
-	rpid=$!
-	pids+=("$rpid")
-	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
-	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
-}
 daemon() {
 	"$STRAITD" --estate "$tmp/est.yaml" --socket "$tmp/d.sock" --work "$tmp/cap" \
 		--target "127.0.0.1:$rport" 2>>"$tmp/d.log" &
@@ -44,7 +28,7 @@ seed_estate "$tmp/est.yaml" 2GiB "$tmp/a.img"
 sed -i 's/crash_consistent_every: 1s/crash_consistent_every: 5m/' "$tmp/est.yaml"
 qemu-img create -q -f raw "$tmp/a.img" 2G
 qemu-io -f raw -c "write -P 0x11 0 1M" "$tmp/a.img" >/dev/null
-receive 0
+receive_start 0
 daemon
 st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
 field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }

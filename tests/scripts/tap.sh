@@ -2,6 +2,9 @@
 #   tap_plan N          prints the plan
 #   check DESC 'CMD'    ok when CMD (eval'd) succeeds, else not ok; $fails counts failures
 #   tap_exit            exit status: 1 when anything failed
+#   work_dir            $tmp, a directory removed at exit with every pid in $pids killed
+#   receive_start PORT  `strait replica receive` on 127.0.0.1:PORT (0: any) with the store
+#                       and work in $tmp -> $rpid (added to $pids), $rport
 #   seed_estate OUT SIZE PATH   the seeds' two-circuit estate with app1's os disk of SIZE
 #                       (such as 64MiB) backed by PATH, and a crash-consistent point a second
 n=0 fails=0
@@ -27,4 +30,18 @@ s = s.replace("policy: {crash_consistent_every: 5m, app_consistent_every: 4h, re
               "policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}")
 open(out, "w").write(s)
 PY
+}
+work_dir() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+}
+receive_start() {
+	: >"$tmp/recv.out"
+	"$STRAIT" replica receive --store "$tmp/store" --work "$tmp/tgt" --listen "127.0.0.1:$1" \
+		--interval 1s >"$tmp/recv.out" 2>&1 &
+	rpid=$!
+	pids+=("$rpid")
+	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
+	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
 }
