@@ -102,7 +102,8 @@ send_group(struct bgp_conn *c, struct bgp_attrset *set, uint8_t fam, const struc
 }
 
 /* Sends the announcements an[0..n) (sorted): each run of one set and family
- * as few UPDATEs; put: record them in the Adj-RIB-Out. */
+ * as few UPDATEs; put: record them in the Adj-RIB-Out (else they are there
+ * already, and those that cannot be sent are taken out). */
 static void
 send_sorted(struct bgp_conn *c, struct ann *an, size_t n, bool put)
 {
@@ -119,6 +120,8 @@ send_sorted(struct bgp_conn *c, struct ann *an, size_t n, bool put)
 		if (!out_attrs(c, an[i].set, fam, &a)) {
 			bgp_log(p, 1, "%zu %s routes not sent: IPv6 next hop", run.n,
 			        fam == BGP_FAM_IPV4 ? "IPv4" : "IPv6");
+			for (size_t k = i; !put && k < j; k++) /* recorded early: not sent */
+				bgp_aset_unref(bgp_rib_del(&p->out, &an[k].pfx, NULL));
 			i = j;
 			continue;
 		}
@@ -144,22 +147,27 @@ flush_changes(struct bgp_peer *p)
 	struct bgp_conn *c = p->conn;
 	struct pvec wd[BGP_FAM_N] = {{0}};
 	struct ann *an = NULL;
-	size_t n = 0, cap = 0, k = 0;
+	size_t n = 0, cap = 0;
 
 	if (p->ndirty)
 		qsort(p->dirty, p->ndirty, sizeof(*p->dirty), cmp_pfx);
 	for (size_t i = 0; i < p->ndirty; i++) {
 		const struct ip_prefix *q = &p->dirty[i];
-		if (k && !ip_prefix_cmp(&p->dirty[k - 1], q))
-			continue;
-		p->dirty[k++] = *q;
+		if (i && !ip_prefix_cmp(&p->dirty[i - 1], q))
+			continue; /* named twice */
 		uint8_t fam = bgp_fam_of_af(q->a.af);
-		struct bgp_attrset *w = bgp_rib_get(&p->want, q, NULL);
-		struct bgp_attrset *o = bgp_rib_get(&p->out, q, NULL);
-		if (!w && o) {
-			pvec_push(&wd[fam], q);
-			bgp_aset_unref(bgp_rib_del(&p->out, q, NULL));
-		} else if (w && w != o && (c->params.fams & BGP_FAM_BIT(fam))) {
+		/* one probe of out per prefix: the change made, the old set compared */
+		struct bgp_attrset *w = bgp_rib_get(&p->want, q, NULL), *o;
+		if (!w) {
+			if ((o = bgp_rib_del(&p->out, q, NULL))) {
+				pvec_push(&wd[fam], q);
+				bgp_aset_unref(o);
+			}
+		} else if (c->params.fams & BGP_FAM_BIT(fam)) {
+			o = bgp_rib_put(&p->out, q, w, 0);
+			bgp_aset_unref(o);
+			if (o == w)
+				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 256;
 				an = lib_xrealloc(an, cap * sizeof(*an));
@@ -176,7 +184,7 @@ flush_changes(struct bgp_peer *p)
 	}
 	if (n)
 		qsort(an, n, sizeof(*an), cmp_ann);
-	send_sorted(c, an, n, true);
+	send_sorted(c, an, n, false); /* out has them already */
 	free(an);
 }
 
