@@ -264,7 +264,8 @@ bgp_adv_schedule(struct bgp_peer *p)
 		uv_timer_start(&p->t_flush, bgp_adv_flush_timer, p->spk->cfg.adv_delay_ms, 0);
 }
 
-#define ADV_BURST 4096 /* changed prefixes that go out at once, not at the timer */
+#define ADV_BURST                                                                                  \
+	256 /* changed prefixes that go out at once (the peer starts on them), not at the timer */
 
 void
 bgp_adv_changed(struct bgp_peer *p)
