@@ -134,9 +134,11 @@ send_sorted(struct bgp_conn *c, struct ann *an, size_t n, bool put)
 }
 
 static int
-cmp_pfx(const void *x, const void *y)
+cmp_dirty(const void *x, const void *y)
 {
-	return ip_prefix_cmp(x, y);
+	const struct bgp_dirty *a = x, *b = y;
+	int c = ip_prefix_cmp(&a->pfx, &b->pfx);
+	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* The flush of the prefixes bgp_peer_route named: each withdrawn or announced as
@@ -150,14 +152,17 @@ flush_changes(struct bgp_peer *p)
 	size_t n = 0, cap = 0;
 
 	if (p->ndirty)
-		qsort(p->dirty, p->ndirty, sizeof(*p->dirty), cmp_pfx);
+		qsort(p->dirty, p->ndirty, sizeof(*p->dirty), cmp_dirty);
+	for (size_t i = 0; i < p->ndirty; i++) /* out's slots on their way first */
+		bgp_rib_prefetch(&p->out, &p->dirty[i].pfx);
 	for (size_t i = 0; i < p->ndirty; i++) {
-		const struct ip_prefix *q = &p->dirty[i];
-		if (i && !ip_prefix_cmp(&p->dirty[i - 1], q))
-			continue; /* named twice */
+		/* a prefix's last change: its set is want's (no probe of want) */
+		if (i + 1 < p->ndirty && !ip_prefix_cmp(&p->dirty[i + 1].pfx, &p->dirty[i].pfx))
+			continue;
+		const struct ip_prefix *q = &p->dirty[i].pfx;
 		uint8_t fam = bgp_fam_of_af(q->a.af);
 		/* one probe of out per prefix: the change made, the old set compared */
-		struct bgp_attrset *w = bgp_rib_get(&p->want, q, NULL), *o;
+		struct bgp_attrset *w = p->dirty[i].set, *o;
 		if (!w) {
 			if ((o = bgp_rib_del(&p->out, q, NULL))) {
 				pvec_push(&wd[fam], q);

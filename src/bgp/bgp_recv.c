@@ -189,6 +189,9 @@ apply(struct bgp_conn *c, const struct bgp_nlri *n, struct bgp_attrset *set)
 	if (!n->present || n->fam == BGP_FAM_NONE || !(c->params.fams & FAMBIT(n->fam)))
 		return true;
 	limit = p->cfg.max_prefix[n->fam];
+	bgp_nlri_iter(n, &it); /* the UPDATE's slots on their way first */
+	while (bgp_nlri_next(&it, &pfx, &id))
+		bgp_rib_prefetch(&p->in, &pfx);
 	bgp_nlri_iter(n, &it);
 	while (bgp_nlri_next(&it, &pfx, &id)) {
 		if (p->removed) /* a callback removed the peer */

@@ -257,6 +257,16 @@ bgp_rib_put(struct bgp_rib *r, const struct ip_prefix *p, struct bgp_attrset *se
 	return NULL;
 }
 
+void
+bgp_rib_prefetch(const struct bgp_rib *r, const struct ip_prefix *p)
+{
+	const struct bgp_rib_fam *t = fam_of(r, p);
+	if (!t || !t->cap)
+		return;
+	uint32_t i = home(t, key_hash(t, p->a.b, p->len));
+	__builtin_prefetch((const uint8_t *)t->v + (size_t)i * esz(t));
+}
+
 struct bgp_attrset *
 bgp_rib_get(const struct bgp_rib *r, const struct ip_prefix *p, uint8_t *flags)
 {

@@ -83,6 +83,10 @@ struct bgp_attrset *bgp_rib_put(struct bgp_rib *r, const struct ip_prefix *p,
 struct bgp_attrset *bgp_rib_get(const struct bgp_rib *r, const struct ip_prefix *p, uint8_t *flags);
 /* Sets flags of p to (flags & ~clear) | set; false when p is absent. */
 bool bgp_rib_flag(struct bgp_rib *r, const struct ip_prefix *p, uint8_t clear, uint8_t set);
+/* Starts loading p's home slot into the cache: a batch of lookups prefetched first
+ * waits for memory once, not once per prefix (a table of a million routes does not
+ * fit in the cache). */
+void bgp_rib_prefetch(const struct bgp_rib *r, const struct ip_prefix *p);
 /* Removes p; returns its set (the reference passes to the caller) or NULL. */
 struct bgp_attrset *bgp_rib_del(struct bgp_rib *r, const struct ip_prefix *p, uint8_t *flags);
 

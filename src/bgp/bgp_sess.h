@@ -82,6 +82,15 @@ struct bgp_listener {
 	int refs;
 };
 
+/* One bgp_peer_route change. Its set (NULL: withdrawn) is what want holds while it
+ * is the prefix's last change, so a flush reads it here instead of probing want;
+ * seq orders a prefix's changes. */
+struct bgp_dirty {
+	struct ip_prefix pfx;
+	uint32_t seq;
+	struct bgp_attrset *set;
+};
+
 struct bgp_peer {
 	struct bgp_peer *next;
 	struct bgp_speaker *spk;
@@ -99,7 +108,7 @@ struct bgp_peer {
 	struct bgp_rib in, out, want;
 	bool adv_pending;        /* want changed since the last flush */
 	bool want_whole;         /* want replaced whole (set_routes): the next flush compares all */
-	struct ip_prefix *dirty; /* else the prefixes bgp_peer_route changed since the flush */
+	struct bgp_dirty *dirty; /* else the changes bgp_peer_route made since the flush */
 	size_t ndirty, capdirty;
 	bool need_eor;          /* the first flush of a session ends with End-of-RIB */
 	uint8_t gr_stale;       /* families whose Adj-RIB-In routes are stale */

@@ -408,7 +408,8 @@ bgp_peer_route(struct bgp_peer *p, const struct ip_prefix *pfx, struct bgp_attrs
 				p->capdirty = p->capdirty ? p->capdirty * 2 : 256;
 				p->dirty = lib_xrealloc(p->dirty, p->capdirty * sizeof(*p->dirty));
 			}
-			p->dirty[p->ndirty++] = q;
+			p->dirty[p->ndirty] = (struct bgp_dirty){q, (uint32_t)p->ndirty, set};
+			p->ndirty++;
 		}
 	}
 	bgp_adv_changed(p);
