@@ -284,8 +284,9 @@ struct jnl_iter {
 	struct seg *segs;
 	uint32_t nseg, cur;
 	uint32_t nall;    /* segments listed (nseg drops those after a torn gap) */
-	struct gap *gaps; /* the numbering's jumps */
+	struct gap *gaps; /* the numbering's jumps, read when first needed (iter_gaps) */
 	size_t ngaps;
+	bool gaps_read;
 	int fd;
 	uint64_t pos, fsize, from, expect;
 	uint8_t *buf; /* bytes [boff, boff + blen) of the current segment */
@@ -304,11 +305,6 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	uint32_t cap;
 	int rc = list_segs(dir, &it->segs, &it->nseg, &cap);
 	if (rc < 0) {
-		free(it);
-		return rc;
-	}
-	if ((rc = gaps_load(dir, &it->gaps, &it->ngaps)) < 0) {
-		free(it->segs);
 		free(it);
 		return rc;
 	}
@@ -471,10 +467,26 @@ iter_bad(struct jnl_iter *it, bool runs_to_end)
 	return -EBADMSG;
 }
 
+/* The jumps of the numbering, read once: only a reader that meets a segment not
+ * following on needs them (a shipper's round reads no file for them). */
+static int
+iter_gaps(struct jnl_iter *it)
+{
+	if (it->gaps_read)
+		return 0;
+	int rc = gaps_load(it->dir, &it->gaps, &it->ngaps);
+	it->gaps_read = rc == 0;
+	return rc;
+}
+
 /* The current segment is read through: on to the next, or the end of the log. */
 static int
 iter_next_seg(struct jnl_iter *it)
 {
+	int rc =
+	    it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect ? iter_gaps(it) : 0;
+	if (rc < 0)
+		return rc;
 	if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect &&
 	    gap_is(it->gaps, it->ngaps, it->expect - 1, it->segs[it->cur + 1].first)) {
 		it->expect = it->segs[it->cur + 1].first; /* a jump of the numbering */
@@ -973,6 +985,9 @@ scan(struct jnl *j)
 	j->next = it->expect > last ? it->expect : last + 1;
 	if (!j->next)
 		j->next = 1;
+	int grc = iter_gaps(it); /* the journal keeps them */
+	if (!rc)
+		rc = grc;
 	j->gaps = it->gaps;
 	j->ngaps = it->ngaps;
 	it->gaps = NULL;

@@ -18,6 +18,10 @@
 #                                  secondary link to .5), cpe_md5 (.3, the right key),
 #                                  cpe_bad (.4, a wrong key), cpe_max (.7, 4,001
 #                                  prefixes unless MAX_OPTS says how they come); a check
+#   drv_check_changes NAME [NH6]   the secondary link's routes at strait (IPv6 next hop NH6,
+#                                  else IPv4-mapped), strait's withdrawal and announcement
+#                                  at both links, the router's withdrawals at strait, the
+#                                  secondary link's routes kept: five checks
 #   drv_start                      the driver with a peer for each, announcing two IPv4
 #                                  and one IPv6 prefix; a check; commands go to fd 3
 _drv_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -121,4 +125,22 @@ drv_start() {
 	exec 3>"$PEER_DIR/drv.cmd"
 	check "the strait speaker starts (two PE addresses, five peers, TCP MD5 keys set)" \
 		'wait_for 5 drv_saw "^ready"'
+}
+
+drv_check_changes() {
+	local nh6=${2:-::ffff:$(ip 6)} # seen by the checks (eval runs in this scope)
+	check "strait received the same prefixes on the secondary link" \
+		'wait_for 10 drv_saw "^route $(ip 6) + 172.16.0.0/16 nh $(ip 6) path 65010 origin i .*comm 65010:200$" &&
+		wait_for 10 drv_saw "^route $(ip 6) + 2001:db8:10::/48 nh $nh6 path 65010 "'
+
+	echo "withdraw 10.0.1.0/24" >&3
+	echo "announce 10.0.2.0/24" >&3
+	check "a withdrawal and an announcement by strait reach $1 on both links" \
+		'wait_for 10 no_route cpe ipv4 10.0.1.0/24 && wait_for 10 has_route cpe ipv4 10.0.2.0/24 &&
+		wait_for 10 no_route cpe2 ipv4 10.0.1.0/24 && wait_for 10 has_route cpe2 ipv4 10.0.2.0/24'
+	peer_withdraw cpe 172.16.0.0/16 2001:db8:10::/48
+	check "$1's withdrawals (IPv4 and IPv6) reach strait" \
+		'wait_for 10 drv_saw "^route $(ip 2) - 172.16.0.0/16" && wait_for 10 drv_saw "^route $(ip 2) - 2001:db8:10::/48"'
+	check "the secondary link keeps $1's routes" \
+		'! drv_saw "^route $(ip 6) - 172.16.0.0/16" && ! drv_saw "^route $(ip 6) - 2001:db8:10::/48"'
 }

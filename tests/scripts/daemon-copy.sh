@@ -8,11 +8,8 @@ set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 . "$SRCROOT/tests/scripts/tap.sh"
+work_dir
 tap_plan 8
 need qemu-io qemu-img
 
@@ -26,6 +23,7 @@ start=$(date +%s.%N)
 "$STRAITD" --estate "$tmp/estate.yaml" --socket "$tmp/d.sock" --work "$tmp/work" \
 	--rate "${rate_mbps}Mbps" 2>"$tmp/log" &
 pid=$!
+pids+=("$pid")
 st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
 # sample: state copy_percent points, every 100 ms, until protected with a point
 for _ in $(seq 300); do

@@ -10,11 +10,8 @@ set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 . "$SRCROOT/tests/scripts/tap.sh"
+work_dir
 tap_plan 12
 need qemu-io qemu-img
 
@@ -25,6 +22,7 @@ qemu-io -f raw -c "write -P 0x31 0 24M" -c "write -P 0x32 32M 24M" "$tmp/app1-os
 daemon() { # daemon ESTATE WORK: straitd replicating -> $pid
 	"$STRAITD" --estate "$1" --socket "$tmp/d.sock" --work "$2" 2>>"$tmp/log" &
 	pid=$!
+	pids+=("$pid")
 	for _ in $(seq 100); do [ -S "$2/nbd.sock" ] && break; sleep 0.05; done
 }
 st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
