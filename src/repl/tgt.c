@@ -24,6 +24,7 @@
 
 #include "lib/lib.h"
 #include "repl/jnl.h"
+#include "repl/rlog.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -44,6 +45,13 @@
  * 64 KiB (more chunk files to make). */
 #define TGT_CHUNK  (256u << 10)
 #define TGT_REGION (4u << 20) /* a bit of the map saved with the seq (1 TiB: 32 KiB) */
+/* The write-ahead log (rlog.h): the disk's size, from 64 MiB to 1 GiB; a
+ * checkpoint (replica and .seq durable, log emptied) when it is three quarters
+ * full, or after CKPT_S seconds with records in it (the kernel writes dirty
+ * pages back after 30 s anyway), so a restart replays at most that. */
+#define LOG_MIN (64ull << 20)
+#define LOG_MAX (1ull << 30)
+#define CKPT_S  30
 
 struct tdisk {
 	uint64_t id;
@@ -51,10 +59,12 @@ struct tdisk {
 	char *img, *seqf;
 	uint64_t size;
 	int rfd;
-	uint64_t applied, durable;
-	uint64_t catchup; /* no point before applied reaches it (catch_up) */
-	int sfd;          /* the .seq file */
-	uint64_t seq_gen; /* its newest slot's generation */
+	struct rlog *log;
+	int64_t ckpt_time;         /* of the last checkpoint */
+	uint64_t applied, durable; /* durable: in the log (the replica at checkpoints) */
+	uint64_t catchup;          /* no point before applied reaches it (catch_up) */
+	int sfd;                   /* the .seq file */
+	uint64_t seq_gen;          /* its newest slot's generation */
 	bool inconsistent, grouped, changed, barrier;
 	bool seeded; /* the replica is a seed the initial copy brings up to date */
 	uint32_t chunk;
@@ -270,6 +280,34 @@ catch_up(struct tdisk *d, uint64_t high)
 	pthread_mutex_unlock(&d->mu);
 }
 
+static int replay_one(void *arg, const struct xp_record *r);
+
+/* The write-ahead log: what was acknowledged since the last checkpoint is
+ * applied again (a new replica starts with an empty log), made durable in the
+ * replica, and the log starts a new generation. */
+static int
+log_open(struct tgt *t, struct tdisk *d, bool fresh)
+{
+	struct lib_buf lg = {0};
+	lib_buf_printf(&lg, "%s/replica/%s.log", t->work, d->name);
+	if (fresh)
+		unlink(lg.s);
+	uint64_t cap = d->size < LOG_MIN ? LOG_MIN : d->size > LOG_MAX ? LOG_MAX : d->size;
+	int rc = rlog_open(lg.s, cap, &d->log);
+	lib_buf_free(&lg);
+	uint64_t before = d->applied;
+	if (!rc)
+		rc = rlog_replay(d->log, d->applied, replay_one, d);
+	if (!rc && d->applied != before) {
+		d->changed = true;
+		rc = fdatasync(d->rfd) ? -errno : save_seq(d);
+	}
+	if (!rc)
+		rc = rlog_reset(d->log);
+	d->ckpt_time = (int64_t)time(NULL);
+	return rc;
+}
+
 static int
 cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 {
@@ -303,7 +341,7 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 	bool fresh = stat(d->seqf, &sb) != 0;
 	uint8_t *map = NULL;
 	int rc = 0;
-	d->sfd = -1;
+	d->sfd = d->rfd = -1;
 	/* Reprotect: a new replica that is the seed, linked from the work directory. */
 	for (size_t i = 0; fresh && i < t->o.nseeds; i++) {
 		if (strcmp(t->o.seeds[i].disk, name))
@@ -364,7 +402,10 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 		}
 	}
 	free(map);
+	if (!rc)
+		rc = log_open(t, d, fresh);
 	if (rc) {
+		rlog_close(d->log);
 		if (d->rfd >= 0)
 			close(d->rfd);
 		if (d->sfd >= 0)
@@ -467,15 +508,42 @@ pointable(const struct tdisk *d)
 	return !d->inconsistent && d->applied >= d->catchup;
 }
 
-/* Makes the replica durable up to what is applied. */
+/* Makes every applied record durable: in the log. */
 static int
 make_durable(struct tdisk *d)
 {
 	if (d->durable == d->applied)
 		return 0;
-	if (fdatasync(d->rfd))
-		return -errno;
-	return save_seq(d);
+	int rc = rlog_sync(d->log);
+	if (rc == 0)
+		d->durable = d->applied;
+	return rc;
+}
+
+/* The replica and its .seq durable up to what is applied; the log emptied. */
+static int
+checkpoint(struct tdisk *d)
+{
+	int rc = rlog_used(d->log) || d->durable != d->applied ? 0 : 1;
+	if (rc == 0 && fdatasync(d->rfd))
+		rc = -errno;
+	if (rc == 0)
+		rc = save_seq(d);
+	if (rc == 0)
+		rc = rlog_reset(d->log);
+	if (rc >= 0)
+		d->ckpt_time = (int64_t)time(NULL);
+	return rc < 0 ? rc : 0;
+}
+
+/* A checkpoint when the log is three quarters full or has held records CKPT_S. */
+static int
+checkpoint_due(struct tdisk *d, int64_t now)
+{
+	uint64_t used = rlog_used(d->log);
+	if (used > rlog_room(d->log) / 4 * 3 || (used && now - d->ckpt_time >= CKPT_S))
+		return checkpoint(d);
+	return 0;
 }
 
 /* A point of the replica as it is (durable first). */
@@ -563,16 +631,13 @@ group_cut(struct tgt *t, struct tdisk *d, const char *group, uint64_t cutno, uin
 	return rc;
 }
 
+/* Applies a record to the replica, under d->mu; a replayed one (t NULL) cuts
+ * no point: its point, if it had one, was cut before the crash. */
 static int
-cb_store(void *arg, uint64_t id, const struct xp_record *r)
+apply(struct tgt *t, struct tdisk *d, const struct xp_record *r)
 {
-	struct tgt *t = arg;
-	struct tdisk *d = find(t, id);
-	if (!d)
-		return -ENOENT;
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
-	pthread_mutex_lock(&d->mu);
 	uint32_t f = r->flags;
 	if (f & JNL_F_FLUSH) {
 		d->barrier = true;
@@ -598,12 +663,12 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 			                (uint32_t)p[2] << 8 | p[3];
 			d->applied = r->seq;
 			d->grouped = true;
-			if (pointable(d))
+			if (t && pointable(d))
 				rc = group_cut(t, d, group, r->offset, want, f & JNL_F_MARK, now);
 		}
 	} else if (f & JNL_F_MARK) {
 		d->applied = r->seq;
-		if (pointable(d))
+		if (t && pointable(d))
 			rc = cut(t, d, STORE_APP, now);
 	} else {
 		if (r->offset > d->size || r->len > d->size - r->offset)
@@ -617,6 +682,28 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	}
 	if (rc == 0)
 		d->applied = r->seq;
+	return rc;
+}
+
+static int
+replay_one(void *arg, const struct xp_record *r)
+{
+	return apply(NULL, arg, r);
+}
+
+static int
+cb_store(void *arg, uint64_t id, const struct xp_record *r)
+{
+	struct tgt *t = arg;
+	struct tdisk *d = find(t, id);
+	if (!d)
+		return -ENOENT;
+	pthread_mutex_lock(&d->mu);
+	int rc = apply(t, d, r);
+	if (rc == 0)
+		rc = rlog_append(d->log, r);
+	if (rc == -ENOSPC) /* a full log: the record is applied, the checkpoint covers it */
+		rc = checkpoint(d);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
 }
@@ -631,6 +718,8 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
 	int64_t now = (int64_t)time(NULL);
 	pthread_mutex_lock(&d->mu);
 	int rc = idle ? 0 : make_durable(d);
+	if (!rc)
+		rc = checkpoint_due(d, now);
 	if (!rc && !d->report && pointable(d) && !d->grouped && d->changed &&
 	    (!d->last_point || now - d->last_time >= t->o.interval))
 		rc = cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, now);
@@ -655,6 +744,7 @@ cb_close(void *arg, uint64_t id)
 	pthread_mutex_lock(&d->mu);
 	if (make_durable(d) == 0 && pointable(d) && !d->grouped && d->changed)
 		(void)cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
+	(void)checkpoint(d); /* a quiet log: nothing to replay at a restart */
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -786,9 +876,11 @@ tgt_close(struct tgt *t)
 			if (d->changed && pointable(d) && !d->grouped)
 				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH,
 				    (int64_t)time(NULL));
-			make_durable(d);
+			if (make_durable(d) == 0)
+				(void)checkpoint(d);
 			close(d->rfd);
 		}
+		rlog_close(d->log);
 		if (d->sfd >= 0)
 			close(d->sfd);
 		pthread_mutex_destroy(&d->mu);

@@ -1,0 +1,282 @@
+/*
+ * rlog.c - the recovery side's write-ahead log (see rlog.h).
+ *
+ * Appends go through a 256 KiB buffer written at a sync or when full (a
+ * record larger than the buffer is written on its own); replay reads through
+ * a 4 MiB window. Header slot i (generation g in slot g % 2) sits at i * 512.
+ */
+#include "repl/rlog.h"
+
+#include "lib/lib.h"
+#include "repl/xp_wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define SLOT_MAGIC 0x31474c52u /* "RLG1" */
+#define REC_MAGIC  0x31434552u /* "REC1" */
+#define REC_HDR    48u
+#define SLOT       512u
+#define WBUF       (256u << 10)
+#define RWIN       (4u << 20)
+
+struct slot {
+	uint32_t magic, pad;
+	uint64_t gen;
+	uint64_t sum; /* XXH3-64 of the fields before it */
+};
+
+struct rlog {
+	int fd;
+	uint64_t cap;  /* the file's size */
+	uint64_t gen;  /* of the records appended now */
+	uint64_t tail; /* file offset after the last record appended */
+	uint64_t last; /* seq of the last record appended, 0 */
+	uint64_t bump; /* the next reset's step: 2 after an open (see rlog.h) */
+	uint8_t *wb;   /* buffered bytes: file [tail - wn, tail) */
+	size_t wn;
+};
+
+static uint64_t
+pad8(uint64_t n)
+{
+	return (n + 7) & ~7ull;
+}
+
+static uint64_t
+slot_sum(const struct slot *s)
+{
+	return XXH3_64bits(s, offsetof(struct slot, sum));
+}
+
+/* The record's header: le32 magic, le32 flags, le64 gen, seq, offset, le32
+ * len, 4 spare, le64 sum over the 40 bytes before it and the payload. */
+static void
+rec_encode(uint8_t *h, uint64_t gen, const struct xp_record *r)
+{
+	memset(h, 0, REC_HDR);
+	lib_put_le32(h, REC_MAGIC);
+	lib_put_le32(h + 4, r->flags);
+	lib_put_le64(h + 8, gen);
+	lib_put_le64(h + 16, r->seq);
+	lib_put_le64(h + 24, r->offset);
+	lib_put_le32(h + 32, r->len);
+	lib_put_le64(h + 40, XXH3_64bits_withSeed(r->data, r->len, XXH3_64bits(h, 40)));
+}
+
+static int
+write_slot(struct rlog *l)
+{
+	struct slot s = {SLOT_MAGIC, 0, l->gen, 0};
+	s.sum = slot_sum(&s);
+	uint8_t b[SLOT] = {0};
+	memcpy(b, &s, sizeof(s));
+	return lib_pwrite_all(l->fd, b, SLOT, (l->gen % 2) * SLOT);
+}
+
+int
+rlog_open(const char *path, uint64_t cap, struct rlog **out)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), rc = 0;
+	struct stat sb;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb)) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	struct rlog *l = lib_xcalloc(1, sizeof(*l));
+	l->fd = fd;
+	l->cap = (uint64_t)sb.st_size;
+	if (l->cap == 0) { /* new: the whole capacity now, so a full target disk shows here */
+		l->cap = cap;
+		if (fallocate(fd, 0, 0, (off_t)cap) &&
+		    (errno != EOPNOTSUPP || ftruncate(fd, (off_t)cap)))
+			rc = -errno;
+	}
+	if (!rc && l->cap < RLOG_DATA + REC_HDR + XP_MAX_RECORD)
+		rc = -EINVAL;
+	for (int i = 0; i < 2 && !rc; i++) {
+		struct slot s;
+		if (pread(fd, &s, sizeof(s), i * SLOT) == (ssize_t)sizeof(s) &&
+		    s.magic == SLOT_MAGIC && s.sum == slot_sum(&s) && s.gen > l->gen)
+			l->gen = s.gen;
+	}
+	l->tail = RLOG_DATA;
+	l->bump = 2;
+	if (!rc && l->gen == 0) { /* no header: nothing to replay */
+		l->gen = 1;
+		rc = write_slot(l);
+		if (!rc && fdatasync(fd))
+			rc = -errno;
+	}
+	if (rc) {
+		close(fd);
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+struct win {
+	int fd;
+	uint64_t cap, start; /* file offset of b[0] */
+	size_t n, bcap;
+	uint8_t *b;
+};
+
+/* n bytes of the file from off, NULL when they cannot be read. */
+static const uint8_t *
+win_get(struct win *w, uint64_t off, size_t n)
+{
+	if (off >= w->start && off + n <= w->start + w->n)
+		return w->b + (off - w->start);
+	if (off + n > w->cap)
+		return NULL;
+	size_t want = n > RWIN ? n : RWIN;
+	if (want > w->cap - off)
+		want = (size_t)(w->cap - off); /* still at least n */
+	if (want > w->bcap) {
+		w->b = lib_xrealloc(w->b, want);
+		w->bcap = want;
+	}
+	if (lib_pread_all(w->fd, w->b, want, off))
+		return NULL;
+	w->start = off, w->n = want;
+	return w->b;
+}
+
+int
+rlog_replay(struct rlog *l, uint64_t after, int (*fn)(void *arg, const struct xp_record *r),
+            void *arg)
+{
+	struct win w = {l->fd, l->cap, 0, 0, 0, NULL};
+	uint64_t pos = RLOG_DATA, prev = 0;
+	int rc = 0;
+	for (;;) {
+		const uint8_t *h = win_get(&w, pos, REC_HDR);
+		if (!h || lib_get_le32(h) != REC_MAGIC || lib_get_le64(h + 8) != l->gen)
+			break;
+		struct xp_record r = {.seq = lib_get_le64(h + 16),
+		                      .offset = lib_get_le64(h + 24),
+		                      .len = lib_get_le32(h + 32),
+		                      .flags = lib_get_le32(h + 4)};
+		uint64_t sum = lib_get_le64(h + 40), hs = XXH3_64bits(h, 40);
+		if (r.seq <= prev || r.len > XP_MAX_RECORD)
+			break;
+		const uint8_t *p = win_get(&w, pos + REC_HDR, r.len);
+		if (!p || XXH3_64bits_withSeed(p, r.len, hs) != sum)
+			break;
+		r.data = p;
+		prev = r.seq;
+		pos += REC_HDR + pad8(r.len);
+		if (r.seq > after && (rc = fn(arg, &r)) != 0)
+			break;
+	}
+	free(w.b);
+	if (rc == 0) { /* appends go on after the last good record */
+		l->tail = pos;
+		l->last = prev;
+	}
+	return rc;
+}
+
+static int
+flush_buf(struct rlog *l)
+{
+	if (!l->wn)
+		return 0;
+	int rc = lib_pwrite_all(l->fd, l->wb, l->wn, l->tail - l->wn);
+	if (rc == 0)
+		l->wn = 0;
+	return rc;
+}
+
+int
+rlog_append(struct rlog *l, const struct xp_record *r)
+{
+	uint64_t need = REC_HDR + pad8(r->len);
+	if (r->seq <= l->last || r->len > XP_MAX_RECORD)
+		return -EINVAL;
+	if (need > l->cap - l->tail)
+		return -ENOSPC;
+	uint8_t h[REC_HDR];
+	rec_encode(h, l->gen, r);
+	int rc = 0;
+	if (need > WBUF - l->wn && (rc = flush_buf(l)) != 0)
+		return rc;
+	if (need > WBUF) { /* on its own, after what was buffered */
+		static const uint8_t zero[8];
+		struct iovec iov[3] = {{h, REC_HDR},
+		                       {(void *)r->data, r->len},
+		                       {(void *)zero, (size_t)(pad8(r->len) - r->len)}};
+		size_t total = (size_t)need;
+		ssize_t w = pwritev(l->fd, iov, 3, (off_t)l->tail);
+		if (w != (ssize_t)total) /* short only on a full disk or an error */
+			return w < 0 ? -errno : -ENOSPC;
+	} else {
+		if (!l->wb)
+			l->wb = lib_xmalloc(WBUF);
+		memcpy(l->wb + l->wn, h, REC_HDR);
+		memcpy(l->wb + l->wn + REC_HDR, r->data, r->len);
+		memset(l->wb + l->wn + REC_HDR + r->len, 0, (size_t)(pad8(r->len) - r->len));
+		l->wn += (size_t)need;
+	}
+	l->tail += need;
+	l->last = r->seq;
+	return 0;
+}
+
+int
+rlog_sync(struct rlog *l)
+{
+	int rc = flush_buf(l);
+	if (rc == 0 && fdatasync(l->fd))
+		rc = -errno;
+	return rc;
+}
+
+uint64_t
+rlog_used(const struct rlog *l)
+{
+	return l->tail - RLOG_DATA;
+}
+
+uint64_t
+rlog_room(const struct rlog *l)
+{
+	return l->cap - RLOG_DATA;
+}
+
+int
+rlog_reset(struct rlog *l)
+{
+	l->wn = 0; /* every record is in the replica now */
+	l->gen += l->bump;
+	l->bump = 1;
+	l->tail = RLOG_DATA;
+	l->last = 0;
+	int rc = write_slot(l);
+	free(l->wb); /* an idle disk keeps no buffer */
+	l->wb = NULL;
+	return rc;
+}
+
+void
+rlog_close(struct rlog *l)
+{
+	if (!l)
+		return;
+	close(l->fd);
+	free(l->wb);
+	free(l);
+}
