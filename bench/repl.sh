@@ -6,7 +6,11 @@
 # strait's ratio to each (goal: at least 0.9). With RUNS > 1 the servers take
 # turns RUNS times and each figure is the median (the VM is shared: single runs
 # vary by 15% or more); "busy" is the machine's CPU use during the runs (2.00 =
-# both CPUs), other processes included.
+# both CPUs), other processes included. For strait it also prints how long its
+# stop took after fio ended (it ships what is left, waiting at most 10 s, and
+# cuts the last point) and in how many runs the journal overflowed into its
+# dirty bitmap (replication fell behind the writes; a resync follows): a figure
+# bought that way is not replication keeping up.
 # Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G),
 #                               RUNS (default 1)
 set -euo pipefail
@@ -28,7 +32,7 @@ start() { # start SERVER -> $pid, $uri
 	case $1 in
 	strait)
 		"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
-			--interval 5s vm1-os="$tmp/disk.img" >/dev/null &
+			--interval 5s vm1-os="$tmp/disk.img" >/dev/null 2>"$tmp/strait.err" &
 		pid=$! uri="nbd+unix:///vm1-os?socket=$tmp/s.sock" ;;
 	nbdkit)
 		nbdkit -f -U "$tmp/s.sock" file "$tmp/disk.img" &
@@ -47,8 +51,11 @@ stop() { # the server must still run: a crash under load is a failure
 		pid=
 		return
 	fi
+	local t0
+	t0=$(date +%s%N)
 	kill -TERM "$pid" 2>/dev/null || { echo "repl.sh: $1 exited under load" >&2; exit 1; }
 	wait "$pid" 2>/dev/null || true
+	stop_ms=$((($(date +%s%N) - t0) / 1000000))
 	pid=
 }
 
@@ -65,7 +72,7 @@ run_fio() { # run_fio RW BS -> "iops mbps busy"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A res
+declare -A res stops ovf
 for _ in $(seq "$runs"); do
 	for s in strait nbdkit nbd-server; do
 		for w in "randwrite 4k" "write 1M"; do
@@ -73,6 +80,10 @@ for _ in $(seq "$runs"); do
 			# shellcheck disable=SC2086
 			res[$s,$w]+="$(run_fio $w)"$'\n'
 			stop $s
+			if [ $s = strait ]; then
+				stops[$w]+="$stop_ms "
+				grep -q "journal is full" "$tmp/strait.err" && ovf[$w]=$((${ovf[$w]:-0} + 1))
+			fi
 		done
 	done
 done
@@ -86,6 +97,9 @@ for s in strait nbdkit nbd-server; do
 	read -r _ m1 b1 <<<"${res[$s,write 1M]}"
 	printf '%-11s %9s IOPS %9s MB/s   %s %s\n' "$s" "$i4" "$m1" "$b4" "$b1"
 done
+printf 'strait stops in (ms, each run): 4k %s, 1M %s\n' "${stops[randwrite 4k]% }" "${stops[write 1M]% }"
+printf 'runs where the journal overflowed into the bitmap: 4k %s of %s, 1M %s of %s\n' \
+	"${ovf[randwrite 4k]:-0}" "$runs" "${ovf[write 1M]:-0}" "$runs"
 read -r si _ <<<"${res[strait,randwrite 4k]}"
 read -r _ sm _ <<<"${res[strait,write 1M]}"
 for s in nbdkit nbd-server; do

@@ -43,6 +43,7 @@ struct rsvc {
 	bool stop, kick;
 	int64_t last_app, last_prune;
 	char (*errs)[192]; /* per disk: the last error logged */
+	bool *bitmap;      /* per disk: in bitmap mode, as last logged */
 };
 
 int
@@ -106,7 +107,19 @@ tick(struct rsvc *s)
 	 * change is logged once. */
 	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
 		struct repl_disk_status st;
-		if (repl_status(s->r, i, &st) || !strcmp(st.error, s->errs[i]))
+		if (repl_status(s->r, i, &st))
+			continue;
+		if (st.bitmap != s->bitmap[i])
+			fprintf(stderr,
+			        st.bitmap
+			            ? "strait: %s: the journal is full: writes are tracked in "
+			              "the dirty bitmap until the link catches up (a resync "
+			              "follows)\n"
+			            : "strait: %s: journaling again; resyncing what the "
+			              "bitmap holds\n",
+			        st.name);
+		s->bitmap[i] = st.bitmap;
+		if (!strcmp(st.error, s->errs[i]))
 			continue;
 		if (st.error[0])
 			fprintf(stderr, "strait: %s: %s (retrying)\n", st.name, st.error);
@@ -256,8 +269,10 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 			         rc == -EEXIST   ? "a disk is in another group, or the name repeats"
 			         : rc == -ENOENT ? "a disk is not protected"
 			                         : strerror(-rc));
-	if (!rc)
+	if (!rc) {
 		s->errs = lib_xcalloc(nd ? nd : 1, sizeof(*s->errs));
+		s->bitmap = lib_xcalloc(nd ? nd : 1, sizeof(*s->bitmap));
+	}
 	if (!rc && (rc = repl_attach(s->r, &s->srv)))
 		snprintf(err, errlen, "cannot serve the disks: %s", strerror(-rc));
 	if (!rc && o->nbd_tls)
@@ -345,6 +360,7 @@ rsvc_stop(struct rsvc *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->errs);
+	free(s->bitmap);
 	free(s);
 	return rc;
 }

@@ -3,11 +3,15 @@
  *
  * Invariants:
  * - replica/<disk>.seq holds the applied seq and whether the replica is
- *   consistent (two checksummed slots, see save_seq), written only after the
- *   replica is fdatasynced up to that seq:
- *   the sender resumes after it, so every acknowledged record is applied
+ *   consistent (two checksummed slots, see save_seq), written only at a
+ *   checkpoint, after the replica is fdatasynced up to that seq; the log
+ *   (replica/<disk>.log) holds every record applied since, durable before its
+ *   acknowledgement, and a start replays it: the durable seq the sender
+ *   resumes after is the log's, so every acknowledged record is applied
  *   exactly once even across crashes (applying a record twice would be
  *   harmless: records are idempotent in order);
+ * - a record is logged only after it applied, and a full log is emptied by a
+ *   checkpoint, which covers the record that did not fit;
  * - a disk's callbacks run on its connection's thread under the disk's mutex;
  *   the disk table and the group table have their own mutex; disks are never
  *   removed while the receiver runs, so each connection's thread remembers the
@@ -15,10 +19,11 @@
  * - points read only the chunks changed since the disk's last point; across a
  *   restart too: every .seq slot carries a map of the 4 MiB regions holding a
  *   chunk changed since the last point (a superset: the in-memory map is exact),
- *   saved with the applied seq, so every acknowledged record's chunks are in the
- *   durable map, and the records applied past it are sent again and marked
- *   again. The first point after a start reads the whole replica only when there
- *   is no map (no point yet, or a .seq file from before maps).
+ *   saved with the applied seq at each checkpoint, so every acknowledged
+ *   record's chunks are in the durable map or marked again by the replay, and
+ *   the records applied past both are sent again and marked again. The first point after a start
+ * reads the whole replica only when there is no map (no point yet, or a .seq file from before
+ * maps).
  */
 #include "repl/tgt.h"
 

@@ -5,10 +5,12 @@
  *
  * Design: an xp receiver serves one connection per disk. Its callbacks (on
  * the connection's thread) open the disk's replica when a sender says hello
- * (made sparse at the size the hello names), apply every record, and on each
- * burst make the replica durable (fdatasync, then the last applied sequence
- * saved atomically in replica/<disk>.seq) before the acknowledgement: what is
- * acknowledged survives a crash of either side. Points:
+ * (made sparse at the size the hello names), apply every record, append it to
+ * the disk's write-ahead log (rlog.h), and on each burst sync the log before
+ * the acknowledgement: what is acknowledged survives a crash of either side.
+ * The replica is made durable at checkpoints (fdatasync, the last applied
+ * sequence saved atomically in replica/<disk>.seq, the log emptied); a start
+ * replays the log onto the replica. Points:
  * - crash-consistent every interval while records arrive (app-consistent when
  *   the applied prefix ends at a flush barrier), cut when due on a burst or on
  *   the receiver's idle tick, so a quiet disk's last writes get a point too;
