@@ -3,7 +3,12 @@
  *
  * Appends go through a 256 KiB buffer written at a sync or when full (a
  * record larger than the buffer is written on its own); replay reads through
- * a 4 MiB window. Header slot i (generation g in slot g % 2) sits at i * 512.
+ * a 4 MiB window. Header slot i (generation g in slot g % 2) sits at i * 512:
+ * le32 magic, 4 spare, le64 generation, le64 XXH3-64 of the 16 bytes before.
+ * Records are chained: each one's checksum is seeded with the one before it
+ * (the first with the generation's seed), so where appends went on over a
+ * torn record, or after a replay that stopped early, an older record of the
+ * same generation lying after the new ones never verifies.
  */
 #include "repl/rlog.h"
 
@@ -12,7 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,21 +32,17 @@
 #define SLOT       512u
 #define WBUF       (256u << 10)
 #define RWIN       (4u << 20)
-
-struct slot {
-	uint32_t magic, pad;
-	uint64_t gen;
-	uint64_t sum; /* XXH3-64 of the fields before it */
-};
+#define MIN_CAP    (RLOG_DATA + REC_HDR + XP_MAX_RECORD)
 
 struct rlog {
 	int fd;
-	uint64_t cap;  /* the file's size */
-	uint64_t gen;  /* of the records appended now */
-	uint64_t tail; /* file offset after the last record appended */
-	uint64_t last; /* seq of the last record appended, 0 */
-	uint64_t bump; /* the next reset's step: 2 after an open (see rlog.h) */
-	uint8_t *wb;   /* buffered bytes: file [tail - wn, tail) */
+	uint64_t cap;   /* the file's size */
+	uint64_t gen;   /* of the records appended now */
+	uint64_t tail;  /* file offset after the last record appended */
+	uint64_t last;  /* seq of the last record appended, 0 */
+	uint64_t bump;  /* the next reset's step: 2 after an open (see rlog.h) */
+	uint64_t chain; /* the last record's checksum, or the generation's seed */
+	uint8_t *wb;    /* buffered bytes: file [tail - wn, tail) */
 	size_t wn;
 };
 
@@ -51,34 +53,75 @@ pad8(uint64_t n)
 }
 
 static uint64_t
-slot_sum(const struct slot *s)
+gen_seed(uint64_t gen)
 {
-	return XXH3_64bits(s, offsetof(struct slot, sum));
+	uint8_t b[8];
+	lib_put_le64(b, gen);
+	return XXH3_64bits(b, sizeof(b));
+}
+
+/* A record's checksum: its header's first 40 bytes and its payload, chained. */
+static uint64_t
+rec_sum(const uint8_t *h, const void *data, uint32_t len, uint64_t chain)
+{
+	return XXH3_64bits_withSeed(len ? data : "", len, XXH3_64bits_withSeed(h, 40, chain));
 }
 
 /* The record's header: le32 magic, le32 flags, le64 gen, seq, offset, le32
- * len, 4 spare, le64 sum over the 40 bytes before it and the payload. */
+ * len, 4 spare, le64 checksum. */
 static void
-rec_encode(uint8_t *h, uint64_t gen, const struct xp_record *r)
+rec_encode(uint8_t *h, const struct rlog *l, const struct xp_record *r)
 {
 	memset(h, 0, REC_HDR);
 	lib_put_le32(h, REC_MAGIC);
 	lib_put_le32(h + 4, r->flags);
-	lib_put_le64(h + 8, gen);
+	lib_put_le64(h + 8, l->gen);
 	lib_put_le64(h + 16, r->seq);
 	lib_put_le64(h + 24, r->offset);
 	lib_put_le32(h + 32, r->len);
-	lib_put_le64(h + 40, XXH3_64bits_withSeed(r->data, r->len, XXH3_64bits(h, 40)));
+	lib_put_le64(h + 40, rec_sum(h, r->data, r->len, l->chain));
 }
 
 static int
 write_slot(struct rlog *l)
 {
-	struct slot s = {SLOT_MAGIC, 0, l->gen, 0};
-	s.sum = slot_sum(&s);
 	uint8_t b[SLOT] = {0};
-	memcpy(b, &s, sizeof(s));
+	lib_put_le32(b, SLOT_MAGIC);
+	lib_put_le64(b + 8, l->gen);
+	lib_put_le64(b + 16, XXH3_64bits(b, 16));
 	return lib_pwrite_all(l->fd, b, SLOT, (l->gen % 2) * SLOT);
+}
+
+/* The generation in slot i, 0 when it does not verify. */
+static uint64_t
+read_slot(int fd, int i)
+{
+	uint8_t b[24];
+	if (pread(fd, b, sizeof(b), (off_t)i * SLOT) != (ssize_t)sizeof(b) ||
+	    lib_get_le32(b) != SLOT_MAGIC || lib_get_le64(b + 16) != XXH3_64bits(b, 16))
+		return 0;
+	return lib_get_le64(b + 8);
+}
+
+/* Syncs the directory holding path: a new file's name survives a power cut. */
+static int
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int
@@ -96,33 +139,40 @@ rlog_open(const char *path, uint64_t cap, struct rlog **out)
 	struct rlog *l = lib_xcalloc(1, sizeof(*l));
 	l->fd = fd;
 	l->cap = (uint64_t)sb.st_size;
-	if (l->cap == 0) { /* new: the whole capacity now, so a full target disk shows here */
+	bool created = l->cap == 0;
+	if (created) { /* the whole capacity now, so a full target disk shows here */
 		l->cap = cap;
-		if (fallocate(fd, 0, 0, (off_t)cap) &&
-		    (errno != EOPNOTSUPP || ftruncate(fd, (off_t)cap)))
+		if (cap < MIN_CAP)
+			rc = -EINVAL;
+		else if (fallocate(fd, 0, 0, (off_t)cap) &&
+		         (errno != EOPNOTSUPP || ftruncate(fd, (off_t)cap)))
 			rc = -errno;
-	}
-	if (!rc && l->cap < RLOG_DATA + REC_HDR + XP_MAX_RECORD)
+	} else if (l->cap < MIN_CAP) {
 		rc = -EINVAL;
-	for (int i = 0; i < 2 && !rc; i++) {
-		struct slot s;
-		if (pread(fd, &s, sizeof(s), i * SLOT) == (ssize_t)sizeof(s) &&
-		    s.magic == SLOT_MAGIC && s.sum == slot_sum(&s) && s.gen > l->gen)
-			l->gen = s.gen;
 	}
-	l->tail = RLOG_DATA;
-	l->bump = 2;
+	for (int i = 0; i < 2 && !rc; i++) {
+		uint64_t g = read_slot(fd, i);
+		if (g > l->gen)
+			l->gen = g;
+	}
 	if (!rc && l->gen == 0) { /* no header: nothing to replay */
 		l->gen = 1;
 		rc = write_slot(l);
 		if (!rc && fdatasync(fd))
 			rc = -errno;
+		if (!rc && created)
+			rc = sync_dir(path);
 	}
 	if (rc) {
 		close(fd);
+		if (created) /* a file of the wrong size would fail every later open */
+			unlink(path);
 		free(l);
 		return rc;
 	}
+	l->tail = RLOG_DATA;
+	l->bump = 2;
+	l->chain = gen_seed(l->gen);
 	*out = l;
 	return 0;
 }
@@ -160,7 +210,7 @@ rlog_replay(struct rlog *l, uint64_t after, int (*fn)(void *arg, const struct xp
             void *arg)
 {
 	struct win w = {l->fd, l->cap, 0, 0, 0, NULL};
-	uint64_t pos = RLOG_DATA, prev = 0;
+	uint64_t pos = RLOG_DATA, prev = 0, chain = gen_seed(l->gen);
 	int rc = 0;
 	for (;;) {
 		const uint8_t *h = win_get(&w, pos, REC_HDR);
@@ -170,23 +220,24 @@ rlog_replay(struct rlog *l, uint64_t after, int (*fn)(void *arg, const struct xp
 		                      .offset = lib_get_le64(h + 24),
 		                      .len = lib_get_le32(h + 32),
 		                      .flags = lib_get_le32(h + 4)};
-		uint64_t sum = lib_get_le64(h + 40), hs = XXH3_64bits(h, 40);
+		uint64_t sum = lib_get_le64(h + 40), hs = XXH3_64bits_withSeed(h, 40, chain);
 		if (r.seq <= prev || r.len > XP_MAX_RECORD)
 			break;
 		const uint8_t *p = win_get(&w, pos + REC_HDR, r.len);
-		if (!p || XXH3_64bits_withSeed(p, r.len, hs) != sum)
+		if (!p || XXH3_64bits_withSeed(r.len ? (const void *)p : "", r.len, hs) != sum)
 			break;
 		r.data = p;
 		prev = r.seq;
+		chain = sum;
 		pos += REC_HDR + pad8(r.len);
 		if (r.seq > after && (rc = fn(arg, &r)) != 0)
 			break;
 	}
 	free(w.b);
-	if (rc == 0) { /* appends go on after the last good record */
-		l->tail = pos;
-		l->last = prev;
-	}
+	/* appends go on after the last record read; the chain keeps older ones out */
+	l->tail = pos;
+	l->last = prev;
+	l->chain = chain;
 	return rc;
 }
 
@@ -210,7 +261,7 @@ rlog_append(struct rlog *l, const struct xp_record *r)
 	if (need > l->cap - l->tail)
 		return -ENOSPC;
 	uint8_t h[REC_HDR];
-	rec_encode(h, l->gen, r);
+	rec_encode(h, l, r);
 	int rc = 0;
 	if (need > WBUF - l->wn && (rc = flush_buf(l)) != 0)
 		return rc;
@@ -219,20 +270,21 @@ rlog_append(struct rlog *l, const struct xp_record *r)
 		struct iovec iov[3] = {{h, REC_HDR},
 		                       {(void *)r->data, r->len},
 		                       {(void *)zero, (size_t)(pad8(r->len) - r->len)}};
-		size_t total = (size_t)need;
 		ssize_t w = pwritev(l->fd, iov, 3, (off_t)l->tail);
-		if (w != (ssize_t)total) /* short only on a full disk or an error */
+		if (w != (ssize_t)need) /* short only on a full disk or an error */
 			return w < 0 ? -errno : -ENOSPC;
 	} else {
 		if (!l->wb)
 			l->wb = lib_xmalloc(WBUF);
 		memcpy(l->wb + l->wn, h, REC_HDR);
-		memcpy(l->wb + l->wn + REC_HDR, r->data, r->len);
+		if (r->len)
+			memcpy(l->wb + l->wn + REC_HDR, r->data, r->len);
 		memset(l->wb + l->wn + REC_HDR + r->len, 0, (size_t)(pad8(r->len) - r->len));
 		l->wn += (size_t)need;
 	}
 	l->tail += need;
 	l->last = r->seq;
+	l->chain = lib_get_le64(h + 40);
 	return 0;
 }
 
@@ -265,6 +317,7 @@ rlog_reset(struct rlog *l)
 	l->bump = 1;
 	l->tail = RLOG_DATA;
 	l->last = 0;
+	l->chain = gen_seed(l->gen);
 	int rc = write_slot(l);
 	free(l->wb); /* an idle disk keeps no buffer */
 	l->wb = NULL;

@@ -15,14 +15,16 @@
  * Bytes [0, 1024) hold two 512-byte header slots (magic, generation,
  * checksum); the newer valid slot names the log's generation. Records from
  * byte 4096 on, each a 48-byte header (magic, flags, generation, seq,
- * offset, len, XXH3-64 of header and payload) then the payload, padded to
- * 8 bytes.
+ * offset, len, XXH3-64 of header and payload seeded with the record before's)
+ * then the payload, padded to 8 bytes.
  *
  * Invariants:
  * - Replay reads records of the current generation in file order and stops
- *   at the first that is torn, of another generation or not above the one
- *   before: a reset (new generation) makes every older record unreadable
- *   without erasing it, and records past the last sync may be torn.
+ *   at the first that is torn, of another generation, not above the one
+ *   before or not chained to it: a reset (new generation) makes every older
+ *   record unreadable without erasing it, records past the last sync may be
+ *   torn, and appends that went on after a replay's stop leave the records
+ *   past them unchained.
  * - A reset is taken only after the replica and its .seq are durable up to
  *   every record in the log; its header slot need not be durable: the old
  *   generation's records are all at or below the .seq's sequence.
