@@ -1163,6 +1163,20 @@ put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
 	return 0;
 }
 
+/* A record of dlen data bytes past the capacity switches to bitmap mode. */
+static int
+cap_check(struct jnl *j, uint32_t dlen)
+{
+	if (j->bm_mode || !j->o.capacity || j->bytes + JNL_HDR_SIZE + dlen <= j->o.capacity)
+		return 0;
+	/* Durable before the switch: the journal ends where the bitmap starts. */
+	int rc = sync_all(j);
+	if (rc < 0)
+		return rc;
+	j->bm_mode = true;
+	return bm_save(j);
+}
+
 int
 jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
            uint64_t *seq)
@@ -1174,16 +1188,8 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 	int rc = al_range(j, off, len);
 	if (rc < 0)
 		return rc;
-	if (!j->bm_mode && j->o.capacity && j->bytes + JNL_HDR_SIZE + dlen > j->o.capacity) {
-		/* Durable before the switch: the journal ends where the bitmap starts. */
-		rc = sync_all(j);
-		if (rc < 0)
-			return rc;
-		j->bm_mode = true;
-		rc = bm_save(j);
-		if (rc < 0)
-			return rc;
-	}
+	if ((rc = cap_check(j, dlen)) < 0)
+		return rc;
 	if (j->bm_mode) {
 		*seq = JNL_SEQ_BITMAP;
 		return bm_mark(j, off, len);
@@ -1204,6 +1210,90 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 			j->dir_dirty = false;
 		}
 		j->durable = *seq;
+	}
+	return 0;
+}
+
+/* k plain writes that fit in the last segment, with one pwritev; a short write
+ * is taken back and the records go one by one (put finishes short writes). */
+static int
+put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs)
+{
+	struct seg *t = &j->segs[j->nseg - 1];
+	struct hdr h[JNL_MANY];
+	struct iovec iov[2 * JNL_MANY];
+	uint64_t total = 0;
+	for (size_t i = 0; i < k; i++) {
+		h[i] = (struct hdr){REC_MAGIC, 0, j->next + i, w[i].off, w[i].len, w[i].len, 0};
+		h[i].sum = rec_sum(&h[i], w[i].data, NULL);
+		iov[2 * i] = (struct iovec){&h[i], sizeof(h[i])};
+		iov[2 * i + 1] = (struct iovec){(void *)w[i].data, w[i].len};
+		total += JNL_HDR_SIZE + w[i].len;
+	}
+	off_t pos = (off_t)t->size;
+	ssize_t n;
+	do
+		n = pwritev(j->fd, iov, (int)(2 * k), pos);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)total) {
+		int e = n < 0 ? -errno : 0;
+		(void)!ftruncate(j->fd, pos); /* leave no partial record behind */
+		for (size_t i = 0; i < k && !e; i++)
+			e = put(j, w[i].off, w[i].len, 0, w[i].data, w[i].len, &seqs[i]);
+		return e;
+	}
+	for (size_t i = 0; i < k; i++)
+		seqs[i] = j->next++;
+	t->size += total;
+	j->bytes += total;
+	j->dirty = true;
+	return 0;
+}
+
+int
+jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *seqs)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i].len > JNL_MAX_DATA || (w[i].len && !w[i].data) ||
+		    w[i].off + w[i].len < w[i].off)
+			return -EINVAL;
+	/* Every extent in the activity log first: an eviction syncs only older records. */
+	for (size_t i = 0; i < n; i++) {
+		int rc = al_range(j, w[i].off, w[i].len);
+		if (rc < 0)
+			return rc;
+	}
+	size_t i = 0;
+	while (i < n) {
+		int rc = cap_check(j, w[i].len);
+		if (rc < 0)
+			return rc;
+		if (j->bm_mode) {
+			seqs[i] = JNL_SEQ_BITMAP;
+			if ((rc = bm_mark(j, w[i].off, w[i].len)) < 0)
+				return rc;
+			i++;
+			continue;
+		}
+		/* the records from i that fit in the segment and the capacity */
+		const struct seg *t = &j->segs[j->nseg - 1];
+		uint64_t bytes = JNL_HDR_SIZE + w[i].len;
+		size_t k = 1;
+		while (i + k < n && k < JNL_MANY) {
+			uint64_t b = JNL_HDR_SIZE + w[i + k].len;
+			if (t->size + bytes + b > j->o.seg_size ||
+			    (j->o.capacity && j->bytes + bytes + b > j->o.capacity))
+				break;
+			bytes += b;
+			k++;
+		}
+		if (k == 1) /* put rotates the segment when the record does not fit */
+			rc = put(j, w[i].off, w[i].len, 0, w[i].data, w[i].len, &seqs[i]);
+		else
+			rc = put_many(j, w + i, k, seqs + i);
+		if (rc < 0)
+			return rc;
+		i += k;
 	}
 	return 0;
 }

@@ -91,6 +91,18 @@ void jnl_abandon(struct jnl *j);
  * than the activity log holds is -E2BIG: the caller splits it (a long TRIM). */
 int jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
                uint64_t *seq);
+/* Plain writes (no FUA, TRIM or ZERO) appended at once, in order, each as
+ * jnl_append would: records that fit in the segment go JNL_MANY to one
+ * pwritev (a batch of NBD requests costs one system call, not one each).
+ * seqs[i] gets write i's number or JNL_SEQ_BITMAP. On an error a prefix of
+ * the writes may be journaled. */
+#define JNL_MANY 64
+struct jnl_write {
+	uint64_t off;
+	const void *data;
+	uint32_t len;
+};
+int jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *seqs);
 /* A marker record (SYNCED, MARK, CUT or CUT|MARK for an app-consistent group
  * cut; the caller puts a barrier before a MARK with jnl_flush): dlen bytes
  * of data (a group's name), off and len as the flags say. It touches neither

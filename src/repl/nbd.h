@@ -29,12 +29,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct nbd_write {
+	uint64_t off;
+	const void *data;
+	uint32_t len;
+};
+
 struct nbd_hooks {
 	int (*on_write)(void *ctx, const char *export, uint64_t off, const void *data, uint32_t len,
 	                bool fua);
 	int (*on_flush)(void *ctx, const char *export);
 	int (*on_trim)(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua);
 	int (*on_zero)(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua);
+	/* Optional: plain WRITEs (no FUA) of a batch at once. When set, such a
+	 * WRITE goes to the backing file at once and its hook and reply wait, with
+	 * the export's lock held, until nbd_conn_flush: the driver calls it before
+	 * it blocks, and the connection before any other request. */
+	int (*on_writes)(void *ctx, const char *export, const struct nbd_write *w, size_t n);
 };
 
 struct nbd_server;
@@ -106,6 +117,7 @@ int nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port,
  * closed at once, before the greeting: each one costs a thread and up to
  * 2 x 32 MiB of buffers. */
 #define NBD_DEFAULT_MAX_CONNS 64
+#define NBD_PEND              64 /* WRITEs a connection holds for on_writes */
 void nbd_server_set_max_conns(struct nbd_server *s, size_t max);
 /* Accepts until nbd_server_stop(); then closes every connection and returns. */
 int nbd_server_run(struct nbd_server *s);
@@ -157,6 +169,10 @@ struct nbd_conn {
 	uint64_t discard;     /* bytes left to discard */
 	enum nbd_phase after; /* phase after the discard */
 	uint32_t discard_err; /* NBD_EINVAL to reply after a discarded WRITE, else 0 */
+	/* WRITEs waiting for on_writes (their payloads in the caller's buffer) */
+	struct nbd_write pend[NBD_PEND];
+	uint64_t pend_cookie[NBD_PEND];
+	size_t npend;
 };
 
 /* Starts a connection: appends the greeting to out. */
@@ -167,6 +183,10 @@ size_t nbd_conn_need(const struct nbd_conn *c);
  * or -ENOMEM; a protocol violation closes the connection (phase CLOSED). */
 int nbd_conn_feed(struct nbd_conn *c, const uint8_t *buf, size_t n, struct nbd_out *out);
 bool nbd_conn_closed(const struct nbd_conn *c);
+/* Runs the waiting WRITEs' on_writes hook and appends their replies to out
+ * (NULL: the client is gone, no replies). Call it before reading more into
+ * the buffer their payloads sit in, and before the connection ends. */
+int nbd_conn_flush(struct nbd_conn *c, struct nbd_out *out);
 /* STARTTLS was acknowledged: the caller sends out, checks that the client
  * sent nothing more in the clear (else it hangs up: those bytes could be an
  * attacker's), runs the TLS handshake and reports its outcome; every later

@@ -470,6 +470,47 @@ do_flush(struct nbd_conn *c)
 	return rc;
 }
 
+int
+nbd_conn_flush(struct nbd_conn *c, struct nbd_out *out)
+{
+	if (!c->npend)
+		return 0;
+	struct nbd_export *e = c->exp;
+	int rc = hook_rc(c->srv->hooks.on_writes(c->srv->ctx, e->name, c->pend, c->npend));
+	pthread_mutex_unlock(&e->mu);
+	uint64_t cookie = c->cookie;
+	int orc = 0;
+	for (size_t i = 0; i < c->npend && out && !orc; i++) {
+		c->cookie = c->pend_cookie[i];
+		orc = nbd_reply_status(c, rc < 0 ? nbd_errno_to_nbd(-rc) : 0, out);
+	}
+	c->cookie = cookie;
+	c->npend = 0;
+	return orc;
+}
+
+/* A plain WRITE with on_writes set: to the backing file now (the export's lock
+ * taken by the first of a batch), its hook and reply at nbd_conn_flush. */
+static int
+write_deferred(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
+{
+	struct nbd_export *e = c->exp;
+	int rc = c->npend == NBD_PEND ? nbd_conn_flush(c, out) : 0;
+	if (rc)
+		return rc;
+	if (!c->npend)
+		pthread_mutex_lock(&e->mu);
+	rc = e->ops.pwrite(e->arg, data, c->len, c->off, false);
+	if (rc) {
+		if (!c->npend)
+			pthread_mutex_unlock(&e->mu);
+		return nbd_reply_status(c, nbd_errno_to_nbd(-rc), out);
+	}
+	c->pend[c->npend] = (struct nbd_write){c->off, data, c->len};
+	c->pend_cookie[c->npend++] = c->cookie;
+	return 0;
+}
+
 /* Executes the current request (its WRITE payload in data) and replies. */
 static int
 req_exec(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
@@ -478,6 +519,11 @@ req_exec(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 	int rc = 0;
 
 	c->phase = NBD_PH_REQHDR;
+	if (!err && c->type == NBD_CMD_WRITE && !(c->flags & NBD_CMD_FLAG_FUA) &&
+	    c->srv->hooks.on_writes)
+		return write_deferred(c, data, out);
+	if ((rc = nbd_conn_flush(c, out)) != 0) /* what came before goes first */
+		return rc;
 	if (err)
 		return nbd_reply_status(c, err, out);
 	if (c->type == NBD_CMD_READ)

@@ -279,7 +279,8 @@ make_room(uint8_t **buf, size_t *cap, size_t *head, size_t *tail, size_t need)
 /* The loop reads as much as the socket holds (several requests per read when
  * the client pipelines), feeds every complete unit, and sends the replies of
  * a batch with one send before it blocks again: two system calls per batch
- * instead of three per request. */
+ * instead of three per request. With an on_writes hook the batch's plain
+ * WRITEs reach it at once (nbd_conn_flush) before the replies go. */
 int
 nbd_serve_fd(struct nbd_server *s, int fd)
 {
@@ -301,6 +302,10 @@ nbd_serve_fd(struct nbd_server *s, int fd)
 				head = tail = 0;
 			continue;
 		}
+		/* WRITEs waiting for their batch's hook: before replies go out and
+		 * before their payloads' buffer is read into again */
+		if ((rc = nbd_conn_flush(&c, &out)) < 0)
+			break;
 		if (out.n) {
 			rc = write_full(&k, out.p, out.n);
 			out.n = 0;
@@ -317,6 +322,7 @@ nbd_serve_fd(struct nbd_server *s, int fd)
 		if (rc == 0)
 			tail += got;
 	}
+	nbd_conn_flush(&c, NULL); /* their data is on the disk: the hook must have them */
 	nbd_tls_close(k.tls);
 	free(buf);
 	nbd_out_free(&out);

@@ -379,6 +379,38 @@ on_write(void *ctx, const char *export, uint64_t off, const void *data, uint32_t
 	return hook_append(ctx, export, off, len, fua ? JNL_F_FUA : 0, data);
 }
 
+/* A batch of plain writes (the NBD server's on_writes): one journal append. */
+static int
+on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
+{
+	struct rdisk *d = hook_disk(ctx, export);
+	if (!d)
+		return -ENOENT;
+	struct jnl_write jw[NBD_PEND];
+	uint64_t seqs[NBD_PEND], bytes = 0;
+	if (n > NBD_PEND)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		jw[i] = (struct jnl_write){w[i].off, w[i].data, w[i].len};
+		bytes += w[i].len;
+	}
+	int64_t t = now_ms();
+	pthread_mutex_lock(&d->mu);
+	int rc = jnl_append_many(d->j, jw, n, seqs);
+	if (rc == 0 && n) {
+		d->written += bytes;
+		for (size_t i = 0; i < n; i++)
+			if (seqs[i] !=
+			    JNL_SEQ_BITMAP) { /* a bitmap bit is never sent: no backlog */
+				d->last_write = seqs[i];
+				d->appended += w[i].len;
+			}
+		rpo_note(d, seqs[n - 1] == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seqs[n - 1], t);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
 static int
 on_trim(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua)
 {
@@ -406,8 +438,11 @@ on_flush(void *ctx, const char *export)
 int
 repl_attach(struct repl *r, struct nbd_server **out)
 {
-	static const struct nbd_hooks hooks = {
-	    .on_write = on_write, .on_flush = on_flush, .on_trim = on_trim, .on_zero = on_zero};
+	static const struct nbd_hooks hooks = {.on_write = on_write,
+	                                       .on_flush = on_flush,
+	                                       .on_trim = on_trim,
+	                                       .on_zero = on_zero,
+	                                       .on_writes = on_writes};
 	struct nbd_server *s;
 	int rc = nbd_server_new(&hooks, r, &s);
 	if (rc)

@@ -2,7 +2,9 @@
  * test_nbd.c - the NBD capture server over a socketpair: the handshake and
  * every command, byte by byte, malformed input (bad magic, truncated and
  * oversized options, out-of-range and oversized requests, unknown commands),
- * the write hooks, TCP and Unix listeners; structured replies, meta
+ * the write hooks (one at a time, and batched: on_writes gets a batch's
+ * plain WRITEs in order, before any other request runs), TCP and Unix
+ * listeners; structured replies, meta
  * contexts and BLOCK_STATUS on a sparse file; STARTTLS (optional and
  * required, mutual TLS) with an OpenSSL client and certificates the openssl
  * tool makes (a missing tool fails the TLS tests, never skips them).
@@ -52,6 +54,9 @@ struct hook_log {
 	bool fua;
 	uint8_t first; /* first data byte of the last write */
 	bool fail;
+	int batches, batched; /* on_writes calls, and the writes they carried */
+	uint64_t boff[32];    /* each batched write's offset and first byte, in order */
+	uint8_t bfirst[32];
 };
 
 struct fx {
@@ -108,7 +113,22 @@ h_zero(void *ctx, const char *exp, uint64_t off, uint32_t len, bool fua)
 	return l->fail ? -1 : 0;
 }
 
-static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero};
+static int
+h_writes(void *ctx, const char *exp, const struct nbd_write *w, size_t n)
+{
+	struct hook_log *l = ctx;
+	l->batches++;
+	for (size_t i = 0; i < n; i++, l->batched++)
+		if (l->batched < 32) {
+			l->boff[l->batched] = w[i].off;
+			l->bfirst[l->batched] = *(const uint8_t *)w[i].data;
+		}
+	note(l, exp, w[n - 1].off, w[n - 1].len, false);
+	return l->fail ? -1 : 0;
+}
+
+static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero, NULL};
+static const struct nbd_hooks hooks_batch = {h_write, h_flush, h_trim, h_zero, h_writes};
 
 /* ---- client helpers ----------------------------------------------------- */
 
@@ -394,7 +414,7 @@ cert_path(char *buf, size_t n, const char *file)
 	snprintf(buf, n, "%s/%s", certs(), file);
 }
 
-enum fx_kind { FX_PLAIN, FX_SPARSE, FX_TLS, FX_TLS_REQUIRED };
+enum fx_kind { FX_PLAIN, FX_SPARSE, FX_TLS, FX_TLS_REQUIRED, FX_BATCH };
 
 static int
 fx_setup(void **state, enum fx_kind kind)
@@ -403,7 +423,8 @@ fx_setup(void **state, enum fx_kind kind)
 	struct timeval tv = {10, 0};
 	make_file(f->path, 0);
 	make_file(f->path_ro, 0x5a);
-	assert_int_equal(nbd_server_new(&hooks, &f->log, &f->s), 0);
+	assert_int_equal(nbd_server_new(kind == FX_BATCH ? &hooks_batch : &hooks, &f->log, &f->s),
+	                 0);
 	assert_int_equal(nbd_server_add_export(f->s, "disk", f->path, false), 0);
 	assert_int_equal(nbd_server_add_export(f->s, "ro", f->path_ro, true), 0);
 	if (kind == FX_SPARSE) {
@@ -447,6 +468,12 @@ static int
 setup_tls_required(void **state)
 {
 	return fx_setup(state, FX_TLS_REQUIRED);
+}
+
+static int
+setup_batch(void **state)
+{
+	return fx_setup(state, FX_BATCH);
 }
 
 static int
@@ -824,6 +851,76 @@ t_hook_fails(void **state)
 	LOG(state)->fail = false;
 	send_req(fd, 0, NBD_CMD_WRITE, 5, 0, 2, "ok");
 	assert_int_equal(read_simple(fd, 5), 0);
+}
+
+/* A request into p; returns its length. */
+static size_t
+put_req(uint8_t *p, uint16_t flags, uint16_t type, uint64_t cookie, uint64_t off, uint32_t len,
+        const void *data)
+{
+	nbd_put_be(p, NBD_REQUEST_MAGIC, 4);
+	nbd_put_be(p + 4, flags, 2);
+	nbd_put_be(p + 6, type, 2);
+	nbd_put_be(p + 8, cookie, 8);
+	nbd_put_be(p + 16, off, 8);
+	nbd_put_be(p + 24, len, 4);
+	if (data)
+		memcpy(p + 28, data, len);
+	return 28 + (data ? len : 0);
+}
+
+/* With on_writes: five WRITEs, a READ, a WRITE and a FUA WRITE sent at once.
+ * The five go to the hook in one batch, in order, before the READ runs (and
+ * reads what they wrote); the plain WRITE after it is flushed before the FUA
+ * one, which takes on_write; the replies keep that order. A failing hook
+ * fails every WRITE of its batch. */
+static void
+t_write_batch(void **state)
+{
+	int fd = open_disk(state);
+	struct hook_log *l = LOG(state);
+	uint8_t req[8192], data[512], got[512];
+	size_t n = 0;
+	for (int i = 0; i < 5; i++) {
+		memset(data, 0x10 + i, sizeof(data));
+		n += put_req(req + n, 0, NBD_CMD_WRITE, 1 + i, 4096u * (5 - i), 512, data);
+	}
+	n += put_req(req + n, 0, NBD_CMD_READ, 6, 4096u * 4, 512, NULL);
+	memset(data, 0x20, sizeof(data));
+	n += put_req(req + n, 0, NBD_CMD_WRITE, 7, 0, 512, data);
+	memset(data, 0x21, sizeof(data));
+	n += put_req(req + n, NBD_CMD_FLAG_FUA, NBD_CMD_WRITE, 8, 512, 512, data);
+	xwrite(fd, req, n);
+	for (uint64_t c = 1; c <= 5; c++)
+		assert_int_equal(read_simple(fd, c), 0);
+	assert_int_equal(read_simple(fd, 6), 0);
+	xread(fd, got, sizeof(got));
+	memset(data, 0x11, sizeof(data)); /* the second write's bytes at 16 KiB */
+	assert_memory_equal(got, data, sizeof(got));
+	assert_int_equal(read_simple(fd, 7), 0);
+	assert_int_equal(read_simple(fd, 8), 0);
+	assert_int_equal(l->batches, 2);
+	assert_int_equal(l->batched, 6);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(l->boff[i], 4096u * (5 - i));
+		assert_int_equal(l->bfirst[i], 0x10 + i);
+	}
+	assert_int_equal(l->boff[5], 0);
+	assert_int_equal(l->bfirst[5], 0x20);
+	assert_int_equal(l->writes, 1); /* the FUA one */
+	assert_true(l->fua);
+	assert_int_equal(l->first, 0x21);
+
+	l->fail = true;
+	n = put_req(req, 0, NBD_CMD_WRITE, 9, 0, 512, data);
+	n += put_req(req + n, 0, NBD_CMD_WRITE, 10, 512, 512, data);
+	xwrite(fd, req, n);
+	assert_int_equal(read_simple(fd, 9), NBD_EIO);
+	assert_int_equal(read_simple(fd, 10), NBD_EIO);
+	l->fail = false;
+	send_req(fd, 0, NBD_CMD_WRITE, 11, 0, 2, "ok");
+	assert_int_equal(read_simple(fd, 11), 0);
+	assert_int_equal(l->batched, 9);
 }
 
 static void
@@ -1649,6 +1746,7 @@ main(int argc, char **argv)
 	    T(t_oversized),
 	    T(t_trim_zero),
 	    T(t_hook_fails),
+	    TS(t_write_batch, setup_batch),
 	    T(t_req_bad_magic),
 	    T(t_truncated_request),
 	    T(t_random_input),
