@@ -2,10 +2,11 @@
  * test_jnl.c - the replication journal (src/repl/jnl.c): append and iterate round
  * trip, a torn tail cut on reopen (short record, zero-filled tail), a corrupt middle
  * record and a missing segment giving -EBADMSG, releasing segments, the switch to
- * bitmap mode and its persistence, the activity log's recovery report, and a crash
- * test: a child appends random writes (512 B - 128 KiB, random FUA, periodic
- * flushes) and reports each acknowledged record through a pipe; it is SIGKILLed at
- * random moments (10 trials, fixed seed) and after each kill the journal must read
+ * bitmap mode and its persistence, the activity log's recovery report, batched
+ * appends (jnl_append_many across segments, past JNL_MANY records, into bitmap
+ * mode), and a crash test: a child appends random writes (512 B - 128 KiB,
+ * random FUA, periodic flushes) and reports each acknowledged record through a pipe; it is
+ * SIGKILLed at random moments (10 trials, fixed seed) and after each kill the journal must read
  * back intact, in order, without a gap, with every durable record present.
  */
 #include <setjmp.h>
@@ -550,6 +551,68 @@ test_bitmap_mode(void **state)
 	tmp_remove(&t);
 }
 
+/* jnl_append_many: a batch numbered in order across segment rotations, more
+ * records than one pwritev takes (JNL_MANY), read back byte for byte; a batch
+ * that meets the capacity switches to bitmap mode in its middle; a bad write
+ * in a batch appends nothing. */
+static void
+test_append_many(void **state)
+{
+	struct tmp t;
+	tmp_make(&t);
+	struct jnl *j;
+	enum { N = 150, LEN = 1000 };
+	uint64_t rec = JNL_HDR_SIZE + LEN;
+	struct jnl_opts o = {.seg_size = 7 * rec + 5, .capacity = (N + 10) * rec};
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	static uint8_t buf[N + 20][LEN];
+	struct jnl_write w[N + 20];
+	uint64_t seqs[N + 20];
+	for (int i = 0; i < N + 20; i++) {
+		fill(buf[i], LEN, (uint64_t)i * 31 + 5);
+		w[i] = (struct jnl_write){(uint64_t)(N + 20 - i) << 16, buf[i], LEN};
+	}
+	uint64_t seq;
+	assert_int_equal(jnl_append(j, 0, LEN, 0, buf[0], &seq), 0);
+	assert_int_equal(seq, 1);
+	assert_int_equal(jnl_append_many(j, w, N, seqs), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(seqs[i], (uint64_t)i + 2);
+	assert_int_equal(jnl_next_seq(j), N + 2);
+	assert_true(count_segs(&t) >= (N + 1) / 7);
+	/* A bad write anywhere in a batch: nothing appended. */
+	struct jnl_write bad[3] = {w[0], {0, NULL, 10}, w[1]};
+	assert_int_equal(jnl_append_many(j, bad, 3, seqs), -EINVAL);
+	assert_int_equal(jnl_next_seq(j), N + 2);
+	/* 20 more: 9 fit in the capacity, the rest go to the bitmap. */
+	assert_false(jnl_bitmap_mode(j));
+	assert_int_equal(jnl_append_many(j, w + N, 20, seqs), 0);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(seqs[i], (uint64_t)N + 2 + i);
+	for (int i = 9; i < 20; i++)
+		assert_int_equal(seqs[i], JNL_SEQ_BITMAP);
+	assert_true(jnl_bitmap_mode(j));
+	assert_int_equal(jnl_bitmap_count(j),
+	                 11); /* one 64 KiB bit each: 4 KiB apart, 16 per bit */
+	assert_int_equal(jnl_close(j), 0);
+
+	struct jnl_iter *it;
+	assert_int_equal(jnl_iter_open(t.dir, 0, &it), 0);
+	struct jnl_rec r;
+	assert_int_equal(jnl_iter_next(it, &r), 1);
+	assert_int_equal(r.seq, 1);
+	for (int i = 0; i < N + 9; i++) {
+		assert_int_equal(jnl_iter_next(it, &r), 1);
+		assert_int_equal(r.seq, (uint64_t)i + 2);
+		assert_int_equal(r.off, w[i].off);
+		assert_int_equal(r.len, LEN);
+		assert_int_equal(r.flags, 0);
+		assert_memory_equal(r.data, buf[i], LEN);
+	}
+	jnl_iter_close(it);
+	tmp_remove(&t);
+}
+
 static int syncs;
 static int
 count_sync(void *arg)
@@ -936,6 +999,7 @@ main(void)
 	    cmocka_unit_test(test_corrupt_middle), cmocka_unit_test(test_torn_segment),
 	    cmocka_unit_test(test_release),        cmocka_unit_test(test_bitmap_mode),
 	    cmocka_unit_test(test_recovery),       cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_append_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
