@@ -25,6 +25,7 @@
 
 #define PENDING_MS 5
 #define RETRY_MS   100
+#define RETRY_MAX  250 /* a link back after an outage is used within this */
 
 struct rsvc {
 	struct rsvc_opts o;
@@ -150,9 +151,13 @@ ship_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->mu);
-		/* A failed round (a link down) is retried after RETRY_MS, doubling up to the
-		 * tick: a link that comes back is used at once, a dead one is not hammered. */
-		retry = tick(s) < 0 ? (retry ? retry * 2 : RETRY_MS) : 0;
+		/* A failed round (a link down) is retried after RETRY_MS, doubling up to
+		 * RETRY_MAX (and the tick): a link that comes back is used within it, a dead
+		 * one is tried four times a second (a refused or timed-out connect). */
+		retry = tick(s) < 0 ? (!retry                  ? RETRY_MS
+		                       : retry * 2 < RETRY_MAX ? retry * 2
+		                                               : RETRY_MAX)
+		                    : 0;
 		bool busy = repl_busy(s->r);
 		/* Records in flight on a link that is up: back in PENDING_MS for their acks and
 		 * the next batch, so the link, not the tick, sets the pace. */

@@ -66,6 +66,7 @@ struct tdisk {
 	int rfd;
 	struct rlog *log;
 	int64_t ckpt_time;         /* of the last checkpoint */
+	bool ckpt_now;             /* a copy or resync ended: checkpoint at the next sync */
 	uint64_t applied, durable; /* durable: in the log (the replica at checkpoints) */
 	uint64_t catchup;          /* no point before applied reaches it (catch_up) */
 	int sfd;                   /* the .seq file */
@@ -541,13 +542,18 @@ checkpoint(struct tdisk *d)
 	return rc < 0 ? rc : 0;
 }
 
-/* A checkpoint when the log is three quarters full or has held records CKPT_S. */
+/* A checkpoint when the log is three quarters full, has held records CKPT_S, or
+ * a copy or resync just ended (it wrote much of the replica: a restart then
+ * replays nothing of it). */
 static int
 checkpoint_due(struct tdisk *d, int64_t now)
 {
 	uint64_t used = rlog_used(d->log);
-	if (used > rlog_room(d->log) / 4 * 3 || (used && now - d->ckpt_time >= CKPT_S))
+	if (d->ckpt_now || used > rlog_room(d->log) / 4 * 3 ||
+	    (used && now - d->ckpt_time >= CKPT_S)) {
+		d->ckpt_now = false;
 		return checkpoint(d);
+	}
 	return 0;
 }
 
@@ -656,6 +662,7 @@ apply(struct tgt *t, struct tdisk *d, const struct xp_record *r)
 	} else if (f & JNL_F_SYNCED) {
 		d->inconsistent = false;
 		d->changed = true;
+		d->ckpt_now = t != NULL;
 	} else if (f & JNL_F_CUT) {
 		char group[STORE_NAME_MAX + 1];
 		size_t gl = r->len > 4 ? r->len - 4 : 0;
