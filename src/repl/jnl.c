@@ -1251,6 +1251,14 @@ put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs)
 }
 
 int
+jnl_hot(struct jnl *j, uint64_t off, uint32_t len)
+{
+	if (off + len < off)
+		return -EINVAL;
+	return al_range(j, off, len);
+}
+
+int
 jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *seqs)
 {
 	for (size_t i = 0; i < n; i++)

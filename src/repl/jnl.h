@@ -91,6 +91,11 @@ void jnl_abandon(struct jnl *j);
  * than the activity log holds is -E2BIG: the caller splits it (a long TRIM). */
 int jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
                uint64_t *seq);
+/* Puts the 4 MiB extents of [off, off + len) in the activity log, as an append
+ * would: called before the disk itself is written, so a crash between the
+ * disk's write and its record leaves the extents for jnl_recover's resync.
+ * -E2BIG as jnl_append. */
+int jnl_hot(struct jnl *j, uint64_t off, uint32_t len);
 /* Plain writes (no FUA, TRIM or ZERO) appended at once, in order, each as
  * jnl_append would: records that fit in the segment go JNL_MANY to one
  * pwritev (a batch of NBD requests costs one system call, not one each).

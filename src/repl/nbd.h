@@ -46,6 +46,10 @@ struct nbd_hooks {
 	 * the export's lock held, until nbd_conn_flush: the driver calls it before
 	 * it blocks, and the connection before any other request. */
 	int (*on_writes)(void *ctx, const char *export, const struct nbd_write *w, size_t n);
+	/* Optional: called under the export's lock before a WRITE, TRIM or
+	 * WRITE_ZEROES reaches the backing file; an error fails the request with
+	 * the file untouched. */
+	int (*on_prepare)(void *ctx, const char *export, uint64_t off, uint32_t len);
 };
 
 struct nbd_server;

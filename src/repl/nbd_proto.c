@@ -434,6 +434,10 @@ do_mutate(struct nbd_conn *c, const uint8_t *data)
 	int rc;
 
 	pthread_mutex_lock(&e->mu);
+	if (h->on_prepare && (rc = hook_rc(h->on_prepare(c->srv->ctx, e->name, c->off, c->len)))) {
+		pthread_mutex_unlock(&e->mu);
+		return rc;
+	}
 	switch (c->type) {
 	case NBD_CMD_WRITE:
 		rc = e->ops.pwrite(e->arg, data, c->len, c->off, fua);
@@ -500,7 +504,11 @@ write_deferred(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 		return rc;
 	if (!c->npend)
 		pthread_mutex_lock(&e->mu);
-	rc = e->ops.pwrite(e->arg, data, c->len, c->off, false);
+	const struct nbd_hooks *h = &c->srv->hooks;
+	if (h->on_prepare)
+		rc = hook_rc(h->on_prepare(c->srv->ctx, e->name, c->off, c->len));
+	if (!rc)
+		rc = e->ops.pwrite(e->arg, data, c->len, c->off, false);
 	if (rc) {
 		if (!c->npend)
 			pthread_mutex_unlock(&e->mu);

@@ -379,6 +379,19 @@ on_write(void *ctx, const char *export, uint64_t off, const void *data, uint32_t
 	return hook_append(ctx, export, off, len, fua ? JNL_F_FUA : 0, data);
 }
 
+/* Before the disk is written: the extents in the activity log (jnl_hot). */
+static int
+on_prepare(void *ctx, const char *export, uint64_t off, uint32_t len)
+{
+	struct rdisk *d = hook_disk(ctx, export);
+	if (!d)
+		return -ENOENT;
+	pthread_mutex_lock(&d->mu);
+	int rc = jnl_hot(d->j, off, len);
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
 /* A batch of plain writes (the NBD server's on_writes): one journal append. */
 static int
 on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
@@ -442,7 +455,8 @@ repl_attach(struct repl *r, struct nbd_server **out)
 	                                       .on_flush = on_flush,
 	                                       .on_trim = on_trim,
 	                                       .on_zero = on_zero,
-	                                       .on_writes = on_writes};
+	                                       .on_writes = on_writes,
+	                                       .on_prepare = on_prepare};
 	struct nbd_server *s;
 	int rc = nbd_server_new(&hooks, r, &s);
 	if (rc)

@@ -690,6 +690,16 @@ test_recovery(void **state)
 	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
 	expect_ext(j, NULL, 0);
 	jnl_abandon(j);
+	/* An extent made hot before its disk write, then a crash before the record:
+	 * it comes back for the resync; a range wider than the log is refused. */
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	assert_int_equal(jnl_hot(j, 40 * M4 + 100, 4096), 0);
+	assert_int_equal(jnl_hot(j, 0, (16u << 20) + 1), -E2BIG);
+	assert_int_equal(jnl_hot(j, UINT64_MAX - 10, 100), -EINVAL);
+	jnl_abandon(j);
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	expect_ext(j, (uint64_t[]){40}, 1);
+	jnl_abandon(j);
 	assert_int_equal(access(p, F_OK), -1);
 	tmp_remove(&t);
 }

@@ -55,7 +55,9 @@ struct hook_log {
 	uint8_t first; /* first data byte of the last write */
 	bool fail;
 	int batches, batched; /* on_writes calls, and the writes they carried */
-	uint64_t boff[32];    /* each batched write's offset and first byte, in order */
+	int prepares;         /* on_prepare calls */
+	bool fail_prepare;
+	uint64_t boff[32]; /* each batched write's offset and first byte, in order */
 	uint8_t bfirst[32];
 };
 
@@ -127,8 +129,16 @@ h_writes(void *ctx, const char *exp, const struct nbd_write *w, size_t n)
 	return l->fail ? -1 : 0;
 }
 
-static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero, NULL};
-static const struct nbd_hooks hooks_batch = {h_write, h_flush, h_trim, h_zero, h_writes};
+static int
+h_prepare(void *ctx, const char *exp, uint64_t off, uint32_t len)
+{
+	struct hook_log *l = ctx;
+	l->prepares++;
+	return l->fail_prepare ? -1 : 0;
+}
+
+static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero, NULL, NULL};
+static const struct nbd_hooks hooks_batch = {h_write, h_flush, h_trim, h_zero, h_writes, h_prepare};
 
 /* ---- client helpers ----------------------------------------------------- */
 
@@ -873,7 +883,8 @@ put_req(uint8_t *p, uint16_t flags, uint16_t type, uint64_t cookie, uint64_t off
  * The five go to the hook in one batch, in order, before the READ runs (and
  * reads what they wrote); the plain WRITE after it is flushed before the FUA
  * one, which takes on_write; the replies keep that order. A failing hook
- * fails every WRITE of its batch. */
+ * fails every WRITE of its batch. on_prepare comes before every WRITE and
+ * TRIM reaches the file; when it fails the request fails, the file untouched. */
 static void
 t_write_batch(void **state)
 {
@@ -921,6 +932,22 @@ t_write_batch(void **state)
 	send_req(fd, 0, NBD_CMD_WRITE, 11, 0, 2, "ok");
 	assert_int_equal(read_simple(fd, 11), 0);
 	assert_int_equal(l->batched, 9);
+	assert_int_equal(l->prepares, 10); /* every WRITE, before the file */
+
+	/* A failing on_prepare fails the request with the file untouched. */
+	l->fail_prepare = true;
+	send_req(fd, 0, NBD_CMD_WRITE, 12, 0, 2, "no");
+	assert_int_equal(read_simple(fd, 12), NBD_EIO);
+	send_req(fd, NBD_CMD_FLAG_FUA, NBD_CMD_WRITE, 13, 0, 2, "no");
+	assert_int_equal(read_simple(fd, 13), NBD_EIO);
+	send_req(fd, 0, NBD_CMD_TRIM, 14, 0, 2, NULL);
+	assert_int_equal(read_simple(fd, 14), NBD_EIO);
+	l->fail_prepare = false;
+	assert_int_equal(l->batched, 9);
+	send_req(fd, 0, NBD_CMD_READ, 15, 0, 2, NULL);
+	assert_int_equal(read_simple(fd, 15), 0);
+	xread(fd, got, 2);
+	assert_memory_equal(got, "ok", 2);
 }
 
 static void
