@@ -15,7 +15,11 @@
  *          only asks whether TLS is configured and required, so a stand-in
  *          configuration is set (never used for a handshake: when STARTTLS
  *          is acknowledged, the next input byte says whether the
- *          handshake "succeeded").
+ *          handshake "succeeded");
+ *   bit 4  batched writes: on_writes and on_prepare hooks are set (each
+ *          failing for some lengths), so plain WRITEs wait for
+ *          nbd_conn_flush, which runs before any other request, when a
+ *          batch is full, and at the input's end.
  * The export is a 1 MiB temporary file with two data ranges among holes,
  * so WRITE, TRIM and WRITE_ZEROES really reach a disk and READ and
  * BLOCK_STATUS see extents. Properties, each an abort when broken:
@@ -26,7 +30,9 @@
  *     headers for NBD_MAX_EXTENTS extents) or one negotiation answer;
  *   - every transmission reply is well-formed: a simple reply (with the
  *     data of a successful simple READ, never to a structured READ), or
- *     structured chunks of which exactly the last is marked DONE.
+ *     structured chunks of which exactly the last is marked DONE;
+ *   - a flush answers exactly the writes on_writes got, each with a reply
+ *     without data, before the reply of the request that caused it.
  * ASan, UBSan and LeakSanitizer catch the rest.
  */
 #include "repl/nbd.h"
@@ -69,6 +75,26 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Batched writes: the replies a flush owes (on_writes' writes), counted. */
+static size_t batched;
+
+static int
+fz_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
+{
+	(void)ctx, (void)export;
+	if (n == 0 || n > NBD_PEND)
+		abort();
+	batched += n;
+	return w[0].len % 7 == 3 ? -EIO : 0;
+}
+
+static int
+fz_prepare(void *ctx, const char *export, uint64_t off, uint32_t len)
+{
+	(void)ctx, (void)export, (void)off;
+	return len % 11 == 5 ? -EIO : 0;
+}
+
 static void
 die(const char *why)
 {
@@ -83,6 +109,29 @@ get(const uint8_t *p, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		v = (v << 8) | p[i];
 	return v;
+}
+
+/* Skips k replies without data (a flush's) at the start of out; returns their
+ * bytes. */
+static size_t
+skip_flushed(const struct nbd_conn *c, const struct nbd_out *out, size_t k)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (out->n - off >= NBD_SIMPLE_REPLY_LEN &&
+		    get(out->p + off, 4) == NBD_SIMPLE_REPLY_MAGIC) {
+			off += NBD_SIMPLE_REPLY_LEN;
+			continue;
+		}
+		if (!c->structured || out->n - off < NBD_CHUNK_HDR_LEN ||
+		    get(out->p + off, 4) != NBD_STRUCTURED_REPLY_MAGIC ||
+		    !(get(out->p + off + 4, 2) & NBD_REPLY_FLAG_DONE))
+			die("a flushed write's reply is missing or malformed");
+		off += NBD_CHUNK_HDR_LEN + get(out->p + off + 16, 4);
+		if (off > out->n)
+			die("a flushed write's error chunk is longer than what was sent");
+	}
+	return off;
 }
 
 /* The bytes one transmission feed appended are one well-formed reply. */
@@ -135,6 +184,7 @@ feed_all(struct nbd_conn *c, const uint8_t *p, size_t n, struct nbd_out *out)
 			return;
 		enum nbd_phase ph = c->phase;
 		out->n = 0;
+		size_t b0 = batched;
 		int rc = nbd_conn_feed(c, p, need, out);
 		if (rc != 0 && rc != -ENOMEM) {
 			fprintf(stderr, "fuzz_nbd: feed failed: %d\n", rc);
@@ -143,8 +193,14 @@ feed_all(struct nbd_conn *c, const uint8_t *p, size_t n, struct nbd_out *out)
 		if (out->n > NBD_MAX_STRING + (32u << 20) + 32u * NBD_MAX_EXTENTS + 4096u)
 			die("one feed produced too many bytes");
 		if (rc == 0 && out->n &&
-		    (ph == NBD_PH_REQHDR || ph == NBD_PH_PAYLOAD || ph == NBD_PH_DISCARD))
-			check_reply(c, out);
+		    (ph == NBD_PH_REQHDR || ph == NBD_PH_PAYLOAD || ph == NBD_PH_DISCARD)) {
+			size_t f = skip_flushed(c, out, batched - b0);
+			struct nbd_out rest = {out->p + f, out->n - f, 0};
+			if (rest.n)
+				check_reply(c, &rest);
+		} else if (rc == 0 && batched != b0) {
+			die("writes flushed outside the transmission phase");
+		}
 		p += need;
 		n -= need;
 	}
@@ -195,10 +251,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	srv->tls = (data[0] >> 2) & 3 ? (struct nbd_tls *)&tls_standin : NULL;
 	srv->tls_required = ((data[0] >> 2) & 3) == 2;
+	srv->hooks.on_writes = data[0] & 16 ? fz_writes : NULL;
+	srv->hooks.on_prepare = data[0] & 16 ? fz_prepare : NULL;
 	nbd_conn_init(&c, srv, &out);
 	if (data[0] & 1)
 		handshake(&c, data[0] & 2, &out);
 	feed_all(&c, data + 1, size - 1, &out); /* after the mode byte */
+	out.n = 0;
+	size_t b0 = batched;
+	if (nbd_conn_flush(&c, &out) == 0 && skip_flushed(&c, &out, batched - b0) != out.n)
+		die("a flush at the end sent more than its writes' replies");
+	if (c.npend)
+		die("writes still wait after a flush");
 	nbd_out_free(&out);
 	return 0;
 }
