@@ -24,7 +24,6 @@ start=$(date +%s.%N)
 	--rate "${rate_mbps}Mbps" 2>"$tmp/log" &
 pid=$!
 pids+=("$pid")
-st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
 # sample: state copy_percent points, every 100 ms, until protected with a point
 for _ in $(seq 300); do
 	st | /usr/bin/python3 -c '

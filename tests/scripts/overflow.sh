@@ -22,8 +22,6 @@ receive_start 0
 	--target "127.0.0.1:$rport" --journal-max 4MiB 2>"$tmp/d.log" &
 dpid=$!
 pids+=("$dpid")
-st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
-field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
 caught_up() {
 	for _ in $(seq 300); do
 		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] &&

@@ -30,15 +30,6 @@ port=$rport
 dpid=$!
 pids+=("$dpid")
 for _ in $(seq 100); do [ -S "$tmp/cap/nbd.sock" ] && break; sleep 0.05; done
-st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
-field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
-acked() { # protected, nothing unacknowledged
-	for _ in $(seq 300); do
-		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 nbd="nbd+unix:///app1-os?socket=$tmp/cap/nbd.sock"
 qemu-io -f raw -c "write -P 0x22 0 1M" -c flush "$nbd" >/dev/null
 check "the disk is protected" 'acked'

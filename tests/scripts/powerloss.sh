@@ -30,15 +30,6 @@ qemu-img create -q -f raw "$tmp/a.img" 2G
 qemu-io -f raw -c "write -P 0x11 0 1M" "$tmp/a.img" >/dev/null
 receive_start 0
 daemon
-st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
-field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
-acked() { # protected, nothing unacknowledged
-	for _ in $(seq 300); do
-		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 nbd="nbd+unix:///app1-os?socket=$tmp/cap/nbd.sock"
 check "the 2 GiB disk is protected" 'acked'
 

@@ -25,8 +25,6 @@ daemon() { # daemon ESTATE WORK: straitd replicating -> $pid
 	pids+=("$pid")
 	for _ in $(seq 100); do [ -S "$2/nbd.sock" ] && break; sleep 0.05; done
 }
-st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
-field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
 caught_up() { # protected, nothing unacknowledged, a point holding every write
 	for _ in $(seq 300); do
 		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] &&

@@ -7,6 +7,9 @@
 #                       and work in $tmp -> $rpid (added to $pids), $rport
 #   seed_estate OUT SIZE PATH   the seeds' two-circuit estate with app1's os disk of SIZE
 #                       (such as 64MiB) backed by PATH, and a crash-consistent point a second
+#   st                  straitd's replication status (JSON) on $tmp/d.sock
+#   field KEY           KEY of the status's first disk
+#   acked               waits up to 30 s for the first disk protected with nothing unacknowledged
 n=0 fails=0
 tap_plan() { echo "1..$1"; }
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -44,4 +47,13 @@ receive_start() {
 	pids+=("$rpid")
 	for _ in $(seq 100); do grep -q "^receiving on" "$tmp/recv.out" && break; sleep 0.05; done
 	rport=$(sed -n 's/^receiving on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/recv.out")
+}
+st() { "$STRAIT" replica status --socket "$tmp/d.sock" -o json 2>/dev/null; }
+field() { st | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['disks'][0]['$1'])" 2>/dev/null; }
+acked() {
+	for _ in $(seq 300); do
+		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
