@@ -21,9 +21,9 @@
  *   chunk changed since the last point (a superset: the in-memory map is exact),
  *   saved with the applied seq at each checkpoint, so every acknowledged
  *   record's chunks are in the durable map or marked again by the replay, and
- *   the records applied past both are sent again and marked again. The first point after a start
- * reads the whole replica only when there is no map (no point yet, or a .seq file from before
- * maps).
+ *   the records applied past both are sent again and marked again. The first
+ *   point after a start reads the whole replica only when there is no map (no
+ *   point yet, or a .seq file from before maps).
  */
 #include "repl/tgt.h"
 
