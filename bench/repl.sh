@@ -10,9 +10,12 @@
 # stop took after fio ended (it ships what is left, waiting at most 10 s, and
 # cuts the last point) and in how many runs the journal overflowed into its
 # dirty bitmap (replication fell behind the writes; a resync follows): a figure
-# bought that way is not replication keeping up.
+# bought that way is not replication keeping up. With RATES (such as
+# "40000 55000 60000") strait also runs 4k random writes held at each rate
+# (fio --rate_iops) and prints the same two figures: the rates replication
+# keeps up with on this machine.
 # Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G),
-#                               RUNS (default 1)
+#                               RUNS (default 1), RATES (default none)
 set -euo pipefail
 strait=${1:?usage: bench/repl.sh STRAIT}
 secs=${SECS:-8} size=${SIZE:-1G} runs=${RUNS:-1}
@@ -61,11 +64,12 @@ stop() { # the server must still run: a crash under load is a failure
 
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
 
-run_fio() { # run_fio RW BS -> "iops mbps busy"
-	local b0 i0 b1 i1
+run_fio() { # run_fio RW BS [FIO-ARGS] -> "iops mbps busy"
+	local b0 i0 b1 i1 rw=$1 bs=$2
+	shift 2
 	read -r b0 i0 < <(busy)
-	fio --name=b --ioengine=nbd --uri="$uri" --rw="$1" --bs="$2" --iodepth=8 --size="$size" \
-		--time_based --runtime="$secs" --output-format=json >"$tmp/fio.json" 2>/dev/null
+	fio --name=b --ioengine=nbd --uri="$uri" --rw="$rw" --bs="$bs" --iodepth=8 --size="$size" \
+		--time_based --runtime="$secs" --output-format=json "$@" >"$tmp/fio.json" 2>/dev/null
 	read -r b1 i1 < <(busy)
 	/usr/bin/python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):])["jobs"][0]["write"]; b=float(sys.argv[2]); print("%.0f %.1f %.2f" % (j["iops"], j["bw_bytes"]/1e6, 2*b/(b+float(sys.argv[3]))))' "$tmp/fio.json" $((b1 - b0)) $((i1 - i0))
 }
@@ -100,6 +104,13 @@ done
 printf 'strait stops in (ms, each run): 4k %s, 1M %s\n' "${stops[randwrite 4k]% }" "${stops[write 1M]% }"
 printf 'runs where the journal overflowed into the bitmap: 4k %s of %s, 1M %s of %s\n' \
 	"${ovf[randwrite 4k]:-0}" "$runs" "${ovf[write 1M]:-0}" "$runs"
+for r in ${RATES:-}; do
+	start strait
+	read -r i4 _ <<<"$(run_fio randwrite 4k --rate_iops="$r")"
+	stop strait
+	printf 'strait held at %s IOPS of 4k random writes: %s IOPS, stops in %s ms, journal overflowed: %s\n' \
+		"$r" "$i4" "$stop_ms" "$(grep -q "journal is full" "$tmp/strait.err" && echo yes || echo no)"
+done
 read -r si _ <<<"${res[strait,randwrite 4k]}"
 read -r _ sm _ <<<"${res[strait,write 1M]}"
 for s in nbdkit nbd-server; do
