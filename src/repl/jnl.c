@@ -1177,6 +1177,31 @@ cap_check(struct jnl *j, uint32_t dlen)
 	return bm_save(j);
 }
 
+/* A client write the journal could not take (its filesystem full, a quota, an
+ * I/O error): the journal goes to bitmap mode as at its capacity, after the
+ * records before are durable, and the write's bits are set, so the write itself
+ * succeeds and a resync follows. The mode and the bits are persisted by the
+ * next sync; until then the write's extent is in the activity log, as for any
+ * bitmap bit. RESYNC records are not client writes: their error stands (the
+ * resync is retried). */
+static bool
+degradable(int rc, uint32_t flags)
+{
+	return !(flags & JNL_F_RESYNC) &&
+	       (rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG || rc == -EIO);
+}
+
+static int
+degrade(struct jnl *j)
+{
+	int rc = sync_all(j);
+	if (rc < 0)
+		return rc;
+	j->bm_mode = true;
+	j->bm_dirty = true;
+	return 0;
+}
+
 int
 jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
            uint64_t *seq)
@@ -1198,6 +1223,10 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 	if ((flags & JNL_F_FUA) && (rc = sync_pending(j)) < 0)
 		return rc;
 	rc = put(j, off, len, flags, data, dlen, seq);
+	if (degradable(rc, flags) && (rc = degrade(j)) == 0) {
+		*seq = JNL_SEQ_BITMAP;
+		return bm_mark(j, off, len);
+	}
 	if (rc < 0)
 		return rc;
 	if (flags & JNL_F_FUA) {
@@ -1215,9 +1244,10 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 }
 
 /* k plain writes that fit in the last segment, with one pwritev; a short write
- * is taken back and the records go one by one (put finishes short writes). */
+ * is taken back and the records go one by one (put finishes short writes).
+ * *done gets the number journaled. */
 static int
-put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs)
+put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs, size_t *done)
 {
 	struct seg *t = &j->segs[j->nseg - 1];
 	struct hdr h[JNL_MANY];
@@ -1235,13 +1265,16 @@ put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs)
 	do
 		n = pwritev(j->fd, iov, (int)(2 * k), pos);
 	while (n < 0 && errno == EINTR);
+	*done = 0;
 	if (n != (ssize_t)total) {
-		int e = n < 0 ? -errno : 0;
+		int e = n < 0 && errno != ENOSPC && errno != EDQUOT ? -errno : 0;
 		(void)!ftruncate(j->fd, pos); /* leave no partial record behind */
 		for (size_t i = 0; i < k && !e; i++)
-			e = put(j, w[i].off, w[i].len, 0, w[i].data, w[i].len, &seqs[i]);
+			if ((e = put(j, w[i].off, w[i].len, 0, w[i].data, w[i].len, &seqs[i])) == 0)
+				(*done)++;
 		return e;
 	}
+	*done = k;
 	for (size_t i = 0; i < k; i++)
 		seqs[i] = j->next++;
 	t->size += total;
@@ -1295,13 +1328,18 @@ jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *se
 			bytes += b;
 			k++;
 		}
-		if (k == 1) /* put rotates the segment when the record does not fit */
+		size_t done = 0;
+		if (k == 1) { /* put rotates the segment when the record does not fit */
 			rc = put(j, w[i].off, w[i].len, 0, w[i].data, w[i].len, &seqs[i]);
-		else
-			rc = put_many(j, w + i, k, seqs + i);
+			done = rc == 0;
+		} else {
+			rc = put_many(j, w + i, k, seqs + i, &done);
+		}
+		i += done;
+		if (degradable(rc, 0) && (rc = degrade(j)) == 0)
+			continue; /* the rest go to the bitmap */
 		if (rc < 0)
 			return rc;
-		i += k;
 	}
 	return 0;
 }
@@ -1322,6 +1360,10 @@ jnl_flush(struct jnl *j, uint64_t *seq)
 	int rc;
 	if (j->bm_mode) {
 		rc = sync_all(j);
+		/* a bitmap that cannot be saved (no space) waits in memory, its extents
+		 * in the activity log: the client's flush is not replication's to fail */
+		if (rc == -ENOSPC || rc == -EDQUOT)
+			rc = 0;
 		if (!rc && seq)
 			*seq = j->durable;
 		return rc;

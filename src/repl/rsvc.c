@@ -113,9 +113,9 @@ tick(struct rsvc *s)
 		if (st.bitmap != s->bitmap[i])
 			fprintf(stderr,
 			        st.bitmap
-			            ? "strait: %s: the journal is full: writes are tracked in "
-			              "the dirty bitmap until the link catches up (a resync "
-			              "follows)\n"
+			            ? "strait: %s: the journal is full (or its disk is): writes "
+			              "are tracked in the dirty bitmap until the link catches up "
+			              "(a resync follows)\n"
 			            : "strait: %s: journaling again; resyncing what the "
 			              "bitmap holds\n",
 			        st.name);
