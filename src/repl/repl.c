@@ -412,12 +412,12 @@ on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
 	int rc = jnl_append_many(d->j, jw, n, seqs);
 	if (rc == 0 && n) {
 		d->written += bytes;
-		for (size_t i = 0; i < n; i++)
-			if (seqs[i] !=
-			    JNL_SEQ_BITMAP) { /* a bitmap bit is never sent: no backlog */
-				d->last_write = seqs[i];
-				d->appended += w[i].len;
-			}
+		for (size_t i = 0; i < n; i++) { /* a bitmap bit is never sent: no backlog */
+			if (seqs[i] == JNL_SEQ_BITMAP)
+				continue;
+			d->last_write = seqs[i];
+			d->appended += w[i].len;
+		}
 		rpo_note(d, seqs[n - 1] == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seqs[n - 1], t);
 	}
 	pthread_mutex_unlock(&d->mu);
