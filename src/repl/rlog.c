@@ -259,7 +259,7 @@ rlog_append(struct rlog *l, const struct xp_record *r)
 	if (r->seq <= l->last || r->len > XP_MAX_RECORD)
 		return -EINVAL;
 	if (need > l->cap - l->tail)
-		return -ENOSPC;
+		return RLOG_FULL;
 	uint8_t h[REC_HDR];
 	rec_encode(h, l, r);
 	int rc = 0;

@@ -49,8 +49,10 @@ int rlog_open(const char *path, uint64_t cap, struct rlog **out);
  * above after, in order; stops at fn's first nonzero return (returned). */
 int rlog_replay(struct rlog *l, uint64_t after, int (*fn)(void *arg, const struct xp_record *r),
                 void *arg);
-/* Appends a record (buffered: durable at the next rlog_sync). -ENOSPC: the
- * log is full until rlog_reset. */
+/* Appends a record (buffered: durable at the next rlog_sync). RLOG_FULL (a
+ * positive value, never an errno: a disk that is full is an error like any
+ * other) when the log has no room for it until rlog_reset. */
+#define RLOG_FULL 1
 int rlog_append(struct rlog *l, const struct xp_record *r);
 /* Writes what is buffered and makes every appended record durable. */
 int rlog_sync(struct rlog *l);

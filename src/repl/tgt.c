@@ -714,7 +714,7 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	int rc = apply(t, d, r);
 	if (rc == 0)
 		rc = rlog_append(d->log, r);
-	if (rc == -ENOSPC) /* a full log: the record is applied, the checkpoint covers it */
+	if (rc == RLOG_FULL) /* the record is applied: the checkpoint covers it */
 		rc = checkpoint(d);
 	pthread_mutex_unlock(&d->mu);
 	return rc;

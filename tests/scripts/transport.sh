@@ -100,10 +100,11 @@ replication:
   policy: {crash_consistent_every: 1s, app_consistent_every: 4h, retention: 24h}
   protect: [app1]
 YAML
-# The receiver's replicas on a 48 MiB tmpfs in a mount namespace of its own.
+# The receiver's replicas on a 100 MiB tmpfs in a mount namespace of its own: the
+# receiver's log (96 MiB, the disk's size) fits, the 80 MiB of writes do not.
 ns=(unshare -m)
 [ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
-receive "$tmp/small/tgt" "$port" "${ns[@]}" sh -c "mount -t tmpfs -o size=48m tmpfs '$tmp/small' && exec \"\$@\"" sh
+receive "$tmp/small/tgt" "$port" "${ns[@]}" sh -c "mount -t tmpfs -o size=100m tmpfs '$tmp/small' && exec \"\$@\"" sh
 "$STRAITD" --estate "$tmp/est.yaml" --socket "$tmp/d.sock" --work "$tmp/dcap" --target "127.0.0.1:$port" 2>"$tmp/d.log" &
 dpid=$!
 pids+=("$dpid")

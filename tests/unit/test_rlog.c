@@ -10,7 +10,7 @@
  * reset makes every older record unreadable, including older records with
  * higher seqs lying right after the new ones, and the first reset after an
  * open steps the generation by two, so the generation of a newer header slot
- * that was torn is never reused; a full log (-ENOSPC, used <= room) until a
+ * that was torn is never reused; a full log (RLOG_FULL, used <= room) until a
  * reset; bad appends and too small files (-EINVAL); and a crash test: a child
  * appends records (0 - 64 KiB, contents derived from the seq), syncing every
  * few and reporting each synced seq through a pipe; it is SIGKILLed at random
@@ -570,7 +570,7 @@ test_full(void **state)
 	int rc;
 	while ((rc = app(l, ++seq, 7, M)) == 0)
 		n++;
-	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(rc, RLOG_FULL);
 	assert_int_equal(n, rlog_room(l) / rsize(M));
 	assert_int_equal(rlog_used(l), n * rsize(M));
 	assert_true(rlog_used(l) <= rlog_room(l));
@@ -580,14 +580,14 @@ test_full(void **state)
 	assert_true(left >= HDR && left < rsize(M));
 	assert_int_equal(app(l, seq, 7, (uint32_t)(left - HDR) & ~7u), 0);
 	assert_int_equal(rlog_used(l), rlog_room(l) - (left - HDR) % 8);
-	assert_int_equal(app(l, seq + 1, 7, 0), -ENOSPC);
+	assert_int_equal(app(l, seq + 1, 7, 0), RLOG_FULL);
 	assert_int_equal(rlog_sync(l), 0);
 	rlog_close(l);
 	l = open_replay(t.path, 0, &g);
 	assert_int_equal(g.n, n + 1);
 	expect_rec(&g, (size_t)n - 1, n, 7, M);
 	got_free(&g);
-	assert_int_equal(app(l, seq + 1, 7, M), -ENOSPC);
+	assert_int_equal(app(l, seq + 1, 7, M), RLOG_FULL);
 
 	/* Reset: room again. */
 	assert_int_equal(rlog_reset(l), 0);
@@ -603,7 +603,7 @@ test_full(void **state)
 	assert_int_equal(rlog_replay(l, 0, collect, &g), 0);
 	assert_int_equal(app(l, 1, 8, XP_MAX_RECORD), 0);
 	assert_int_equal(rlog_used(l), rlog_room(l));
-	assert_int_equal(app(l, 2, 8, 0), -ENOSPC);
+	assert_int_equal(app(l, 2, 8, 0), RLOG_FULL);
 	assert_int_equal(rlog_sync(l), 0);
 	rlog_close(l);
 	l = open_replay(t.path, 0, &g);
@@ -720,7 +720,7 @@ crash_child(const char *path, int wfd, uint64_t seed)
 		struct xp_record r;
 		make(&r, b, seq, CRASH_SALT, crash_len(seq));
 		int rc = rlog_append(l, &r);
-		if (rc == -ENOSPC) {
+		if (rc == RLOG_FULL) {
 			if (rlog_sync(l))
 				_exit(5);
 			report(wfd, seq - 1);
