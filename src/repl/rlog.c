@@ -140,12 +140,11 @@ rlog_open(const char *path, uint64_t cap, struct rlog **out)
 	l->fd = fd;
 	l->cap = (uint64_t)sb.st_size;
 	bool created = l->cap == 0;
-	if (created) { /* the whole capacity now, so a full target disk shows here */
+	if (created) { /* sparse: an idle disk's log takes no space (10,000 disks) */
 		l->cap = cap;
 		if (cap < MIN_CAP)
 			rc = -EINVAL;
-		else if (fallocate(fd, 0, 0, (off_t)cap) &&
-		         (errno != EOPNOTSUPP || ftruncate(fd, (off_t)cap)))
+		else if (ftruncate(fd, (off_t)cap))
 			rc = -errno;
 	} else if (l->cap < MIN_CAP) {
 		rc = -EINVAL;

@@ -11,7 +11,9 @@
  * of it is one sequential write; the replica's pages are written back once
  * per checkpoint, merged and mostly in file order.
  *
- * Layout: replica/<disk>.log, a file of fixed capacity (preallocated).
+ * Layout: replica/<disk>.log, a sparse file of fixed capacity: its blocks are
+ * allocated as records first reach them and written over in place after, so
+ * an idle disk's log takes no space.
  * Bytes [0, 1024) hold two 512-byte header slots (magic, generation,
  * checksum); the newer valid slot names the log's generation. Records from
  * byte 4096 on, each a 48-byte header (magic, flags, generation, seq,

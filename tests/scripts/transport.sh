@@ -101,7 +101,7 @@ replication:
   protect: [app1]
 YAML
 # The receiver's replicas on a 100 MiB tmpfs in a mount namespace of its own: the
-# receiver's log (96 MiB, the disk's size) fits, the 80 MiB of writes do not.
+# 80 MiB of writes, in the replica and again in the receiver's log, do not fit.
 ns=(unshare -m)
 [ "$(id -u)" -eq 0 ] || ns=(unshare -rm)
 receive "$tmp/small/tgt" "$port" "${ns[@]}" sh -c "mount -t tmpfs -o size=100m tmpfs '$tmp/small' && exec \"\$@\"" sh
