@@ -530,16 +530,15 @@ make_durable(struct tdisk *d)
 static int
 checkpoint(struct tdisk *d)
 {
-	int rc = rlog_used(d->log) || d->durable != d->applied ? 0 : 1;
-	if (rc == 0 && fdatasync(d->rfd))
-		rc = -errno;
+	int rc = 0;
+	if (rlog_used(d->log) || d->durable != d->applied) { /* else nothing since the last */
+		rc = fdatasync(d->rfd) ? -errno : save_seq(d);
+		if (rc == 0)
+			rc = rlog_reset(d->log);
+	}
 	if (rc == 0)
-		rc = save_seq(d);
-	if (rc == 0)
-		rc = rlog_reset(d->log);
-	if (rc >= 0)
 		d->ckpt_time = (int64_t)time(NULL);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* A checkpoint when the log is three quarters full, has held records CKPT_S, or

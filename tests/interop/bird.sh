@@ -84,10 +84,4 @@ peer_stop cpe_md5
 check "BIRD stopped: strait received its Cease 6/2" \
 	'wait_for 10 drv_saw "^state $(ip 3) Established Idle received 6/2"'
 
-kill "$drv_pid"
-wait "$drv_pid"
-drc=$?
-drv_pid=
-check "the strait speaker exits 0 on SIGTERM (Cease to every peer)" '[ $drc -eq 0 ]'
-[ $fails -eq 0 ] || { echo "# strait speaker's log:"; tail -n 40 "$PEER_DIR/drv.err" | sed 's/^/#   /'; }
-tap_exit
+drv_finish

@@ -7,7 +7,7 @@
 #   drv_setup KIND NAME NET PLAN   root, the router and BGP_DRV there (else not ok and
 #                                  exit); the TAP plan; PEER_DIR, $out, the EXIT trap;
 #                                  ip N prints NET.N
-#   wait_for SECS CMD...           CMD succeeds within SECS seconds
+#   wait_for SECS CMD...           CMD succeeds within SECS seconds (tap.sh)
 #   drv_saw RE, drv_state IP, drv_is IP STATE     the driver's lines
 #   peer_is NAME STATE, has_route NAME FAM PREFIX, routes_are NAME FAM LINES,
 #   no_route NAME FAM PREFIX, peer_got NAME C/S, never_established NAME SECS
@@ -24,6 +24,10 @@
 #                                  secondary link's routes kept: five checks
 #   drv_start                      the driver with a peer for each, announcing two IPv4
 #                                  and one IPv6 prefix; a check; commands go to fd 3
+#   drv_restarted                  after strait's "stop": its "start", and the primary link
+#                                  Established again; a check
+#   drv_finish                     SIGTERM to the driver, which must exit 0 (a check); its log
+#                                  when anything failed; the time taken; the TAP exit
 _drv_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/peer.sh
 . "$_drv_here/peer.sh"
@@ -54,15 +58,6 @@ drv_cleanup() {
 	[ "${PEER_KEEP:-0}" = 1 ] || rm -rf "$PEER_DIR"
 }
 
-wait_for() {
-	local secs=$1 i
-	shift
-	for i in $(seq $((secs * 5))); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 drv_saw() { grep -q -- "$1" "$out"; }
 # The strait side's state of a peer, from its last "state" line.
 drv_state() { grep "^state $1 " "$out" | tail -1 | awk '{print $4}'; }
@@ -143,4 +138,23 @@ drv_check_changes() {
 		'wait_for 10 drv_saw "^route $(ip 2) - 172.16.0.0/16" && wait_for 10 drv_saw "^route $(ip 2) - 2001:db8:10::/48"'
 	check "the secondary link keeps $1's routes" \
 		'! drv_saw "^route $(ip 6) - 172.16.0.0/16" && ! drv_saw "^route $(ip 6) - 2001:db8:10::/48"'
+}
+
+drv_restarted() {
+	local n_up
+	n_up=$(ups "$(ip 2)")
+	echo "start" >&3
+	check "after strait's start, the primary link is Established again" 'up_again cpe "$(ip 2)" $n_up'
+}
+
+drv_finish() {
+	local drc
+	kill "$drv_pid"
+	wait "$drv_pid"
+	drc=$?
+	drv_pid=
+	check "the strait speaker exits 0 on SIGTERM (Cease to every peer)" '[ $drc -eq 0 ]'
+	[ $fails -eq 0 ] || { echo "# strait speaker's log:"; tail -n 40 "$PEER_DIR/drv.err" | sed 's/^/#   /'; }
+	echo "# $(($(date +%s) - t0)) s"
+	tap_exit
 }

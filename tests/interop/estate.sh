@@ -67,7 +67,7 @@ connect gw-ea 2>/dev/null
 s() { "$STRAIT" "$@" --socket "$sock"; }
 
 # wait_for SECS CMD...: CMD succeeds within SECS seconds (fractions allowed).
-wait_for() {
+wait_for() { # finer than tap.sh's: the checks time changes reaching a router
 	local end
 	end=$(echo "$(date +%s.%N) + $1" | bc)
 	shift

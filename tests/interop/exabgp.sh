@@ -88,9 +88,7 @@ check "ExaBGP's own teardown (API teardown 2): strait received Cease 6/2 with Ex
 echo "stop" >&3
 check "strait's administrative shutdown without a text: ExaBGP reports a received 6/2" \
 	'wait_for 10 peer_got cpe 6/2'
-n_up=$(ups "$(ip 2)")
-echo "start" >&3
-check "after strait's start, the primary link is Established again" 'up_again cpe "$(ip 2)" $n_up'
+drv_restarted
 # Let the new session settle (strait's routes in, ExaBGP's first messages out):
 # ExaBGP writing after strait's NOTIFICATION and close gets a reset, and the
 # kernel drops the NOTIFICATION unread.
@@ -104,15 +102,6 @@ echo "# bytes with a str: TypeError) and answers 1/0 'can not decode update mess
 echo "# the NOTIFICATION is checked as ExaBGP received it, byte for byte."
 check "strait's shutdown communication reached ExaBGP (Cease 6/2, RFC 9003 length and text)" \
 	'wait_for 10 exa_received_notifications cpe | grep -qx "$want"'
-n_up=$(ups "$(ip 2)")
-echo "start" >&3
-check "after strait's start, the primary link is Established again" 'up_again cpe "$(ip 2)" $n_up'
+drv_restarted
 
-kill "$drv_pid"
-wait "$drv_pid"
-drc=$?
-drv_pid=
-check "the strait speaker exits 0 on SIGTERM (Cease to every peer)" '[ $drc -eq 0 ]'
-[ $fails -eq 0 ] || { echo "# strait speaker's log:"; tail -n 40 "$PEER_DIR/drv.err" | sed 's/^/#   /'; }
-echo "# $(($(date +%s) - t0)) s"
-tap_exit
+drv_finish

@@ -75,15 +75,6 @@ echo "stop planned maintenance, back at 14:00" >&3
 check "strait's administrative shutdown: FRR received 6/2" 'wait_for 10 peer_got cpe 6/2'
 check "FRR logged strait's shutdown communication" \
 	'wait_for 5 grep -q "planned maintenance, back at 14:00" "$PEER_DIR/cpe/bgpd.log"'
-n_up=$(ups "$(ip 2)")
-echo "start" >&3
-check "after strait's start, the primary link is Established again" 'up_again cpe "$(ip 2)" $n_up'
+drv_restarted
 
-kill "$drv_pid"
-wait "$drv_pid"
-drc=$?
-drv_pid=
-check "the strait speaker exits 0 on SIGTERM (Cease to every peer)" '[ $drc -eq 0 ]'
-[ $fails -eq 0 ] || { echo "# strait speaker's log:"; tail -n 40 "$PEER_DIR/drv.err" | sed 's/^/#   /'; }
-echo "# $(($(date +%s) - t0)) s"
-tap_exit
+drv_finish

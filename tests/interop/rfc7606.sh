@@ -50,15 +50,6 @@ trap cleanup EXIT
 echo "# addresses: $net.0/24, port 179; files in $PEER_DIR (PEER_KEEP=1 keeps them)"
 t0=$(date +%s)
 
-wait_for() { # SECS CMD...: CMD succeeds within SECS seconds
-	local secs=$1 i
-	shift
-	for i in $(seq $((secs * 5))); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 saw() { grep -q -- "$1" "$out"; }
 # Each case marks where the driver's output and log stand, then looks only at
 # what came after.

@@ -7,6 +7,7 @@
 #                       and work in $tmp -> $rpid (added to $pids), $rport
 #   seed_estate OUT SIZE PATH   the seeds' two-circuit estate with app1's os disk of SIZE
 #                       (such as 64MiB) backed by PATH, and a crash-consistent point a second
+#   wait_for SECS CMD...   CMD succeeds within SECS seconds (tried every 0.2 s)
 #   st                  straitd's replication status (JSON) on $tmp/d.sock
 #   field KEY           KEY of the status's first disk
 #   acked               waits up to 30 s for the first disk protected with nothing unacknowledged
@@ -54,6 +55,15 @@ acked() {
 	for _ in $(seq 300); do
 		[ "$(field state)" = protected ] && [ "$(field backlog_bytes)" = 0 ] && return 0
 		sleep 0.1
+	done
+	return 1
+}
+wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 5))); do
+		"$@" && return 0
+		sleep 0.2
 	done
 	return 1
 }
