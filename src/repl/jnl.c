@@ -39,12 +39,17 @@
  *   PEND_MAX + 1 segments at most wait for a sync).
  * Limits: jnl_open reads and verifies the whole journal (bounded by opts.capacity);
  * an extent's eviction from the activity log costs an fdatasync of the segment and
- * opts.sync_disk, as a DRBD activity-log transaction does; the bitmap is rewritten
- * whole (lib_write_atomic) at each sync that follows a new bit (2 TiB disk: 4 MiB).
+ * opts.sync_disk, as a DRBD activity-log transaction does; each sync that follows a
+ * new bit writes the bitmap's changed 4 KiB blocks in place (bmap.c). The activity
+ * log and the bitmap are preallocated at open (the bitmap to opts.disk_size), so
+ * neither needs space after: with the journal's disk full, an extent can still
+ * leave the activity log, and writes to new extents go on.
  * Sources: DRBD user guide (activity log of 4 MiB extents, quick-sync bitmap), NBD
  * proto.md (FLUSH and FUA durability), dm-log-writes (log in completion order).
  */
 #include "repl/jnl.h"
+
+#include "repl/bmap.h"
 
 #include "lib/lib.h"
 
@@ -62,7 +67,6 @@
 
 #define REC_MAGIC 0x314c4e4au /* "JNL1" */
 #define AL_MAGIC  0x314c414au /* "JAL1" */
-#define BM_MAGIC  0x314d424au /* "JBM1" */
 #define AL_SLOT   32u
 #define IT_BLOCK  (1u << 20) /* the iterator's reads */
 #define PEND_MAX  64u        /* full segments waiting for a sync */
@@ -105,11 +109,7 @@ struct jnl {
 	uint64_t next, durable, bytes;
 	uint64_t barrier; /* seq of the last FLUSH record */
 	bool dirty, dir_dirty;
-	/* dirty bitmap */
-	bool bm_mode;
-	bool bm_dirty; /* bits set since it was last persisted */
-	uint8_t *bm;
-	uint64_t bm_bits; /* capacity in bits */
+	struct bmap *bm; /* dirty bitmap */
 	/* activity log */
 	int alfd;
 	uint64_t *al; /* extent + 1 per slot, 0 = empty */
@@ -122,8 +122,6 @@ struct jnl {
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static int bm_save(struct jnl *j);
 
 /* The record's checksum; *dsum gets XXH3-64 of the data alone (its seed). */
 static uint64_t
@@ -608,6 +606,10 @@ al_load(struct jnl *j)
 	j->alfd = open(path, O_RDWR | O_CREAT | O_DSYNC | O_CLOEXEC, 0644);
 	if (j->alfd < 0)
 		return -errno;
+	/* Every slot's room now: writing the ring later never needs space (the
+	 * journal's disk full is when it matters most). */
+	if (fallocate(j->alfd, 0, 0, (off_t)j->o.al_extents * AL_SLOT) < 0 && errno != EOPNOTSUPP)
+		return -errno;
 	j->al = lib_xcalloc(j->o.al_extents, sizeof(*j->al));
 	uint64_t maxgen = 0;
 	for (uint32_t i = 0; i < j->o.al_extents; i++) {
@@ -662,7 +664,7 @@ sync_all(struct jnl *j)
 			return -errno;
 		j->dir_dirty = false;
 	}
-	if (j->bm_dirty && (rc = bm_save(j)) < 0)
+	if (bmap_dirty(j->bm) && (rc = bmap_save(j->bm)) < 0)
 		return rc;
 	if (j->o.sync_disk && (rc = j->o.sync_disk(j->o.sync_arg)) < 0)
 		return rc;
@@ -709,70 +711,7 @@ al_range(struct jnl *j, uint64_t off, uint32_t len)
 	return 0;
 }
 
-/* ---- dirty bitmap -------------------------------------------------------------- */
-
-static void
-bm_path(const struct jnl *j, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/dirty.bitmap", j->dir);
-}
-
-/* File: magic u32, mode u32, bits u64, bytes, XXH3 of all before it. */
-static int
-bm_save(struct jnl *j)
-{
-	size_t nb = (size_t)(j->bm_bits / 8), n = 16 + nb + 8;
-	uint8_t *b = lib_xmalloc(n);
-	uint32_t magic = BM_MAGIC, mode = j->bm_mode;
-	memcpy(b, &magic, 4);
-	memcpy(b + 4, &mode, 4);
-	memcpy(b + 8, &j->bm_bits, 8);
-	if (nb)
-		memcpy(b + 16, j->bm, nb);
-	uint64_t sum = XXH3_64bits(b, 16 + nb);
-	memcpy(b + 16 + nb, &sum, 8);
-	char path[4096];
-	bm_path(j, path, sizeof(path));
-	int rc = lib_write_atomic(path, b, n);
-	free(b);
-	if (rc == 0)
-		j->bm_dirty = false;
-	return rc;
-}
-
-static int
-bm_load(struct jnl *j)
-{
-	char path[4096], *b;
-	size_t n;
-	bm_path(j, path, sizeof(path));
-	int rc = lib_read_file(path, &b, &n);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0)
-		return rc;
-	uint32_t magic, mode;
-	uint64_t bits, sum;
-	rc = -EBADMSG;
-	if (n < 24)
-		goto out;
-	memcpy(&magic, b, 4);
-	memcpy(&mode, b + 4, 4);
-	memcpy(&bits, b + 8, 8);
-	if (magic != BM_MAGIC || bits % 8 || n != 24 + bits / 8)
-		goto out;
-	memcpy(&sum, b + n - 8, 8);
-	if (XXH3_64bits(b, n - 8) != sum)
-		goto out;
-	j->bm_mode = mode != 0;
-	j->bm_bits = bits;
-	j->bm = lib_xcalloc(1, bits / 8 + 1);
-	memcpy(j->bm, b + 16, bits / 8);
-	rc = 0;
-out:
-	free(b);
-	return rc;
-}
+/* ---- dirty bitmap (bmap.c) ------------------------------------------------------ */
 
 /* Set the bits of [off, off+len); a new one is persisted by the next sync (the
  * activity log covers its extent until then). */
@@ -780,23 +719,7 @@ static int
 bm_mark(struct jnl *j, uint64_t off, uint32_t len)
 {
 	uint64_t last = (len ? off + len - 1 : off) >> JNL_BM_SHIFT;
-	if (last >= j->bm_bits) {
-		uint64_t nbits = j->bm_bits ? j->bm_bits : 1024;
-		while (nbits <= last)
-			nbits *= 2;
-		j->bm = lib_xrealloc(j->bm, nbits / 8 + 1);
-		memset(j->bm + j->bm_bits / 8, 0, (nbits - j->bm_bits) / 8 + 1);
-		j->bm_bits = nbits;
-	}
-	bool changed = false;
-	for (uint64_t e = off >> JNL_BM_SHIFT; e <= last; e++) {
-		uint8_t m = (uint8_t)(1u << (e & 7));
-		if (!(j->bm[e >> 3] & m)) {
-			j->bm[e >> 3] |= m;
-			changed = true;
-		}
-	}
-	j->bm_dirty |= changed;
+	bmap_mark(j->bm, off >> JNL_BM_SHIFT, last);
 	return 0;
 }
 
@@ -806,60 +729,50 @@ bm_mark(struct jnl *j, uint64_t off, uint32_t len)
 static int
 bm_apply_al(struct jnl *j)
 {
-	if (!j->bm_mode)
+	if (!bmap_mode(j->bm))
 		return 0;
 	for (uint32_t i = 0; i < j->o.al_extents; i++)
 		if (j->al[i])
 			bm_mark(j, (j->al[i] - 1) << JNL_AL_SHIFT, 1u << JNL_AL_SHIFT);
-	return j->bm_dirty ? bm_save(j) : 0;
+	return bmap_dirty(j->bm) ? bmap_save(j->bm) : 0;
 }
 
 bool
 jnl_bitmap_mode(const struct jnl *j)
 {
-	return j->bm_mode;
+	return bmap_mode(j->bm);
 }
 
 uint64_t
 jnl_bitmap_count(const struct jnl *j)
 {
-	uint64_t c = 0;
-	for (uint64_t i = 0; i < j->bm_bits / 8; i++)
-		c += (uint64_t)__builtin_popcount(j->bm[i]);
-	return c;
+	return bmap_count(j->bm);
 }
 
 int
 jnl_bitmap_next(const struct jnl *j, uint64_t from, uint64_t *ext)
 {
-	for (uint64_t e = from; e < j->bm_bits; e++)
-		if (j->bm[e >> 3] & (1u << (e & 7))) {
-			*ext = e;
-			return 0;
-		}
-	return -ENOENT;
+	return bmap_next(j->bm, from, ext);
 }
 
 int
 jnl_bitmap_add(struct jnl *j, uint64_t off, uint64_t len)
 {
-	j->bm_mode = true;
+	bmap_set_mode(j->bm, true);
 	for (uint64_t done = 0; done < len;) {
 		uint32_t n = len - done > (1u << 30) ? (1u << 30) : (uint32_t)(len - done);
 		bm_mark(j, off + done, n);
 		done += n;
 	}
-	j->bm_dirty = true; /* the mode, at least, is new */
 	return 0;
 }
 
 int
 jnl_bitmap_clear(struct jnl *j)
 {
-	if (j->bm)
-		memset(j->bm, 0, j->bm_bits / 8);
-	j->bm_mode = false;
-	return bm_save(j);
+	bmap_clear(j->bm);
+	bmap_set_mode(j->bm, false);
+	return bmap_save(j->bm);
 }
 
 /* ---- open and close ---------------------------------------------------------- */
@@ -1021,8 +934,12 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 		rc = -errno;
 	if (!rc)
 		rc = scan(j);
-	if (!rc)
-		rc = bm_load(j);
+	if (!rc) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/dirty.bitmap", dir);
+		uint64_t bits = (j->o.disk_size + (1u << JNL_BM_SHIFT) - 1) >> JNL_BM_SHIFT;
+		rc = bmap_open(path, bits, &j->bm);
+	}
 	if (!rc)
 		rc = bm_apply_al(j);
 	if (!rc && unclean) {
@@ -1072,7 +989,7 @@ jnl_abandon(struct jnl *j)
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 	free(j->segs);
-	free(j->bm);
+	bmap_close(j->bm);
 	free(j->al);
 	free(j->rec_ext);
 	free(j->dir);
@@ -1085,9 +1002,11 @@ jnl_close(struct jnl *j)
 	int rc = jnl_flush(j, NULL);
 	if (!rc)
 		rc = sync_all(j);
-	if (!rc) { /* clean: nothing may differ any more */
-		if (ftruncate(j->alfd, 0) < 0 || fsync(j->alfd) < 0)
-			rc = -errno;
+	if (!rc) { /* clean: nothing may differ any more (slots zeroed in place: no space needed) */
+		size_t n = (size_t)j->o.al_extents * AL_SLOT;
+		void *zero = lib_xcalloc(1, n);
+		rc = write_full(j->alfd, zero, n, 0);
+		free(zero);
 	}
 	jnl_abandon(j);
 	return rc;
@@ -1167,14 +1086,14 @@ put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
 static int
 cap_check(struct jnl *j, uint32_t dlen)
 {
-	if (j->bm_mode || !j->o.capacity || j->bytes + JNL_HDR_SIZE + dlen <= j->o.capacity)
+	if (bmap_mode(j->bm) || !j->o.capacity || j->bytes + JNL_HDR_SIZE + dlen <= j->o.capacity)
 		return 0;
 	/* Durable before the switch: the journal ends where the bitmap starts. */
 	int rc = sync_all(j);
 	if (rc < 0)
 		return rc;
-	j->bm_mode = true;
-	return bm_save(j);
+	bmap_set_mode(j->bm, true);
+	return bmap_save(j->bm);
 }
 
 /* A client write the journal could not take (its filesystem full, a quota, an
@@ -1197,8 +1116,7 @@ degrade(struct jnl *j)
 	int rc = sync_all(j);
 	if (rc < 0)
 		return rc;
-	j->bm_mode = true;
-	j->bm_dirty = true;
+	bmap_set_mode(j->bm, true);
 	return 0;
 }
 
@@ -1215,7 +1133,7 @@ jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void
 		return rc;
 	if ((rc = cap_check(j, dlen)) < 0)
 		return rc;
-	if (j->bm_mode) {
+	if (bmap_mode(j->bm)) {
 		*seq = JNL_SEQ_BITMAP;
 		return bm_mark(j, off, len);
 	}
@@ -1309,7 +1227,7 @@ jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *se
 		int rc = cap_check(j, w[i].len);
 		if (rc < 0)
 			return rc;
-		if (j->bm_mode) {
+		if (bmap_mode(j->bm)) {
 			seqs[i] = JNL_SEQ_BITMAP;
 			if ((rc = bm_mark(j, w[i].off, w[i].len)) < 0)
 				return rc;
@@ -1358,7 +1276,7 @@ int
 jnl_flush(struct jnl *j, uint64_t *seq)
 {
 	int rc;
-	if (j->bm_mode) {
+	if (bmap_mode(j->bm)) {
 		rc = sync_all(j);
 		/* a bitmap that cannot be saved (no space) waits in memory, its extents
 		 * in the activity log: the client's flush is not replication's to fail */

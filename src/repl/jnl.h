@@ -23,8 +23,8 @@
  * there and deletes the segments after.
  *
  * Capacity: when an append would take the journal past opts.capacity bytes, the
- * journal switches to bitmap mode: a dirty bitmap (1 bit per 64 KiB), persisted
- * with lib_write_atomic by the next sync after a new bit (before its extent leaves
+ * journal switches to bitmap mode: a dirty bitmap (1 bit per 64 KiB, bmap.h),
+ * persisted in place by the next sync after a new bit (before its extent leaves
  * the activity log, at a flush, at close: the activity log covers the bits set
  * since, as in DRBD); jnl_bitmap_clear ends it.
  *
@@ -72,6 +72,9 @@ struct jnl_opts {
 	uint64_t seg_size;   /* default 64 MiB */
 	uint64_t capacity;   /* bytes of segments; 0 = unlimited */
 	uint32_t al_extents; /* activity-log ring slots; default 127 */
+	/* The disk's size: the dirty bitmap's file is made that large at open, so
+	 * that saving it never needs space. 0: unknown (it grows as bits are set). */
+	uint64_t disk_size;
 	/* Called before an extent leaves the activity log: the backing disk must be
 	 * durable (fdatasync) for its writes by then. May be NULL. */
 	int (*sync_disk)(void *arg);

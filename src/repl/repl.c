@@ -231,7 +231,8 @@ disk_open(struct repl *r, struct rdisk *d)
 	uint64_t seg = cap / 8 < (1u << 20)    ? (1u << 20)
 	               : cap / 8 > (64u << 20) ? (64u << 20)
 	                                       : cap / 8;
-	struct jnl_opts jo = {.al_extents = 1237, .capacity = cap, .seg_size = seg};
+	struct jnl_opts jo = {
+	    .al_extents = 1237, .capacity = cap, .seg_size = seg, .disk_size = d->size};
 	d->jcap = cap;
 	if (!rc)
 		rc = jnl_open(d->jdir, &jo, &d->j);
