@@ -44,6 +44,7 @@ struct rlog {
 	uint64_t chain; /* the last record's checksum, or the generation's seed */
 	uint8_t *wb;    /* buffered bytes: file [tail - wn, tail) */
 	size_t wn;
+	uint64_t high; /* file offset records reached since the last trim (or the open) */
 };
 
 static uint64_t
@@ -170,6 +171,7 @@ rlog_open(const char *path, uint64_t cap, struct rlog **out)
 		return rc;
 	}
 	l->tail = RLOG_DATA;
+	l->high = l->cap; /* what earlier runs left allocated is not known */
 	l->bump = 2;
 	l->chain = gen_seed(l->gen);
 	*out = l;
@@ -311,6 +313,8 @@ rlog_room(const struct rlog *l)
 int
 rlog_reset(struct rlog *l)
 {
+	if (l->tail > l->high)
+		l->high = l->tail;
 	l->wn = 0; /* every record is in the replica now */
 	l->gen += l->bump;
 	l->bump = 1;
@@ -321,6 +325,21 @@ rlog_reset(struct rlog *l)
 	free(l->wb); /* an idle disk keeps no buffer */
 	l->wb = NULL;
 	return rc;
+}
+
+int
+rlog_trim(struct rlog *l)
+{
+	if (l->tail != RLOG_DATA || l->wn)
+		return -EBUSY;
+	uint64_t end = (l->high + 4095) & ~4095ull;
+	if (end <= RLOG_DATA)
+		return 0;
+	if (fallocate(l->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, RLOG_DATA,
+	              (off_t)(end - RLOG_DATA)) < 0)
+		return errno == EOPNOTSUPP ? 0 : -errno;
+	l->high = RLOG_DATA;
+	return 0;
 }
 
 void

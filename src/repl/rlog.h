@@ -12,8 +12,9 @@
  * per checkpoint, merged and mostly in file order.
  *
  * Layout: replica/<disk>.log, a sparse file of fixed capacity: its blocks are
- * allocated as records first reach them and written over in place after, so
- * an idle disk's log takes no space.
+ * allocated as records first reach them and written over in place after, and
+ * returned (rlog_trim) at a checkpoint of a disk that is not busy, so an idle
+ * disk's log takes no space.
  * Bytes [0, 1024) hold two 512-byte header slots (magic, generation,
  * checksum); the newer valid slot names the log's generation. Records from
  * byte 4096 on, each a 48-byte header (magic, flags, generation, seq,
@@ -63,6 +64,11 @@ uint64_t rlog_used(const struct rlog *l);
 uint64_t rlog_room(const struct rlog *l);
 /* A new generation: the log is empty (see the invariants for when). */
 int rlog_reset(struct rlog *l);
+/* Right after a reset: returns the blocks the records reached to the
+ * filesystem (a hole punched; nothing where punching is not supported), so
+ * a disk gone quiet keeps no log on disk. -EBUSY when records were appended
+ * since the reset. */
+int rlog_trim(struct rlog *l);
 void rlog_close(struct rlog *l);
 
 #endif

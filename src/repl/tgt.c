@@ -526,9 +526,11 @@ make_durable(struct tdisk *d)
 	return rc;
 }
 
-/* The replica and its .seq durable up to what is applied; the log emptied. */
+/* The replica and its .seq durable up to what is applied; the log emptied,
+ * and unless the disk is busy (its log filled), its blocks returned: a quiet
+ * disk keeps no log on disk (10,000 disks of up to 1 GiB of log each). */
 static int
-checkpoint(struct tdisk *d)
+checkpoint(struct tdisk *d, bool busy)
 {
 	int rc = 0;
 	if (rlog_used(d->log) || d->durable != d->applied) { /* else nothing since the last */
@@ -536,6 +538,8 @@ checkpoint(struct tdisk *d)
 		if (rc == 0)
 			rc = rlog_reset(d->log);
 	}
+	if (rc == 0 && !busy)
+		(void)rlog_trim(d->log); /* a failure only keeps the space */
 	if (rc == 0)
 		d->ckpt_time = (int64_t)time(NULL);
 	return rc;
@@ -548,10 +552,10 @@ static int
 checkpoint_due(struct tdisk *d, int64_t now)
 {
 	uint64_t used = rlog_used(d->log);
-	if (d->ckpt_now || used > rlog_room(d->log) / 4 * 3 ||
-	    (used && now - d->ckpt_time >= CKPT_S)) {
+	bool full = used > rlog_room(d->log) / 4 * 3;
+	if (d->ckpt_now || full || (used && now - d->ckpt_time >= CKPT_S)) {
 		d->ckpt_now = false;
-		return checkpoint(d);
+		return checkpoint(d, full);
 	}
 	return 0;
 }
@@ -714,7 +718,7 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	if (rc == 0)
 		rc = rlog_append(d->log, r);
 	if (rc == RLOG_FULL) /* the record is applied: the checkpoint covers it */
-		rc = checkpoint(d);
+		rc = checkpoint(d, true);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
 }
@@ -755,7 +759,7 @@ cb_close(void *arg, uint64_t id)
 	pthread_mutex_lock(&d->mu);
 	if (make_durable(d) == 0 && pointable(d) && !d->grouped && d->changed)
 		(void)cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
-	(void)checkpoint(d); /* a quiet log: nothing to replay at a restart */
+	(void)checkpoint(d, false); /* a quiet log: nothing to replay at a restart */
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -888,7 +892,7 @@ tgt_close(struct tgt *t)
 				cut(t, d, d->barrier ? STORE_APP : STORE_CRASH,
 				    (int64_t)time(NULL));
 			if (make_durable(d) == 0)
-				(void)checkpoint(d);
+				(void)checkpoint(d, false);
 			close(d->rfd);
 		}
 		rlog_close(d->log);

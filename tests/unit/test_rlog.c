@@ -10,7 +10,8 @@
  * reset makes every older record unreadable, including older records with
  * higher seqs lying right after the new ones, and the first reset after an
  * open steps the generation by two, so the generation of a newer header slot
- * that was torn is never reused; a full log (RLOG_FULL, used <= room) until a
+ * that was torn is never reused; rlog_trim returns the blocks records
+ * reached after a reset (and refuses once records follow); a full log (RLOG_FULL, used <= room) until a
  * reset; bad appends and too small files (-EINVAL); and a crash test: a child
  * appends records (0 - 64 KiB, contents derived from the seq), syncing every
  * few and reporting each synced seq through a pipe; it is SIGKILLed at random
@@ -501,6 +502,56 @@ test_reset(void **state)
 }
 
 /* The generation in header slot i, 0 when the slot is not valid (by its magic). */
+/* Bytes the file holds on disk. */
+static uint64_t
+allocated(const char *path)
+{
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	return (uint64_t)sb.st_blocks * 512;
+}
+
+/* rlog_trim after a reset returns the blocks records reached (the file keeps
+ * its size), refuses once records follow the reset, and the log works on:
+ * records appended after it replay as written. After an open it punches the
+ * whole log (what earlier runs left is not known). */
+static void
+test_trim(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct rlog *l;
+	struct got g;
+	l = open_replay(t.path, 0, &g);
+	for (uint64_t s = 1; s <= 64; s++)
+		assert_int_equal(app(l, s, 1, 128 * 1024), 0);
+	assert_int_equal(rlog_sync(l), 0);
+	assert_true(allocated(t.path) >= 8ull << 20);
+	assert_int_equal(rlog_reset(l), 0);
+	assert_int_equal(rlog_trim(l), 0);
+	assert_true(allocated(t.path) <= 64 * 1024); /* the header, at most a few blocks */
+	struct stat sb;
+	assert_int_equal(stat(t.path, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, CAP);
+	assert_int_equal(app(l, 65, 2, 5000), 0);
+	assert_int_equal(rlog_trim(l), -EBUSY);
+	assert_int_equal(rlog_sync(l), 0);
+	rlog_close(l);
+	l = open_replay(t.path, 0, &g);
+	assert_int_equal(g.n, 1);
+	expect_rec(&g, 0, 65, 2, 5000);
+	got_free(&g);
+	assert_int_equal(rlog_reset(l), 0);
+	assert_int_equal(rlog_trim(l), 0);
+	assert_true(allocated(t.path) <= 64 * 1024);
+	rlog_close(l);
+	l = open_replay(t.path, 0, &g);
+	assert_int_equal(g.n, 0);
+	rlog_close(l);
+	tmp_remove(&t);
+}
+
 static uint64_t
 slot_gen(const char *path, unsigned i)
 {
@@ -885,11 +936,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_replay_after),
-	    cmocka_unit_test(test_torn_tail),  cmocka_unit_test(test_chain),
-	    cmocka_unit_test(test_reset),      cmocka_unit_test(test_reset_torn_slot),
-	    cmocka_unit_test(test_full),       cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_replay_after),
+	    cmocka_unit_test(test_torn_tail),       cmocka_unit_test(test_chain),
+	    cmocka_unit_test(test_reset),           cmocka_unit_test(test_trim),
+	    cmocka_unit_test(test_reset_torn_slot), cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_errors),          cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
