@@ -13,12 +13,16 @@
 # bought that way is not replication keeping up. With RATES (such as
 # "40000 55000 60000") strait also runs 4k random writes held at each rate
 # (fio --rate_iops) and prints the same two figures: the rates replication
-# keeps up with on this machine.
+# keeps up with on this machine. "strait core" is strait's NBD server alone, without
+# replication (bench/strait-nbdcore: no journal, shipping or receiver): what serving
+# costs apart from replicating.
 # Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G),
 #                               RUNS (default 1), RATES (default none)
 set -euo pipefail
 strait=${1:?usage: bench/repl.sh STRAIT}
 secs=${SECS:-8} size=${SIZE:-1G} runs=${RUNS:-1}
+core=$(dirname "$strait")/bench/strait-nbdcore
+[ -x "$core" ] || { echo "repl.sh: no $core (a build with -Dbench=true makes it)" >&2; exit 2; }
 for t in fio nbdkit nbd-server; do
 	command -v $t >/dev/null || { echo "repl.sh: $t missing (scripts/deps.sh installs it)" >&2; exit 2; }
 done
@@ -37,6 +41,9 @@ start() { # start SERVER -> $pid, $uri
 		"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
 			--interval 5s vm1-os="$tmp/disk.img" >/dev/null 2>"$tmp/strait.err" &
 		pid=$! uri="nbd+unix:///vm1-os?socket=$tmp/s.sock" ;;
+	strait-core)
+		"$core" "$tmp/s.sock" "$tmp/disk.img" &
+		pid=$! uri="nbd+unix:///disk?socket=$tmp/s.sock" ;;
 	nbdkit)
 		nbdkit -f -U "$tmp/s.sock" file "$tmp/disk.img" &
 		pid=$! uri="nbd+unix:///?socket=$tmp/s.sock" ;;
@@ -78,7 +85,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : 
 
 declare -A res stops ovf
 for _ in $(seq "$runs"); do
-	for s in strait nbdkit nbd-server; do
+	for s in strait strait-core nbdkit nbd-server; do
 		for w in "randwrite 4k" "write 1M"; do
 			start $s
 			# shellcheck disable=SC2086
@@ -95,11 +102,11 @@ for k in "${!res[@]}"; do # the medians: "iops mbps busy"
 	res[$k]="$(for c in 1 2 3; do cut -d' ' -f$c <<<"${res[$k]%$'\n'}" | median; done | paste -sd' ')"
 done
 printf '%s, fio iodepth 8, %s s per run, %s file, median of %s\n' "$(date -u +%F)" "$secs" "$size" "$runs"
-printf '%-11s %14s %14s   %s\n' "" "4k randwrite" "1M write" "busy (4k, 1M)"
-for s in strait nbdkit nbd-server; do
+printf '%-12s %14s %14s   %s\n' "" "4k randwrite" "1M write" "busy (4k, 1M)"
+for s in strait strait-core nbdkit nbd-server; do
 	read -r i4 _ b4 <<<"${res[$s,randwrite 4k]}"
 	read -r _ m1 b1 <<<"${res[$s,write 1M]}"
-	printf '%-11s %9s IOPS %9s MB/s   %s %s\n' "$s" "$i4" "$m1" "$b4" "$b1"
+	printf '%-12s %9s IOPS %9s MB/s   %s %s\n' "$s" "$i4" "$m1" "$b4" "$b1"
 done
 printf 'strait stops in (ms, each run): 4k %s, 1M %s\n' "${stops[randwrite 4k]% }" "${stops[write 1M]% }"
 printf 'runs where the journal overflowed into the bitmap: 4k %s of %s, 1M %s of %s\n' \
@@ -120,4 +127,12 @@ for s in nbdkit nbd-server; do
 		r1 = a / b; r2 = c / d
 		printf "strait (replicating) / %s: %.2f of its IOPS, %.2f of its MB/s (goal >= 0.9): %s\n",
 			s, r1, r2, (r1 >= 0.9 && r2 >= 0.9) ? "goal met" : "goal MISSED" }'
+done
+read -r ci _ <<<"${res[strait-core,randwrite 4k]}"
+read -r _ cm _ <<<"${res[strait-core,write 1M]}"
+for s in nbdkit nbd-server; do
+	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
+	read -r _ m1 _ <<<"${res[$s,write 1M]}"
+	awk -v a="$ci" -v b="$i4" -v c="$cm" -v d="$m1" -v s="$s" 'BEGIN {
+		printf "strait core (no replication) / %s: %.2f of its IOPS, %.2f of its MB/s\n", s, a / b, c / d }'
 done
