@@ -312,6 +312,7 @@ cmd_help(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	lib_nofile_raise(); /* replication keeps files open per disk (lib/nofile.c) */
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return EXIT_UNUSABLE;

@@ -112,6 +112,7 @@ main(int argc, char **argv)
 	struct d_repl_opts ro = {0};
 	struct bgp_svc_opts bo = {.log = bgp_log};
 	int c;
+	lib_nofile_raise(); /* replication keeps files open per disk (lib/nofile.c) */
 	while ((c = getopt_long(argc, argv, "e:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':

@@ -198,6 +198,12 @@ void lib_fmt_bandwidth(uint64_t mbps, char *out, size_t n);
 /* Durable write: temp file in the same directory, fsync, rename, fsync dir. */
 /* mkdir -p: dir and its missing parents (mode 0700); 0 or -errno. */
 int lib_mkdir_p(const char *dir);
+/* Raises the soft open-file limit to the hard one; returns the limit now
+ * (0 when it cannot be read). */
+uint64_t lib_nofile_raise(void);
+/* After raising it: -EMFILE with "WHAT needs about NEED open files, and the
+ * limit is ..." in err when the limit is below need. */
+int lib_nofile_check(uint64_t need, const char *what, char *err, size_t errlen);
 int lib_write_atomic(const char *path, const void *data, size_t n);
 /* Writes all n bytes (retrying short writes and EINTR); 0 or -errno (-EIO on a 0 write). */
 int lib_write_all(int fd, const void *data, size_t n);

@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define FDS_DISK                                                                                   \
+	8 /* the source, the journal's directory, activity log, bitmap, segments, a socket */
+#define FDS_RECV   5 /* the replica, its log and .seq, the receiving socket */
 #define PENDING_MS 5
 #define RETRY_MS   100
 #define RETRY_MAX  250 /* a link back after an outage is used within this */
@@ -215,6 +218,13 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 	if (o->tcp && lib_parse_hostport(o->tcp, host, sizeof(host), &port)) {
 		snprintf(err, errlen, "bad NBD TCP address '%s' (expected HOST:PORT)", o->tcp);
 		rc = -EINVAL;
+	}
+	if (!rc) { /* file descriptors per disk: see lib_nofile_raise; the receiver's too when local
+		    */
+		char what[64];
+		snprintf(what, sizeof(what), "protecting %zu disk%s", nd, nd == 1 ? "" : "s");
+		rc = lib_nofile_check(64 + nd * (o->target ? FDS_DISK : FDS_DISK + FDS_RECV), what,
+		                      err, errlen);
 	}
 	struct repl_target rt = {.zlevel = o->zlevel, .rate = o->rate};
 	char thost[64];
