@@ -11,14 +11,13 @@
  * higher seqs lying right after the new ones, and the first reset after an
  * open steps the generation by two, so the generation of a newer header slot
  * that was torn is never reused; rlog_trim returns the blocks records
- * reached after a reset (and refuses once records follow); a full log (RLOG_FULL, used <= room) until a
- * reset; bad appends and too small files (-EINVAL); and a crash test: a child
- * appends records (0 - 64 KiB, contents derived from the seq), syncing every
- * few and reporting each synced seq through a pipe; it is SIGKILLed at random
- * moments (10 trials, fixed seed, one log file, each child going on after the
- * last record it replays; odd trials also lose random pages written after the
- * last sync, as a power cut would), and after each kill the log must replay
- * contiguous seqs from 1, every record as written, through the last synced.
+ * reached after a reset (and refuses once records follow); a full log (RLOG_FULL, used <= room)
+ * until a reset; bad appends and too small files (-EINVAL); and a crash test: a child appends
+ * records (0 - 64 KiB, contents derived from the seq), syncing every few and reporting each synced
+ * seq through a pipe; it is SIGKILLed at random moments (10 trials, fixed seed, one log file, each
+ * child going on after the last record it replays; odd trials also lose random pages written after
+ * the last sync, as a power cut would), and after each kill the log must replay contiguous seqs
+ * from 1, every record as written, through the last synced.
  *
  * The file layout (rlog.h) is used to damage records: records from RLOG_DATA,
  * each a 48-byte header then the payload padded to 8 bytes; header slot i at
