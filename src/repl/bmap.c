@@ -128,30 +128,33 @@ encode_block(const struct bmap *b, uint64_t i, uint8_t *out)
 int
 bmap_save(struct bmap *b)
 {
-	int rc;
+	int rc = 0;
 	if (b->fblk < b->nblk) {
 		if ((rc = prealloc(b->fd, b->fblk, b->nblk)) < 0)
 			return rc;
 		b->fblk = b->nblk;
 	}
-	static _Thread_local uint8_t buf[RUN * BMAP_BLOCK];
+	uint8_t *buf = NULL; /* not static: thread-local storage would cost every thread */
 	bool wrote = false;
-	for (uint64_t i = 0; i < b->nblk;) {
+	for (uint64_t i = 0; i < b->nblk && !rc;) {
 		if (!b->bdirty[i]) {
 			i++;
 			continue;
 		}
+		if (!buf)
+			buf = lib_xmalloc(RUN * BMAP_BLOCK);
 		uint64_t n = 0;
 		while (i + n < b->nblk && b->bdirty[i + n] && n < RUN) {
 			encode_block(b, i + n, buf + n * BMAP_BLOCK);
 			n++;
 		}
-		if ((rc = lib_pwrite_all(b->fd, buf, n * BMAP_BLOCK, DATA_OFF + i * BMAP_BLOCK)) <
-		    0)
-			return rc;
+		rc = lib_pwrite_all(b->fd, buf, n * BMAP_BLOCK, DATA_OFF + i * BMAP_BLOCK);
 		wrote = true;
 		i += n;
 	}
+	free(buf);
+	if (rc < 0)
+		return rc;
 	if (wrote && fdatasync(b->fd) < 0)
 		return -errno;
 	memset(b->bdirty, 0, b->nblk);

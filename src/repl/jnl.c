@@ -102,6 +102,7 @@ struct jnl {
 	struct seg *segs; /* sorted by first */
 	uint32_t nseg, capseg;
 	int fd;            /* last segment */
+	uint64_t alloc;    /* bytes of it preallocated (seg_grow) */
 	struct pend *pend; /* full segments not synced yet, oldest first */
 	uint32_t npend;
 	struct gap *gaps; /* oldest first */
@@ -791,6 +792,29 @@ remove_stale(struct jnl *j)
 	closedir(d);
 }
 
+/* Blocks for the current segment ahead of its records (KEEP_SIZE: the size still
+ * says where the records end): appends then fill allocated blocks instead of
+ * reserving them page by page. The allocation doubles as records reach it, from
+ * SEG_ALLOC0 to the segment's size, so an idle disk's segment holds 1 MiB, not
+ * 64 MiB (10,000 disks: 10 GB, not 640 GB). Where it is not supported, or fails
+ * (no space: the append itself will say), nothing changes. */
+#define SEG_ALLOC0 (1u << 20)
+
+static void
+seg_grow(struct jnl *j, uint64_t end)
+{
+	if (end <= j->alloc || j->alloc >= j->o.seg_size)
+		return;
+	uint64_t to = j->alloc ? j->alloc * 2 : SEG_ALLOC0;
+	while (to < end)
+		to *= 2;
+	if (to > j->o.seg_size)
+		to = j->o.seg_size;
+	if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->alloc, (off_t)(to - j->alloc)) == 0 ||
+	    errno == EOPNOTSUPP)
+		j->alloc = to;
+}
+
 static int
 seg_create(struct jnl *j, uint64_t first)
 {
@@ -803,12 +827,10 @@ seg_create(struct jnl *j, uint64_t first)
 		j->capseg = j->capseg ? j->capseg * 2 : 8;
 		j->segs = lib_xrealloc(j->segs, j->capseg * sizeof(*j->segs));
 	}
-	/* Blocks for the whole segment now, past its end (KEEP_SIZE: the size still
-	 * says where the records end): appends then fill allocated blocks instead of
-	 * reserving them page by page. Where it is not supported, nothing changes. */
-	(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)j->o.seg_size);
 	j->segs[j->nseg++] = (struct seg){first, 0};
 	j->fd = fd;
+	j->alloc = 0;
+	seg_grow(j, 1);
 	j->dir_dirty = true;
 	return 0;
 }
@@ -1056,6 +1078,7 @@ put(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const void *data,
 	h.sum = rec_sum(&h, dlen ? data : NULL, NULL);
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)data, dlen}};
 	off_t pos = (off_t)t->size;
+	seg_grow(j, t->size + n);
 	ssize_t w;
 	do
 		w = pwritev(j->fd, iov, dlen ? 2 : 1, pos);
@@ -1179,6 +1202,7 @@ put_many(struct jnl *j, const struct jnl_write *w, size_t k, uint64_t *seqs, siz
 		total += JNL_HDR_SIZE + w[i].len;
 	}
 	off_t pos = (off_t)t->size;
+	seg_grow(j, t->size + total);
 	ssize_t n;
 	do
 		n = pwritev(j->fd, iov, (int)(2 * k), pos);

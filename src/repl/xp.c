@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -137,15 +138,36 @@ xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host,
 	return rc;
 }
 
+/* The receive buffer is mapped, not malloc'ed: released, its pages go back to the
+ * system at once (an arena would keep them), and an idle connection keeps none. */
+static void
+rbuf_release(struct xp_conn *c)
+{
+	if (c->rbuf)
+		munmap(c->rbuf, c->rcap);
+	c->rbuf = NULL;
+	c->rn = c->rcap = c->consumed = 0;
+}
+
+static void
+rbuf_resize(struct xp_conn *c, size_t ncap)
+{
+	void *p =
+	    c->rbuf ? mremap(c->rbuf, c->rcap, ncap, MREMAP_MAYMOVE)
+	            : mmap(NULL, ncap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		lib_oom();
+	c->rbuf = p;
+	c->rcap = ncap;
+}
+
 void
 xp_conn_close(struct xp_conn *c)
 {
 	if (c->fd >= 0)
 		c->io->close(c->ctx);
 	c->fd = -1;
-	free(c->rbuf);
-	c->rbuf = NULL;
-	c->rn = c->rcap = c->consumed = 0;
+	rbuf_release(c);
 }
 
 int
@@ -193,8 +215,7 @@ conn_room(struct xp_conn *c)
 		ncap = 2 * (XP_HDR_LEN + XP_MAX_BODY);
 	if (ncap - c->rn < room && ncap - c->rn < 65536)
 		return -EBADMSG; /* cannot happen: a decodable frame fits */
-	c->rbuf = lib_xrealloc(c->rbuf, ncap);
-	c->rcap = ncap;
+	rbuf_resize(c, ncap);
 	return 0;
 }
 
@@ -220,8 +241,11 @@ xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const 
 			continue;
 		if (pr < 0)
 			return -errno;
-		if (pr == 0)
+		if (pr == 0) {
+			if (timeout_ms > 0 && c->rn == c->consumed) /* idle a whole wait */
+				rbuf_release(c);
 			return -ETIMEDOUT;
+		}
 		if ((rc = conn_room(c)) < 0)
 			return rc;
 		ssize_t r = c->io->read(c->ctx, c->rbuf + c->rn, c->rcap - c->rn);
@@ -250,8 +274,8 @@ struct xp_sender {
 	struct xp_sender_opts o;
 	struct xp_conn c;
 	bool up;
-	struct pend *q; /* ring of o.window */
-	uint32_t qhead, qn;
+	struct pend *q; /* ring of qcap, grown to at most o.window (an idle disk: 16) */
+	uint32_t qhead, qn, qcap;
 	uint64_t qbytes; /* wire bytes of the frames in the ring */
 	uint32_t qsent;  /* frames of the ring (from qhead) written on this connection */
 	size_t qoff;     /* bytes of frame qsent written */
@@ -321,7 +345,7 @@ release(struct xp_sender *s, uint64_t seq)
 		}
 		free(s->q[s->qhead].frame);
 		s->q[s->qhead].frame = NULL;
-		s->qhead = (s->qhead + 1) % s->o.window;
+		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qn--;
 	}
 	if (s->o.on_ack)
@@ -384,7 +408,7 @@ write_some(struct xp_sender *s)
 	struct iovec iov[OUT_IOV];
 	int k = 0;
 	for (uint32_t i = s->qsent; i < s->qn && k < (int)OUT_IOV; i++, k++) {
-		struct pend *p = &s->q[(s->qhead + i) % s->o.window];
+		struct pend *p = &s->q[(s->qhead + i) % s->qcap];
 		size_t skip = i == s->qsent ? s->qoff : 0;
 		iov[k] = (struct iovec){p->frame + skip, p->n - skip};
 	}
@@ -413,7 +437,7 @@ flush_out(struct xp_sender *s)
 		s->wire += (uint64_t)w;
 		s->qsentb += (uint64_t)w;
 		for (size_t left = (size_t)w; left;) {
-			struct pend *p = &s->q[(s->qhead + s->qsent) % s->o.window];
+			struct pend *p = &s->q[(s->qhead + s->qsent) % s->qcap];
 			size_t rest = p->n - s->qoff;
 			if (left < rest) {
 				s->qoff += left;
@@ -523,7 +547,8 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_
 	s->port = port;
 	s->disk = disk;
 	s->c.fd = -1;
-	s->q = lib_xcalloc(s->o.window, sizeof(*s->q));
+	s->qcap = s->o.window < 16 ? s->o.window : 16;
+	s->q = lib_xcalloc(s->qcap, sizeof(*s->q));
 	clock_gettime(CLOCK_MONOTONIC, &s->last);
 	if (s->o.zlevel > 0 && !(s->cctx = ZSTD_createCCtx()))
 		lib_oom();
@@ -566,7 +591,15 @@ xp_send(struct xp_sender *s, const struct xp_record *r)
 			return rc;
 		}
 	}
-	struct pend *p = &s->q[(s->qhead + s->qn) % s->o.window];
+	if (s->qn == s->qcap) { /* below o.window: the ring doubles, oldest first */
+		uint32_t ncap = s->qcap * 2 < s->o.window ? s->qcap * 2 : s->o.window;
+		struct pend *nq = lib_xcalloc(ncap, sizeof(*nq));
+		for (uint32_t i = 0; i < s->qn; i++)
+			nq[i] = s->q[(s->qhead + i) % s->qcap];
+		free(s->q);
+		s->q = nq, s->qcap = ncap, s->qhead = 0;
+	}
+	struct pend *p = &s->q[(s->qhead + s->qn) % s->qcap];
 	p->seq = r->seq;
 	p->frame = fr;
 	p->n = n;
@@ -638,7 +671,7 @@ xp_sender_close(struct xp_sender *s)
 	down(s, NULL, 0);
 	while (s->qn) {
 		free(s->q[s->qhead].frame);
-		s->qhead = (s->qhead + 1) % s->o.window;
+		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qn--;
 	}
 	free(s->q);

@@ -146,6 +146,9 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 	struct xp_receiver *r = rc_->r;
 	const uint8_t *data = f->payload;
 	if (f->hflags & XP_HF_ZSTD) {
+		if (!rc_->dctx &&
+		    !(rc_->dctx = ZSTD_createDCtx())) /* at the first: 96 KiB a disk */
+			lib_oom();
 		if (f->len > rc_->dcap) {
 			free(rc_->dbuf);
 			rc_->dcap = f->len;
@@ -393,8 +396,6 @@ xp_receiver_run(struct xp_receiver *r)
 			free(c);
 			continue;
 		}
-		if (!(c->dctx = ZSTD_createDCtx()))
-			lib_oom();
 		atomic_init(&c->done, false);
 		count(r, &r->st.connections, NULL);
 		sigset_t all, old;

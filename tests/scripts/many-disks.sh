@@ -3,14 +3,15 @@
 # descriptors per disk, and a shell's soft limit is often 1024: with it, 150 disks
 # failed with "Too many open files" and none was ever protected. strait raises its
 # soft limit to the hard one, so `strait replica serve` protects all 150 (a first
-# point each) and a write to the last one reaches its replica. Under a hard limit
-# too low for the disks asked, it refuses at once and says what it needs.
+# point each) and a write to the last one reaches its replica; idle, their journals
+# hold 1 MiB each on disk, not a 64 MiB segment each. Under a hard limit too low for
+# the disks asked, it refuses at once and says what it needs.
 set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 cd "$SRCROOT"
 . "$SRCROOT/tests/scripts/tap.sh"
 work_dir
-tap_plan 5
+tap_plan 6
 need qemu-io
 
 ndisks=150
@@ -39,6 +40,10 @@ pids+=("$spid")
 check "$ndisks disks under a soft limit of 1024 open files: each has its first point" \
 	'wait_for 60 all_pointed'
 check "no disk met \"Too many open files\"" '! grep -q "Too many open files" "$tmp/serve.err"'
+# an idle disk's journal holds its first segment's first 1 MiB (the segment's 64 MiB
+# are allocated as records reach them), not 64 MiB: 150 disks, at most 2 MiB each
+jkb=$(du -sk "$tmp/work/journal" | cut -f1)
+check "150 idle disks' journals take ${jkb} KiB on disk (at most 2 MiB a disk)" '[ "$jkb" -le $((ndisks * 2048)) ]'
 before=$(points v$ndisks)
 qemu-io -f raw -c "write -P 0x5a 1M 64k" "nbd+unix:///v$ndisks?socket=$tmp/s.sock" >/dev/null
 newer() { [ "$(points v$ndisks)" -gt "$before" ]; }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# What an idle protected disk costs: `strait replica serve` protects N sparse 8 MiB
+# disks (the recovery region in the same process: its receiver too), waits until
+# each has its first point and a few seconds more, then prints per disk the
+# resident memory, threads, open files, and the bytes on disk of the journal
+# (protected side) and of the replica with its log (recovery side). 10,000 disks
+# is the scale the design aims at: multiply.
+# Usage: bench/repl-idle.sh STRAIT   Env: DISKS (default 500), SETTLE (s, default 5)
+set -euo pipefail
+strait=${1:?usage: bench/repl-idle.sh STRAIT}
+n=${DISKS:-500} settle=${SETTLE:-5}
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/d"
+args=()
+for i in $(seq 1 "$n"); do
+	truncate -s 8M "$tmp/d/v$i.img"
+	args+=("v$i=$tmp/d/v$i.img")
+done
+t0=$(date +%s%N)
+"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
+	--interval 5m "${args[@]}" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 600); do
+	[ "$(ls "$tmp/store/disks" 2>/dev/null | wc -l)" -ge "$n" ] && break
+	kill -0 "$pid" 2>/dev/null || { echo "repl-idle.sh: strait exited:" >&2; cat "$tmp/err" >&2; exit 1; }
+	sleep 0.1
+done
+[ "$(ls "$tmp/store/disks" | wc -l)" -ge "$n" ] || { echo "repl-idle.sh: not every disk got a point in 60 s" >&2; exit 1; }
+ms=$((($(date +%s%N) - t0) / 1000000))
+sleep "$settle"
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+thr=$(awk '/^Threads/ { print $2 }' "/proc/$pid/status")
+fds=$(ls "/proc/$pid/fd" | wc -l)
+jkb=$(du -sk "$tmp/work/journal" | cut -f1)
+rkb=$(du -sk "$tmp/work/replica" | cut -f1)
+printf '%s, %s idle disks of 8 MiB, every one with its first point in %s ms\n' "$(date -u +%F)" "$n" "$ms"
+awk -v n="$n" -v rss="$rss" -v thr="$thr" -v fds="$fds" -v j="$jkb" -v r="$rkb" 'BEGIN {
+	printf "per disk: %.0f KiB resident, %.2f threads, %.1f open files, journal %.0f KiB, replica and log %.0f KiB on disk\n",
+		rss / n, thr / n, fds / n, j / n, r / n
+	printf "10,000 disks at that rate: %.1f GiB resident, %.0f threads, %.0f open files, %.1f GiB of journals\n",
+		rss * 10000 / n / 1048576, thr * 10000 / n, fds * 10000 / n, j * 10000 / n / 1048576 }'
