@@ -140,3 +140,7 @@ echo "replication: RPO under 10, 50 and 100 MB/s of churn (straitd, a point ever
 echo
 echo "replication: resync after an outage during which 1% of the blocks changed, against rsync"
 "$(dirname "$0")/repl-resync.sh" "$strait"
+
+echo
+echo "replication: what an idle protected disk costs (500 disks)"
+"$(dirname "$0")/repl-idle.sh" "$strait"
