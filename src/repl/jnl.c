@@ -14,7 +14,9 @@
  *   after a power cut only records after the last durable one can be torn;
  * - a write is acknowledged (jnl_append returns) only after its 4 MiB extent is in
  *   the persistent activity log; an extent leaves the activity log only after the
- *   journal, the dirty bitmap and (via opts.sync_disk) the disk are synced. In
+ *   journal, the dirty bitmap and (via opts.sync_disk) the disk were synced after
+ *   its last write was appended (one sync serves every extent written before it:
+ *   the epochs of al_touch). In
  *   bitmap mode a write's 64 KiB bit is set in memory and persisted by the next
  *   sync (an eviction, a flush, close), as DRBD does: until then its extent is in
  *   the activity log, so after a crash the extents jnl_recover reports cover it;
@@ -38,12 +40,13 @@
  *   write between two durable records (each record is at least 40 bytes, and
  *   PEND_MAX + 1 segments at most wait for a sync).
  * Limits: jnl_open reads and verifies the whole journal (bounded by opts.capacity);
- * an extent's eviction from the activity log costs an fdatasync of the segment and
- * opts.sync_disk, as a DRBD activity-log transaction does; each sync that follows a
- * new bit writes the bitmap's changed 4 KiB blocks in place (bmap.c). The activity
- * log and the bitmap are preallocated at open (the bitmap to opts.disk_size), so
- * neither needs space after: with the journal's disk full, an extent can still
- * leave the activity log, and writes to new extents go on.
+ * evicting extents from the activity log costs an fdatasync of the segment and
+ * opts.sync_disk once per ring's worth of evictions at most (when the victim was
+ * written since the last sync), as a DRBD activity-log transaction does; each
+ * sync that follows a new bit writes the bitmap's changed 4 KiB blocks in place
+ * (bmap.c). The activity log and the bitmap are preallocated at open (the bitmap
+ * to opts.disk_size), so neither needs space after: with the journal's disk full,
+ * an extent can still leave the activity log, and writes to new extents go on.
  * Sources: DRBD user guide (activity log of 4 MiB extents, quick-sync bitmap), NBD
  * proto.md (FLUSH and FUA durability), dm-log-writes (log in completion order).
  */
@@ -70,7 +73,6 @@
 #define AL_SLOT   32u
 #define IT_BLOCK  (1u << 20) /* the iterator's reads */
 #define PEND_MAX  64u        /* full segments waiting for a sync */
-#define AL_BITS   (1u << 27) /* extents the membership bitmap covers (512 TiB) */
 #define GAP_SEQS  (1ull << 40)
 
 struct hdr {
@@ -115,8 +117,11 @@ struct jnl {
 	int alfd;
 	uint64_t *al; /* extent + 1 per slot, 0 = empty */
 	uint64_t al_gen;
-	uint8_t *al_in; /* bit per extent < AL_BITS: in the ring (no scan per write) */
-	uint64_t al_in_bits;
+	uint64_t *al_ep;  /* per slot: the epoch of the extent's last write */
+	uint32_t *al_ix;  /* extent -> slot + 1, open addressing (no scan per write) */
+	uint32_t al_mask; /* al_ix's size - 1 */
+	uint64_t epoch;   /* steps at the start of every sync_all */
+	uint64_t clean;   /* writes of an epoch below it are durable (disk and journal) */
 	/* recovery report found at open */
 	uint64_t *rec_ext;
 	size_t rec_n, rec_cap;
@@ -568,35 +573,59 @@ struct al_slot {
 };
 _Static_assert(sizeof(struct al_slot) == AL_SLOT, "al slot layout");
 
-/* Membership of extent ext in the ring: set (1), clear (0) or test (-1). Extents
- * past AL_BITS are not in the bitmap: the ring is scanned for them. */
-static bool
-al_in(struct jnl *j, uint64_t ext, int op)
+/* The ring's index: extent -> slot, linear probing, at most half full. */
+static uint32_t
+al_hash(const struct jnl *j, uint64_t ext)
 {
-	if (ext >= AL_BITS) {
-		if (op >= 0)
-			return false;
-		for (uint32_t i = 0; i < j->o.al_extents; i++)
-			if (j->al[i] == ext + 1)
-				return true;
-		return false;
+	return (uint32_t)((ext * 0x9E3779B97F4A7C15ull) >> 32) & j->al_mask;
+}
+
+/* The slot holding ext, or -1. */
+static int64_t
+al_find(const struct jnl *j, uint64_t ext)
+{
+	for (uint32_t h = al_hash(j, ext);; h = (h + 1) & j->al_mask) {
+		uint32_t v = j->al_ix[h];
+		if (!v)
+			return -1;
+		if (j->al[v - 1] == ext + 1)
+			return v - 1;
 	}
-	if (ext >= j->al_in_bits) {
-		if (op <= 0)
-			return false;
-		uint64_t bits = j->al_in_bits ? j->al_in_bits : 4096;
-		while (bits <= ext)
-			bits *= 2;
-		j->al_in = lib_xrealloc(j->al_in, bits / 8);
-		memset(j->al_in + j->al_in_bits / 8, 0, (bits - j->al_in_bits) / 8);
-		j->al_in_bits = bits;
+}
+
+static void
+al_ix_put(struct jnl *j, uint64_t ext, uint32_t slot)
+{
+	uint32_t h = al_hash(j, ext);
+	while (j->al_ix[h])
+		h = (h + 1) & j->al_mask;
+	j->al_ix[h] = slot + 1;
+}
+
+/* Removes ext (j->al still names it), shifting back the entries after it that
+ * probed past its place (deletion without tombstones). */
+static void
+al_ix_del(struct jnl *j, uint64_t ext)
+{
+	uint32_t i = al_hash(j, ext);
+	while (j->al_ix[i] && j->al[j->al_ix[i] - 1] != ext + 1)
+		i = (i + 1) & j->al_mask;
+	if (!j->al_ix[i])
+		return;
+	for (uint32_t k = i;;) {
+		j->al_ix[i] = 0;
+		for (;;) {
+			k = (k + 1) & j->al_mask;
+			if (!j->al_ix[k])
+				return;
+			uint32_t home = al_hash(j, j->al[j->al_ix[k] - 1] - 1);
+			bool stays = i <= k ? (i < home && home <= k) : (i < home || home <= k);
+			if (!stays)
+				break;
+		}
+		j->al_ix[i] = j->al_ix[k];
+		i = k;
 	}
-	uint8_t m = (uint8_t)(1u << (ext & 7));
-	if (op > 0)
-		j->al_in[ext >> 3] |= m;
-	else if (op == 0)
-		j->al_in[ext >> 3] &= (uint8_t)~m;
-	return j->al_in[ext >> 3] & m;
 }
 
 static int
@@ -612,6 +641,13 @@ al_load(struct jnl *j)
 	if (fallocate(j->alfd, 0, 0, (off_t)j->o.al_extents * AL_SLOT) < 0 && errno != EOPNOTSUPP)
 		return -errno;
 	j->al = lib_xcalloc(j->o.al_extents, sizeof(*j->al));
+	j->al_ep = lib_xcalloc(j->o.al_extents, sizeof(*j->al_ep)); /* 0: before any sync */
+	uint32_t ix = 16;
+	while (ix < 2 * j->o.al_extents)
+		ix *= 2;
+	j->al_ix = lib_xcalloc(ix, sizeof(*j->al_ix));
+	j->al_mask = ix - 1;
+	j->epoch = 1;
 	uint64_t maxgen = 0;
 	for (uint32_t i = 0; i < j->o.al_extents; i++) {
 		struct al_slot s;
@@ -619,11 +655,13 @@ al_load(struct jnl *j)
 			continue;
 		if (s.magic != AL_MAGIC || XXH3_64bits(&s, 24) != s.sum || s.ext1 == 0)
 			continue;
-		j->al[i] = s.ext1;
-		al_in(j, s.ext1 - 1, 1);
-		add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
 		if (s.gen > maxgen)
 			maxgen = s.gen;
+		if (al_find(j, s.ext1 - 1) >= 0) /* in two slots: one is enough */
+			continue;
+		j->al[i] = s.ext1;
+		al_ix_put(j, s.ext1 - 1, i);
+		add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
 	}
 	j->al_gen = maxgen;
 	return 0;
@@ -648,10 +686,13 @@ sync_pending(struct jnl *j)
 	return 0;
 }
 
-/* Everything written so far durable: journal segments, then the disk. */
+/* Everything written so far durable: journal segments, then the disk. Writes
+ * appended before it are then covered: their extents may leave the activity
+ * log without another sync (al_touch). */
 static int
 sync_all(struct jnl *j)
 {
+	uint64_t start = ++j->epoch;
 	int rc = sync_pending(j);
 	if (rc < 0)
 		return rc;
@@ -669,17 +710,27 @@ sync_all(struct jnl *j)
 		return rc;
 	if (j->o.sync_disk && (rc = j->o.sync_disk(j->o.sync_arg)) < 0)
 		return rc;
+	j->clean = start;
 	return 0;
 }
 
+/* A write to extent ext (before the disk's write, and again at its append, after
+ * it): ext joins the ring, or its slot notes the write's epoch. A victim slot
+ * leaves only when its writes are durable: when one came after the last
+ * sync_all, that sync is made now. So with random writes over a large disk one
+ * sync covers a ring's worth of evictions, not one (DRBD batches its activity-
+ * log transactions the same way). */
 static int
 al_touch(struct jnl *j, uint64_t ext)
 {
-	if (al_in(j, ext, -1))
+	int64_t have = al_find(j, ext);
+	if (have >= 0) {
+		j->al_ep[have] = j->epoch;
 		return 0;
+	}
 	uint64_t gen = j->al_gen + 1;
 	uint32_t slot = (uint32_t)(gen % j->o.al_extents);
-	if (j->al[slot]) {
+	if (j->al[slot] && j->al_ep[slot] >= j->clean) {
 		int rc = sync_all(j); /* the victim's writes must be durable first */
 		if (rc < 0)
 			return rc;
@@ -690,9 +741,10 @@ al_touch(struct jnl *j, uint64_t ext)
 	if (rc < 0)
 		return rc;
 	if (j->al[slot])
-		al_in(j, j->al[slot] - 1, 0);
+		al_ix_del(j, j->al[slot] - 1);
 	j->al[slot] = ext + 1;
-	al_in(j, ext, 1);
+	j->al_ep[slot] = j->epoch;
+	al_ix_put(j, ext, slot);
 	j->al_gen = gen;
 	return 0;
 }
@@ -1005,7 +1057,8 @@ jnl_abandon(struct jnl *j)
 		close(j->pend[i].fd);
 	free(j->pend);
 	free(j->gaps);
-	free(j->al_in);
+	free(j->al_ix);
+	free(j->al_ep);
 	if (j->alfd >= 0)
 		close(j->alfd);
 	if (j->dirfd >= 0)

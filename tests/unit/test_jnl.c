@@ -644,6 +644,57 @@ expect_ext(struct jnl *j, const uint64_t *want, size_t nwant)
 	free(ext);
 }
 
+/* Evictions from the activity log share syncs: a victim whose writes all came
+ * before the last sync leaves without another; one written since forces one.
+ * 127 slots: extents 0..126 fill the ring, 127 evicts 0 (a sync: every slot
+ * clean), 128..252 evict 1..125 with no sync; 126 written again is dirty, so
+ * 253 (evicting it) syncs; 254 evicts 127, written before that sync: none.
+ * Then 2000 more extents cost one sync per ring's worth (15 or 16), not one
+ * per extent (1873), and after a crash (the records flushed) the report is
+ * exactly the ring's last 127 extents. */
+static void
+test_al_batch(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct jnl *j;
+	struct jnl_opts o = {.al_extents = 127, .sync_disk = count_sync};
+	const uint64_t M4 = 4u << 20;
+	uint8_t b[4096];
+	fill(b, sizeof(b), 5);
+	uint64_t seq;
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	syncs = 0;
+	for (uint64_t e = 0; e <= 126; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 0);
+	assert_int_equal(jnl_append(j, 127 * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 1);
+	for (uint64_t e = 128; e <= 252; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 1);
+	assert_int_equal(jnl_hot(j, 126 * M4 + 8192, 4096), 0); /* before the disk's write */
+	assert_int_equal(jnl_append(j, 126 * M4 + 8192, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 1); /* in the ring already */
+	assert_int_equal(jnl_append(j, 253 * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 2);
+	assert_int_equal(jnl_append(j, 254 * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 2);
+	for (uint64_t e = 1000; e < 3000; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_true(syncs - 2 >= 15 && syncs - 2 <= 16);
+	assert_int_equal(jnl_flush(j, NULL), 0); /* the records durable: the ring is the report */
+	jnl_abandon(j);
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	uint64_t want[127];
+	for (size_t i = 0; i < 127; i++)
+		want[i] = 3000 - 127 + i;
+	expect_ext(j, want, 127);
+	jnl_abandon(j);
+	tmp_remove(&t);
+}
+
 static void
 test_recovery(void **state)
 {
@@ -1018,8 +1069,8 @@ main(void)
 	    cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_torn_tail),
 	    cmocka_unit_test(test_corrupt_middle), cmocka_unit_test(test_torn_segment),
 	    cmocka_unit_test(test_release),        cmocka_unit_test(test_bitmap_mode),
-	    cmocka_unit_test(test_recovery),       cmocka_unit_test(test_crash),
-	    cmocka_unit_test(test_append_many),
+	    cmocka_unit_test(test_recovery),       cmocka_unit_test(test_al_batch),
+	    cmocka_unit_test(test_crash),          cmocka_unit_test(test_append_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
