@@ -1286,6 +1286,87 @@ jnl_hot(struct jnl *j, uint64_t off, uint32_t len)
 	return al_range(j, off, len);
 }
 
+/* The new extents of a batch enter the ring as one transaction: their slots are
+ * the next ones in ring order (at most two runs, wrapping), written by one or two
+ * O_DSYNC pwrites, not one each. Victims with writes since the last sync are
+ * covered by one sync first. On a failed write, the victims (clean by then)
+ * leave the ring in memory too and the new extents do not enter it: memory never
+ * claims a slot the disk may not hold. */
+int
+jnl_hot_many(struct jnl *j, const struct jnl_write *w, size_t n)
+{
+	uint32_t cap = j->o.al_extents;
+	uint64_t stack[128], *news = stack; /* a batch's new extents: few, most often none */
+	uint32_t k = 0, room = 128;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t off = w[i].off, len = w[i].len, last = len ? off + len - 1 : off;
+		if (off + len < off) {
+			rc = -EINVAL;
+			break;
+		}
+		for (uint64_t e = off >> JNL_AL_SHIFT; e <= last >> JNL_AL_SHIFT; e++) {
+			int64_t have = al_find(j, e);
+			if (have >= 0) {
+				j->al_ep[have] = j->epoch;
+				continue;
+			}
+			bool dup = false;
+			for (uint32_t q = 0; q < k && !dup; q++)
+				dup = news[q] == e;
+			if (dup)
+				continue;
+			if (k == cap) { /* the batch's extents must all fit in the ring at once */
+				rc = -E2BIG;
+				break;
+			}
+			if (k == room) {
+				room = cap;
+				news = lib_xmalloc(room * sizeof(*news));
+				memcpy(news, stack, sizeof(stack));
+			}
+			news[k++] = e;
+		}
+	}
+	bool dirty = false;
+	for (uint32_t q = 0; q < k && !rc; q++) {
+		uint32_t slot = (uint32_t)((j->al_gen + 1 + q) % cap);
+		dirty |= j->al[slot] && j->al_ep[slot] >= j->clean;
+	}
+	if (!rc && dirty)
+		rc = sync_all(j); /* the victims' writes durable first */
+	struct al_slot *sl = k && !rc ? lib_xmalloc(k * sizeof(*sl)) : NULL;
+	for (uint32_t q = 0; q < k && !rc; q++) {
+		sl[q] = (struct al_slot){
+		    .magic = AL_MAGIC, .gen = j->al_gen + 1 + q, .ext1 = news[q] + 1};
+		sl[q].sum = XXH3_64bits(&sl[q], 24);
+	}
+	uint32_t first = k ? (uint32_t)((j->al_gen + 1) % cap) : 0;
+	uint32_t run1 = k && first + k > cap ? cap - first : k;
+	if (!rc && k)
+		rc = write_full(j->alfd, sl, run1 * sizeof(*sl), (off_t)first * AL_SLOT);
+	if (!rc && k > run1)
+		rc = write_full(j->alfd, sl + run1, (k - run1) * sizeof(*sl), 0);
+	for (uint32_t q = 0; q < k && sl; q++) {
+		uint32_t slot = (uint32_t)((j->al_gen + 1 + q) % cap);
+		if (j->al[slot]) {
+			al_ix_del(j, j->al[slot] - 1);
+			j->al[slot] = 0;
+		}
+		if (rc)
+			continue;
+		j->al[slot] = news[q] + 1;
+		j->al_ep[slot] = j->epoch;
+		al_ix_put(j, news[q], slot);
+	}
+	if (!rc)
+		j->al_gen += k;
+	free(sl);
+	if (news != stack)
+		free(news);
+	return rc;
+}
+
 int
 jnl_append_many(struct jnl *j, const struct jnl_write *w, size_t n, uint64_t *seqs)
 {

@@ -99,6 +99,12 @@ int jnl_append(struct jnl *j, uint64_t off, uint32_t len, uint32_t flags, const 
  * disk's write and its record leaves the extents for jnl_recover's resync.
  * -E2BIG as jnl_append. */
 int jnl_hot(struct jnl *j, uint64_t off, uint32_t len);
+/* jnl_hot for a batch of writes (their data unused) before any of them reaches
+ * the disk: the new extents enter the activity log in one transaction (one or
+ * two synchronous writes, not one per extent). -E2BIG when the batch spans more
+ * new extents than the activity log holds. */
+struct jnl_write;
+int jnl_hot_many(struct jnl *j, const struct jnl_write *w, size_t n);
 /* Plain writes (no FUA, TRIM or ZERO) appended at once, in order, each as
  * jnl_append would: records that fit in the segment go JNL_MANY to one
  * pwritev (a batch of NBD requests costs one system call, not one each).

@@ -50,6 +50,12 @@ struct nbd_hooks {
 	 * WRITE_ZEROES reaches the backing file; an error fails the request with
 	 * the file untouched. */
 	int (*on_prepare)(void *ctx, const char *export, uint64_t off, uint32_t len);
+	/* Optional, with on_writes: the batch's plain WRITEs reach the backing file
+	 * at nbd_conn_flush, after this is called once for all of them (instead of
+	 * on_prepare for each); an error fails every write of the batch with the
+	 * file untouched. A request other than a plain WRITE flushes the batch
+	 * first, so it sees their data. */
+	int (*on_prepare_many)(void *ctx, const char *export, const struct nbd_write *w, size_t n);
 };
 
 struct nbd_server;

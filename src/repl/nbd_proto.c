@@ -474,19 +474,48 @@ do_flush(struct nbd_conn *c)
 	return rc;
 }
 
+/* With on_prepare_many, the batch's writes reach the file here: the hook for all
+ * of them, then each pwrite. errs[i] gets write i's error; the writes that
+ * reached the file are compacted into ok (in order). */
+static size_t
+write_batch(struct nbd_conn *c, int *errs, struct nbd_write *ok)
+{
+	struct nbd_export *e = c->exp;
+	int rc = hook_rc(c->srv->hooks.on_prepare_many(c->srv->ctx, e->name, c->pend, c->npend));
+	size_t k = 0;
+	for (size_t i = 0; i < c->npend; i++) {
+		errs[i] = rc ? rc
+		             : e->ops.pwrite(e->arg, c->pend[i].data, c->pend[i].len,
+		                             c->pend[i].off, false);
+		if (!errs[i])
+			ok[k++] = c->pend[i];
+	}
+	return k;
+}
+
 int
 nbd_conn_flush(struct nbd_conn *c, struct nbd_out *out)
 {
 	if (!c->npend)
 		return 0;
 	struct nbd_export *e = c->exp;
-	int rc = hook_rc(c->srv->hooks.on_writes(c->srv->ctx, e->name, c->pend, c->npend));
+	const struct nbd_hooks *h = &c->srv->hooks;
+	int errs[NBD_PEND] = {0};
+	struct nbd_write ok[NBD_PEND];
+	const struct nbd_write *done = c->pend;
+	size_t n = c->npend;
+	if (h->on_prepare_many) {
+		n = write_batch(c, errs, ok);
+		done = ok;
+	}
+	int rc = n ? hook_rc(h->on_writes(c->srv->ctx, e->name, done, n)) : 0;
 	pthread_mutex_unlock(&e->mu);
 	uint64_t cookie = c->cookie;
 	int orc = 0;
 	for (size_t i = 0; i < c->npend && out && !orc; i++) {
+		int r = errs[i] ? errs[i] : rc;
 		c->cookie = c->pend_cookie[i];
-		orc = nbd_reply_status(c, rc < 0 ? nbd_errno_to_nbd(-rc) : 0, out);
+		orc = nbd_reply_status(c, r < 0 ? nbd_errno_to_nbd(-r) : 0, out);
 	}
 	c->cookie = cookie;
 	c->npend = 0;
@@ -494,7 +523,8 @@ nbd_conn_flush(struct nbd_conn *c, struct nbd_out *out)
 }
 
 /* A plain WRITE with on_writes set: to the backing file now (the export's lock
- * taken by the first of a batch), its hook and reply at nbd_conn_flush. */
+ * taken by the first of a batch), or with on_prepare_many at nbd_conn_flush; its
+ * hook and reply at nbd_conn_flush. */
 static int
 write_deferred(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 {
@@ -505,9 +535,11 @@ write_deferred(struct nbd_conn *c, const uint8_t *data, struct nbd_out *out)
 	if (!c->npend)
 		pthread_mutex_lock(&e->mu);
 	const struct nbd_hooks *h = &c->srv->hooks;
-	if (h->on_prepare)
+	if (h->on_prepare_many) /* to the file at nbd_conn_flush, all prepared at once */
+		rc = 0;
+	else if (h->on_prepare)
 		rc = hook_rc(h->on_prepare(c->srv->ctx, e->name, c->off, c->len));
-	if (!rc)
+	if (!rc && !h->on_prepare_many)
 		rc = e->ops.pwrite(e->arg, data, c->len, c->off, false);
 	if (rc) {
 		if (!c->npend)

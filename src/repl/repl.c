@@ -393,6 +393,26 @@ on_prepare(void *ctx, const char *export, uint64_t off, uint32_t len)
 	return rc;
 }
 
+/* Before a batch of plain writes reaches the disk: their new extents enter the
+ * activity log as one transaction (one synchronous write, not one per extent:
+ * random writes over a large disk meet a new extent at almost every write). */
+static int
+on_prepare_many(void *ctx, const char *export, const struct nbd_write *w, size_t n)
+{
+	struct rdisk *d = hook_disk(ctx, export);
+	if (!d)
+		return -ENOENT;
+	struct jnl_write jw[NBD_PEND];
+	if (n > NBD_PEND)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		jw[i] = (struct jnl_write){w[i].off, NULL, w[i].len};
+	pthread_mutex_lock(&d->mu);
+	int rc = jnl_hot_many(d->j, jw, n);
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
 /* A batch of plain writes (the NBD server's on_writes): one journal append. */
 static int
 on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
@@ -457,7 +477,8 @@ repl_attach(struct repl *r, struct nbd_server **out)
 	                                       .on_trim = on_trim,
 	                                       .on_zero = on_zero,
 	                                       .on_writes = on_writes,
-	                                       .on_prepare = on_prepare};
+	                                       .on_prepare = on_prepare,
+	                                       .on_prepare_many = on_prepare_many};
 	struct nbd_server *s;
 	int rc = nbd_server_new(&hooks, r, &s);
 	if (rc)

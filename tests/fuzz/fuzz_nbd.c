@@ -19,7 +19,9 @@
  *   bit 4  batched writes: on_writes and on_prepare hooks are set (each
  *          failing for some lengths), so plain WRITEs wait for
  *          nbd_conn_flush, which runs before any other request, when a
- *          batch is full, and at the input's end.
+ *          batch is full, and at the input's end;
+ *   bit 5  with bit 4, on_prepare_many too (failing for some lengths):
+ *          the batch's writes reach the file at the flush.
  * The export is a 1 MiB temporary file with two data ranges among holes,
  * so WRITE, TRIM and WRITE_ZEROES really reach a disk and READ and
  * BLOCK_STATUS see extents. Properties, each an abort when broken:
@@ -31,8 +33,9 @@
  *   - every transmission reply is well-formed: a simple reply (with the
  *     data of a successful simple READ, never to a structured READ), or
  *     structured chunks of which exactly the last is marked DONE;
- *   - a flush answers exactly the writes on_writes got, each with a reply
- *     without data, before the reply of the request that caused it.
+ *   - a flush answers exactly the writes of its batch (those on_writes
+ *     got; with on_prepare_many, every write it was given), each with a
+ *     reply without data, before the reply of the request that caused it.
  * ASan, UBSan and LeakSanitizer catch the rest.
  */
 #include "repl/nbd.h"
@@ -40,6 +43,7 @@
 #include "repl/nbd_wire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +79,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Batched writes: the replies a flush owes (on_writes' writes), counted. */
+/* Batched writes: the replies a flush owes (on_writes' writes, or with
+ * on_prepare_many the writes it was given), counted. */
 static size_t batched;
+static bool many;
 
 static int
 fz_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
@@ -84,8 +90,19 @@ fz_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
 	(void)ctx, (void)export;
 	if (n == 0 || n > NBD_PEND)
 		abort();
-	batched += n;
+	if (!many)
+		batched += n;
 	return w[0].len % 7 == 3 ? -EIO : 0;
+}
+
+static int
+fz_prepare_many(void *ctx, const char *export, const struct nbd_write *w, size_t n)
+{
+	(void)ctx, (void)export;
+	if (n == 0 || n > NBD_PEND)
+		abort();
+	batched += n;
+	return w[n - 1].len % 13 == 6 ? -EIO : 0;
 }
 
 static int
@@ -253,6 +270,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	srv->tls_required = ((data[0] >> 2) & 3) == 2;
 	srv->hooks.on_writes = data[0] & 16 ? fz_writes : NULL;
 	srv->hooks.on_prepare = data[0] & 16 ? fz_prepare : NULL;
+	many = (data[0] & 48) == 48;
+	srv->hooks.on_prepare_many = many ? fz_prepare_many : NULL;
 	nbd_conn_init(&c, srv, &out);
 	if (data[0] & 1)
 		handshake(&c, data[0] & 2, &out);

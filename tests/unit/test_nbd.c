@@ -19,6 +19,7 @@
  * and a client certificate of another CA (rogue-*.pem).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -57,7 +58,10 @@ struct hook_log {
 	int batches, batched; /* on_writes calls, and the writes they carried */
 	int prepares;         /* on_prepare calls */
 	bool fail_prepare;
-	uint64_t boff[32]; /* each batched write's offset and first byte, in order */
+	int prepared_many, prepared; /* on_prepare_many calls, and the writes they carried */
+	bool file_untouched;         /* every on_prepare_many saw the file without its writes */
+	char path[64];               /* the export's file, to look at from a hook */
+	uint64_t boff[32];           /* each batched write's offset and first byte, in order */
 	uint8_t bfirst[32];
 };
 
@@ -137,8 +141,30 @@ h_prepare(void *ctx, const char *exp, uint64_t off, uint32_t len)
 	return l->fail_prepare ? -1 : 0;
 }
 
-static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero, NULL, NULL};
-static const struct nbd_hooks hooks_batch = {h_write, h_flush, h_trim, h_zero, h_writes, h_prepare};
+/* on_prepare_many: before any of the batch reaches the file (each write's first
+ * byte not there yet: the tests write bytes the file does not hold). */
+static int
+h_prepare_many(void *ctx, const char *exp, const struct nbd_write *w, size_t n)
+{
+	struct hook_log *l = ctx;
+	l->prepared_many++;
+	l->prepared += (int)n;
+	int fd = open(l->path, O_RDONLY);
+	for (size_t i = 0; i < n && fd >= 0; i++) {
+		uint8_t b = 0;
+		if (pread(fd, &b, 1, (off_t)w[i].off) == 1 && b == *(const uint8_t *)w[i].data)
+			l->file_untouched = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	return l->fail_prepare ? -1 : 0;
+}
+
+static const struct nbd_hooks hooks = {h_write, h_flush, h_trim, h_zero, NULL, NULL, NULL};
+static const struct nbd_hooks hooks_batch = {h_write,  h_flush,   h_trim, h_zero,
+                                             h_writes, h_prepare, NULL};
+static const struct nbd_hooks hooks_many = {h_write,  h_flush,   h_trim,        h_zero,
+                                            h_writes, h_prepare, h_prepare_many};
 
 /* ---- client helpers ----------------------------------------------------- */
 
@@ -424,7 +450,7 @@ cert_path(char *buf, size_t n, const char *file)
 	snprintf(buf, n, "%s/%s", certs(), file);
 }
 
-enum fx_kind { FX_PLAIN, FX_SPARSE, FX_TLS, FX_TLS_REQUIRED, FX_BATCH };
+enum fx_kind { FX_PLAIN, FX_SPARSE, FX_TLS, FX_TLS_REQUIRED, FX_BATCH, FX_MANY };
 
 static int
 fx_setup(void **state, enum fx_kind kind)
@@ -433,7 +459,12 @@ fx_setup(void **state, enum fx_kind kind)
 	struct timeval tv = {10, 0};
 	make_file(f->path, 0);
 	make_file(f->path_ro, 0x5a);
-	assert_int_equal(nbd_server_new(kind == FX_BATCH ? &hooks_batch : &hooks, &f->log, &f->s),
+	snprintf(f->log.path, sizeof(f->log.path), "%s", f->path);
+	f->log.file_untouched = true;
+	assert_int_equal(nbd_server_new(kind == FX_BATCH  ? &hooks_batch
+	                                : kind == FX_MANY ? &hooks_many
+	                                                  : &hooks,
+	                                &f->log, &f->s),
 	                 0);
 	assert_int_equal(nbd_server_add_export(f->s, "disk", f->path, false), 0);
 	assert_int_equal(nbd_server_add_export(f->s, "ro", f->path_ro, true), 0);
@@ -484,6 +515,12 @@ static int
 setup_batch(void **state)
 {
 	return fx_setup(state, FX_BATCH);
+}
+
+static int
+setup_many(void **state)
+{
+	return fx_setup(state, FX_MANY);
 }
 
 static int
@@ -948,6 +985,55 @@ t_write_batch(void **state)
 	assert_int_equal(read_simple(fd, 15), 0);
 	xread(fd, got, 2);
 	assert_memory_equal(got, "ok", 2);
+}
+
+/* With on_prepare_many, a batch's plain WRITEs reach the file after one call
+ * for all of them (none before it: the hook sees the file without them), then
+ * on_writes and the replies; on_prepare is not called for them. A READ in the
+ * batch sees the writes before it. A failing on_prepare_many fails every write
+ * of its batch with the file untouched. */
+static void
+t_prepare_many(void **state)
+{
+	int fd = open_disk(state);
+	struct hook_log *l = LOG(state);
+	uint8_t req[8192], data[512], got[512];
+	size_t n = 0;
+	for (int i = 0; i < 5; i++) {
+		memset(data, 0x30 + i, sizeof(data));
+		n += put_req(req + n, 0, NBD_CMD_WRITE, 1 + i, 4096u * (5 - i), 512, data);
+	}
+	n += put_req(req + n, 0, NBD_CMD_READ, 6, 4096u * 4, 512, NULL);
+	xwrite(fd, req, n);
+	for (uint64_t c = 1; c <= 5; c++)
+		assert_int_equal(read_simple(fd, c), 0);
+	assert_int_equal(read_simple(fd, 6), 0);
+	xread(fd, got, sizeof(got));
+	memset(data, 0x31, sizeof(data)); /* the second write's bytes at 16 KiB */
+	assert_memory_equal(got, data, sizeof(got));
+	assert_true(l->prepared_many >= 1 && l->prepared_many <= 5); /* batches as reads cut them */
+	assert_int_equal(l->prepared, 5);
+	assert_true(l->file_untouched);
+	assert_int_equal(l->prepares, 0);
+	assert_int_equal(l->batched, 5);
+
+	uint8_t before[512];
+	send_req(fd, 0, NBD_CMD_READ, 10, 0, 512, NULL);
+	assert_int_equal(read_simple(fd, 10), 0);
+	xread(fd, before, sizeof(before));
+	l->fail_prepare = true;
+	memset(data, 0x40, sizeof(data));
+	n = put_req(req, 0, NBD_CMD_WRITE, 7, 0, 512, data);
+	n += put_req(req + n, 0, NBD_CMD_WRITE, 8, 512, 512, data);
+	xwrite(fd, req, n);
+	assert_int_equal(read_simple(fd, 7), NBD_EIO);
+	assert_int_equal(read_simple(fd, 8), NBD_EIO);
+	l->fail_prepare = false;
+	assert_int_equal(l->batched, 5); /* nothing journaled */
+	send_req(fd, 0, NBD_CMD_READ, 9, 0, 512, NULL);
+	assert_int_equal(read_simple(fd, 9), 0);
+	xread(fd, got, sizeof(got));
+	assert_memory_equal(got, before, sizeof(got)); /* the file untouched */
 }
 
 static void
@@ -1774,6 +1860,7 @@ main(int argc, char **argv)
 	    T(t_trim_zero),
 	    T(t_hook_fails),
 	    TS(t_write_batch, setup_batch),
+	    TS(t_prepare_many, setup_many),
 	    T(t_req_bad_magic),
 	    T(t_truncated_request),
 	    T(t_random_input),
