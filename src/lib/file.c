@@ -118,6 +118,20 @@ lib_cmp_u64(const void *a, const void *b)
 }
 
 int
+lib_sync_parent(const char *path)
+{
+	char *dcopy = lib_xstrdup(path);
+	int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	free(dcopy);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd) < 0)
+		rc = -errno;
+	close(dfd);
+	return rc;
+}
+
+int
 lib_write_atomic(const char *path, const void *data, size_t n)
 {
 	size_t plen = strlen(path);

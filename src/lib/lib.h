@@ -205,6 +205,8 @@ uint64_t lib_nofile_raise(void);
  * limit is ..." in err when the limit is below need. */
 int lib_nofile_check(uint64_t need, const char *what, char *err, size_t errlen);
 int lib_write_atomic(const char *path, const void *data, size_t n);
+/* fsyncs the directory holding path: a new file's name survives a power cut. */
+int lib_sync_parent(const char *path);
 /* Writes all n bytes (retrying short writes and EINTR); 0 or -errno (-EIO on a 0 write). */
 int lib_write_all(int fd, const void *data, size_t n);
 int lib_pwrite_all(int fd, const void *data, size_t n, uint64_t off);

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,19 +239,6 @@ out:
 	return rc;
 }
 
-static int
-sync_dir(const char *path)
-{
-	char *dup = lib_xstrdup(path);
-	int fd = open(dirname(dup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dup);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
 /* A new file (or one a crash left before its first header): preallocated, then
  * the header, durable with its name. */
 static int
@@ -265,7 +251,7 @@ create(struct bmap *b, const char *path, uint64_t want)
 		b->fblk = b->nblk;
 		rc = write_header(b);
 	}
-	return rc ? rc : sync_dir(path);
+	return rc ? rc : lib_sync_parent(path);
 }
 
 int

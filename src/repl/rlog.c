@@ -104,27 +104,6 @@ read_slot(int fd, int i)
 	return lib_get_le64(b + 8);
 }
 
-/* Syncs the directory holding path: a new file's name survives a power cut. */
-static int
-sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int
 rlog_open(const char *path, uint64_t cap, struct rlog **out)
 {
@@ -161,7 +140,7 @@ rlog_open(const char *path, uint64_t cap, struct rlog **out)
 		if (!rc && fdatasync(fd))
 			rc = -errno;
 		if (!rc && created)
-			rc = sync_dir(path);
+			rc = lib_sync_parent(path);
 	}
 	if (rc) {
 		close(fd);
