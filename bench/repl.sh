@@ -118,21 +118,19 @@ for r in ${RATES:-}; do
 	printf 'strait held at %s IOPS of 4k random writes: %s IOPS, stops in %s ms, journal overflowed: %s\n' \
 		"$r" "$i4" "$stop_ms" "$(grep -q "journal is full" "$tmp/strait.err" && echo yes || echo no)"
 done
-read -r si _ <<<"${res[strait,randwrite 4k]}"
-read -r _ sm _ <<<"${res[strait,write 1M]}"
-for s in nbdkit nbd-server; do
-	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
-	read -r _ m1 _ <<<"${res[$s,write 1M]}"
-	awk -v a="$si" -v b="$i4" -v c="$sm" -v d="$m1" -v s="$s" 'BEGIN {
-		r1 = a / b; r2 = c / d
-		printf "strait (replicating) / %s: %.2f of its IOPS, %.2f of its MB/s (goal >= 0.9): %s\n",
-			s, r1, r2, (r1 >= 0.9 && r2 >= 0.9) ? "goal met" : "goal MISSED" }'
-done
-read -r ci _ <<<"${res[strait-core,randwrite 4k]}"
-read -r _ cm _ <<<"${res[strait-core,write 1M]}"
-for s in nbdkit nbd-server; do
-	read -r i4 _ <<<"${res[$s,randwrite 4k]}"
-	read -r _ m1 _ <<<"${res[$s,write 1M]}"
-	awk -v a="$ci" -v b="$i4" -v c="$cm" -v d="$m1" -v s="$s" 'BEGIN {
-		printf "strait core (no replication) / %s: %.2f of its IOPS, %.2f of its MB/s\n", s, a / b, c / d }'
-done
+ratios() { # ratios SERVER LABEL GOAL: SERVER's IOPS and MB/s against nbdkit's and nbd-server's
+	local a c s i4 m1
+	read -r a _ <<<"${res[$1,randwrite 4k]}"
+	read -r _ c _ <<<"${res[$1,write 1M]}"
+	for s in nbdkit nbd-server; do
+		read -r i4 _ <<<"${res[$s,randwrite 4k]}"
+		read -r _ m1 _ <<<"${res[$s,write 1M]}"
+		awk -v a="$a" -v b="$i4" -v c="$c" -v d="$m1" -v s="$s" -v l="$2" -v g="$3" 'BEGIN {
+			r1 = a / b; r2 = c / d
+			printf "%s / %s: %.2f of its IOPS, %.2f of its MB/s", l, s, r1, r2
+			if (g) printf " (goal >= 0.9): %s", (r1 >= 0.9 && r2 >= 0.9) ? "goal met" : "goal MISSED"
+			printf "\n" }'
+	done
+}
+ratios strait "strait (replicating)" 1
+ratios strait-core "strait core (no replication)" 0
