@@ -15,7 +15,6 @@ STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
 . "$SRCROOT/tests/scripts/tap.sh"
 work_dir
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 tap_plan 7
 need qemu-io qemu-img cmp unshare nsenter
 

@@ -500,7 +500,6 @@ test_reset(void **state)
 	tmp_remove(&t);
 }
 
-/* The generation in header slot i, 0 when the slot is not valid (by its magic). */
 /* Bytes the file holds on disk. */
 static uint64_t
 allocated(const char *path)
@@ -513,7 +512,7 @@ allocated(const char *path)
 /* rlog_trim after a reset returns the blocks records reached (the file keeps
  * its size), refuses once records follow the reset, and the log works on:
  * records appended after it replay as written. After an open it punches the
- * whole log (what earlier runs left is not known). */
+ * whole log: what an earlier run left is not known. */
 static void
 test_trim(void **state)
 {
@@ -523,34 +522,45 @@ test_trim(void **state)
 	struct rlog *l;
 	struct got g;
 	l = open_replay(t.path, 0, &g);
-	for (uint64_t s = 1; s <= 64; s++)
+	for (uint64_t s = 1; s <= 64; s++) /* 8 MiB of records, then a reset: */
 		assert_int_equal(app(l, s, 1, 128 * 1024), 0);
 	assert_int_equal(rlog_sync(l), 0);
+	assert_int_equal(rlog_reset(l), 0);
+	assert_int_equal(app(l, 65, 1, 100), 0); /* the next run replays only this */
+	assert_int_equal(rlog_sync(l), 0);
+	rlog_close(l);
 	assert_true(allocated(t.path) >= 8ull << 20);
+	l = open_replay(t.path, 0, &g);
+	assert_int_equal(g.n, 1);
+	got_free(&g);
+	assert_int_equal(rlog_reset(l), 0);
+	assert_int_equal(rlog_trim(l), 0); /* the whole log: the blocks of the run before */
+	assert_true(allocated(t.path) <= 64 * 1024); /* the header, at most a few blocks */
+
+	for (uint64_t s = 66; s <= 128; s++) /* this run's own records: 7.9 MiB */
+		assert_int_equal(app(l, s, 1, 128 * 1024), 0);
+	assert_int_equal(rlog_sync(l), 0);
+	assert_true(allocated(t.path) >= 7ull << 20);
 	assert_int_equal(rlog_reset(l), 0);
 	assert_int_equal(rlog_trim(l), 0);
-	assert_true(allocated(t.path) <= 64 * 1024); /* the header, at most a few blocks */
+	assert_true(allocated(t.path) <= 64 * 1024);
 	struct stat sb;
 	assert_int_equal(stat(t.path, &sb), 0);
 	assert_int_equal((uint64_t)sb.st_size, CAP);
-	assert_int_equal(app(l, 65, 2, 5000), 0);
+
+	assert_int_equal(app(l, 129, 2, 5000), 0);
 	assert_int_equal(rlog_trim(l), -EBUSY);
 	assert_int_equal(rlog_sync(l), 0);
 	rlog_close(l);
 	l = open_replay(t.path, 0, &g);
 	assert_int_equal(g.n, 1);
-	expect_rec(&g, 0, 65, 2, 5000);
+	expect_rec(&g, 0, 129, 2, 5000);
 	got_free(&g);
-	assert_int_equal(rlog_reset(l), 0);
-	assert_int_equal(rlog_trim(l), 0);
-	assert_true(allocated(t.path) <= 64 * 1024);
-	rlog_close(l);
-	l = open_replay(t.path, 0, &g);
-	assert_int_equal(g.n, 0);
 	rlog_close(l);
 	tmp_remove(&t);
 }
 
+/* The generation in header slot i, 0 when the slot is not valid (by its magic). */
 static uint64_t
 slot_gen(const char *path, unsigned i)
 {
