@@ -553,6 +553,7 @@ rep_serve(int argc, char **argv)
 static void *
 receive_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "strait-target");
 	tgt_run(arg);
 	return NULL;
 }

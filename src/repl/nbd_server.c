@@ -333,6 +333,7 @@ static void *
 conn_main(void *arg)
 {
 	struct nbd_conn_thr *t = arg;
+	pthread_setname_np(pthread_self(), "strait-nbd");
 	int one = 1;
 	setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* fails on Unix: fine */
 	nbd_serve_fd(t->srv, t->fd);

@@ -89,6 +89,7 @@ static void *
 tgt_main(void *arg)
 {
 	struct rsvc *s = arg;
+	pthread_setname_np(pthread_self(), "strait-target");
 	tgt_run(s->tg);
 	return NULL;
 }
@@ -97,6 +98,7 @@ static void *
 nbd_main(void *arg)
 {
 	struct rsvc *s = arg;
+	pthread_setname_np(pthread_self(), "strait-accept");
 	nbd_server_run(s->srv);
 	return NULL;
 }
@@ -150,6 +152,7 @@ static void *
 ship_main(void *arg)
 {
 	struct rsvc *s = arg;
+	pthread_setname_np(pthread_self(), "strait-ship");
 	int64_t retry = 0;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {

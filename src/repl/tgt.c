@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +55,10 @@
  * checkpoint (replica and .seq durable, log emptied) when it is three quarters
  * full, or after CKPT_S seconds with records in it (the kernel writes dirty
  * pages back after 30 s anyway), so a restart replays at most that. */
-#define LOG_MIN (64ull << 20)
-#define LOG_MAX (1ull << 30)
-#define CKPT_S  30
+#define LOG_MIN     (64ull << 20)
+#define LOG_MAX     (1ull << 30)
+#define CKPT_S      30
+#define WAIT_MIN_MS 100 /* the shortest idle wait asked of the receiver */
 
 struct tdisk {
 	uint64_t id;
@@ -723,8 +725,32 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	return rc;
 }
 
+/* When the disk next needs an idle call (xp_sync_fn's wait): its checkpoint (a log
+ * holding records) or its point (changes not in one) coming due; -1 for neither,
+ * until new records. Never early (due is whole seconds of time(), now_ms finer);
+ * at least WAIT_MIN_MS. Under d->mu. */
 static int
-cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
+idle_wait(const struct tgt *t, const struct tdisk *d)
+{
+	int64_t due = INT64_MAX;
+	if (d->ckpt_now)
+		due = 0;
+	else if (rlog_used(d->log))
+		due = d->ckpt_time + CKPT_S;
+	if (pointable(d) && !d->grouped && d->changed) {
+		int64_t p = d->last_point ? d->last_time + t->o.interval : 0;
+		due = p < due ? p : due;
+	}
+	if (due == INT64_MAX)
+		return -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t ms = due * 1000 - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return ms < WAIT_MIN_MS ? WAIT_MIN_MS : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static int
+cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt, int *wait_ms)
 {
 	struct tgt *t = arg;
 	struct tdisk *d = find(t, id);
@@ -743,6 +769,7 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt)
 		*pt = d->pt;
 		rc = 1;
 	}
+	*wait_ms = idle_wait(t, d);
 	pthread_mutex_unlock(&d->mu);
 	return rc;
 }

@@ -236,6 +236,8 @@ xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const 
 			return rc;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		bool buffered = c->io->pending && c->io->pending(c->ctx) > 0;
+		if (!buffered && timeout_ms < 0 && c->rn == c->consumed)
+			rbuf_release(c); /* a sleep with no end: nothing held meanwhile */
 		int pr = buffered ? 1 : poll(&pfd, 1, timeout_ms);
 		if (pr < 0 && errno == EINTR)
 			continue;

@@ -197,10 +197,13 @@ typedef int (*xp_open_fn)(void *arg, uint64_t disk, const char *name, uint64_t s
  * checksums (block bytes per sum; *n sums from *sums, heap, the caller frees). */
 typedef int (*xp_seed_fn)(void *arg, uint64_t disk, uint32_t *block, uint64_t **sums, size_t *n);
 /* Makes every record stored for disk so far durable; called before an ACK, and
- * every 100 ms while the sender is idle (idle set: nothing new to make durable).
+ * again while the sender is idle (idle set: nothing new to make durable) when
+ * the last call asked for it: *wait_ms is how long the store can wait for its
+ * next idle call (a point or a checkpoint coming due), -1 for not until new
+ * records (an idle connection then sleeps until a frame, a stop or a cut).
  * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender
  * after the ACK), or a negative errno. */
-typedef int (*xp_sync_fn)(void *arg, uint64_t disk, bool idle, struct xp_point *pt);
+typedef int (*xp_sync_fn)(void *arg, uint64_t disk, bool idle, struct xp_point *pt, int *wait_ms);
 /* A connection that said hello has ended (the sender went, the link was cut): the store
  * may cut a point of what it holds. */
 typedef void (*xp_close_fn)(void *arg, uint64_t disk);
@@ -235,10 +238,13 @@ int xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_o
 uint16_t xp_receiver_port(const struct xp_receiver *r);
 /* Serves every connection on a thread of its own (one per disk; callbacks for
  * different disks run concurrently) until xp_receiver_stop; run it on its own
- * thread. It joins the connections' threads before it returns. */
+ * thread. It joins the connections' threads before it returns. An idle
+ * connection's thread sleeps until a frame, a stop, a cut or its store's next
+ * due time (xp_sync_fn): idle disks cost no wakeups. */
 int xp_receiver_run(struct xp_receiver *r);
 void xp_receiver_stop(struct xp_receiver *r); /* thread-safe */
-/* Thread-safe: drops the current connections abruptly at the next frame boundary. */
+/* Thread-safe: drops the current connections abruptly (their sockets are shut
+ * down; a frame being stored completes, none after it is taken). */
 void xp_receiver_cut(struct xp_receiver *r);
 void xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st);
 void xp_receiver_close(struct xp_receiver *r);
@@ -259,7 +265,7 @@ void xp_conn_close(struct xp_conn *c);
 int xp_conn_write(struct xp_conn *c, const void *buf, size_t n);
 /*
  * Next frame, waiting up to timeout_ms (0 = only what is buffered or readable
- * now). The frame points into the connection's buffer until the next call.
+ * now, -1 = no limit). The frame points into the connection's buffer until the next call.
  * -ETIMEDOUT, -ECONNRESET (peer closed), -EBADMSG (*why), or an I/O errno.
  */
 int xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const char **why);

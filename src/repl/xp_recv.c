@@ -16,7 +16,12 @@
  * ERROR frame naming the reason, and the connection is closed; the sender
  * resumes from the last stored sequence, so nothing is lost.
  *
- * Blocking sockets with poll() (100 ms ticks to see stop/cut requests); run
+ * Blocking sockets with poll(). An idle connection's thread sleeps until a
+ * frame comes, its store's next due time (the sync callback's wait: a point or
+ * a checkpoint; none for a quiet disk), or a stop or cut, which shut its socket
+ * down to wake it: 10,000 idle disks cost no wakeups. The list of connections
+ * is under lmu, and a connection leaves it (live cleared) before its socket is
+ * closed, so a shutdown never reaches a descriptor reused since. Run
  * xp_receiver_run on its own thread.
  */
 #include <errno.h>
@@ -47,6 +52,8 @@ struct rconn {
 	struct xp_conn c;
 	pthread_t th;
 	atomic_bool done;
+	bool live;    /* under lmu: its socket is open (a stop or cut may shut it down) */
+	unsigned gen; /* the cut generation it was accepted in */
 	ZSTD_DCtx *dctx;
 	uint8_t *dbuf; /* grows to the largest record seen, at most XP_MAX_RECORD */
 	size_t dcap;
@@ -63,7 +70,8 @@ struct xp_receiver {
 	atomic_uint cut; /* a generation: connections older than it hang up */
 	pthread_mutex_t mu;
 	struct xp_receiver_stats st;
-	struct rconn *conns; /* live connection threads (only the run thread touches the list) */
+	pthread_mutex_t lmu;
+	struct rconn *conns; /* connection threads not joined yet, under lmu */
 };
 
 int
@@ -106,6 +114,7 @@ xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts 
 	atomic_init(&r->stop, false);
 	atomic_init(&r->cut, 0);
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->lmu, NULL);
 	*out = r;
 	return 0;
 }
@@ -206,8 +215,11 @@ serve(struct rconn *rc_)
 	bool hello = false, ack_due = false, sync_due = false, idle_tick = false;
 	uint64_t disk = 0, last = 0, burst = 0; /* bytes stored since the last sync */
 	int64_t burst_t = 0;                    /* when the first of them came */
+	/* The store's next due time (-1: none before new records); the first idle
+	 * call after the hello asks it (a replayed log may want a point). */
+	int idle_wait = r->o.sync ? TICK_MS : -1;
 	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
-	unsigned gen = atomic_load(&r->cut);
+	unsigned gen = rc_->gen;
 	for (;;) {
 		if (atomic_load(&r->stop) || atomic_load(&r->cut) != gen)
 			return;
@@ -224,7 +236,7 @@ serve(struct rconn *rc_)
 			 * point that came due without new records. */
 			struct xp_point pt;
 			int src = r->o.sync && (sync_due || idle_tick)
-			              ? r->o.sync(r->o.arg, disk, !sync_due, &pt)
+			              ? r->o.sync(r->o.arg, disk, !sync_due, &pt, &idle_wait)
 			              : 0;
 			idle_tick = false;
 			if (src < 0) {
@@ -240,7 +252,7 @@ serve(struct rconn *rc_)
 				return;
 		}
 		if (rc == -ETIMEDOUT)
-			rc = xp_conn_read_frame(c, &f, TICK_MS, &why);
+			rc = xp_conn_read_frame(c, &f, hello ? idle_wait : -1, &why);
 		if (rc == -ETIMEDOUT) {
 			idle_tick = true;
 			continue;
@@ -344,7 +356,11 @@ static void *
 conn_main(void *arg)
 {
 	struct rconn *c = arg;
+	pthread_setname_np(pthread_self(), "strait-recv");
 	serve(c);
+	pthread_mutex_lock(&c->r->lmu);
+	c->live = false;
+	pthread_mutex_unlock(&c->r->lmu);
 	xp_conn_close(&c->c);
 	if (c->hello && c->r->o.close)
 		c->r->o.close(c->r->o.arg, c->disk);
@@ -356,6 +372,8 @@ conn_main(void *arg)
 static void
 reap(struct xp_receiver *r, bool all)
 {
+	struct rconn *gone = NULL;
+	pthread_mutex_lock(&r->lmu);
 	struct rconn **pp = &r->conns;
 	while (*pp) {
 		struct rconn *c = *pp;
@@ -363,12 +381,31 @@ reap(struct xp_receiver *r, bool all)
 			pp = &c->next;
 			continue;
 		}
-		pthread_join(c->th, NULL);
 		*pp = c->next;
+		c->next = gone;
+		gone = c;
+	}
+	pthread_mutex_unlock(&r->lmu);
+	while (gone) { /* joined outside the lock: a stop or cut may want it meanwhile */
+		struct rconn *c = gone;
+		gone = c->next;
+		pthread_join(c->th, NULL);
 		ZSTD_freeDCtx(c->dctx);
 		free(c->dbuf);
 		free(c);
 	}
+}
+
+/* Wakes the connections accepted before generation gen (all: every one) by shutting
+ * their sockets down: a thread asleep in poll sees the end of the stream. */
+static void
+wake(struct xp_receiver *r, unsigned gen, bool all)
+{
+	pthread_mutex_lock(&r->lmu);
+	for (struct rconn *c = r->conns; c; c = c->next)
+		if (c->live && (all || c->gen != gen))
+			shutdown(c->c.fd, SHUT_RDWR);
+	pthread_mutex_unlock(&r->lmu);
 }
 
 int
@@ -397,6 +434,8 @@ xp_receiver_run(struct xp_receiver *r)
 			continue;
 		}
 		atomic_init(&c->done, false);
+		c->live = true;
+		c->gen = atomic_load(&r->cut);
 		count(r, &r->st.connections, NULL);
 		sigset_t all, old;
 		sigfillset(&all);
@@ -410,8 +449,12 @@ xp_receiver_run(struct xp_receiver *r)
 			free(c);
 			continue;
 		}
+		pthread_mutex_lock(&r->lmu);
 		c->next = r->conns;
 		r->conns = c;
+		pthread_mutex_unlock(&r->lmu);
+		if (atomic_load(&r->stop) || atomic_load(&r->cut) != c->gen)
+			wake(r, atomic_load(&r->cut), atomic_load(&r->stop)); /* raced with one */
 		reap(r, false);
 	}
 	reap(r, true);
@@ -422,12 +465,13 @@ void
 xp_receiver_stop(struct xp_receiver *r)
 {
 	atomic_store(&r->stop, true);
+	wake(r, 0, true);
 }
 
 void
 xp_receiver_cut(struct xp_receiver *r)
 {
-	atomic_fetch_add(&r->cut, 1);
+	wake(r, atomic_fetch_add(&r->cut, 1) + 1, false);
 }
 
 void
@@ -446,5 +490,6 @@ xp_receiver_close(struct xp_receiver *r)
 	reap(r, true);
 	close(r->lfd);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->lmu);
 	free(r);
 }

@@ -4,14 +4,16 @@
 # failed with "Too many open files" and none was ever protected. strait raises its
 # soft limit to the hard one, so `strait replica serve` protects all 150 (a first
 # point each) and a write to the last one reaches its replica; idle, their journals
-# hold 1 MiB each on disk, not a 64 MiB segment each. Under a hard limit too low for
-# the disks asked, it refuses at once and says what it needs.
+# hold 1 MiB each on disk, not a 64 MiB segment each, and their receiving threads
+# sleep (a 100 ms tick each was 1,500 wakeups a second here, a CPU's worth at
+# 10,000 disks). Under a hard limit too low for the disks asked, it refuses at once
+# and says what it needs.
 set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 cd "$SRCROOT"
 . "$SRCROOT/tests/scripts/tap.sh"
 work_dir
-tap_plan 6
+tap_plan 7
 need qemu-io
 
 ndisks=150
@@ -44,6 +46,14 @@ check "no disk met \"Too many open files\"" '! grep -q "Too many open files" "$t
 # are allocated as records reach them), not 64 MiB: 150 disks, at most 2 MiB each
 jkb=$(du -sk "$tmp/work/journal" | cut -f1)
 check "150 idle disks' journals take ${jkb} KiB on disk (at most 2 MiB a disk)" '[ "$jkb" -le $((ndisks * 2048)) ]'
+# idle: context switches of all of strait's threads in 2 s, once every disk is quiet
+# (its first point cut, its log checkpointed after the copy)
+switches() { cat /proc/"$spid"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'; }
+sleep 2
+s0=$(switches)
+sleep 2
+s1=$(switches)
+check "150 idle disks wake strait's threads $((s1 - s0)) times in 2 s (at most 300)" '[ $((s1 - s0)) -le 300 ]'
 before=$(points v$ndisks)
 qemu-io -f raw -c "write -P 0x5a 1M 64k" "nbd+unix:///v$ndisks?socket=$tmp/s.sock" >/dev/null
 newer() { [ "$(points v$ndisks)" -gt "$before" ]; }

@@ -8,8 +8,10 @@
  * sender resuming from the last stored sequence (nothing lost, no duplicate),
  * corruption and malformed frames from a raw socket (reported with an ERROR
  * frame, not stored, not acknowledged), a failing store, and the bandwidth
- * limit (4 MiB at 2 MiB/s takes 2 s +- 10%), and TLS (a round trip with a
- * cut; a client trusting another certificate or name is refused).
+ * limit (4 MiB at 2 MiB/s takes 2 s +- 10%), TLS (a round trip with a
+ * cut; a client trusting another certificate or name is refused), and idle
+ * connections (no idle call while the store asks for none, its waits kept
+ * when it does; a stop and a cut wake a connection asleep with no end).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -209,6 +211,105 @@ flush_retry(struct xp_sender *tx, int *reconnects)
 		(*reconnects)++;
 	}
 	fail_msg("could not flush");
+}
+
+/* ---- idle connections ------------------------------------------------------ */
+
+struct idle_store {
+	struct store s;
+	int wait;           /* what the sync callback asks for */
+	uint64_t idle, due; /* idle calls, and bursts synced */
+};
+
+static int
+idle_sync(void *arg, uint64_t disk, bool idle, struct xp_point *pt, int *wait_ms)
+{
+	(void)disk, (void)pt;
+	struct idle_store *is = arg;
+	pthread_mutex_lock(&is->s.mu);
+	if (idle)
+		is->idle++;
+	else
+		is->due++;
+	*wait_ms = is->wait;
+	pthread_mutex_unlock(&is->s.mu);
+	return 0;
+}
+
+static uint64_t
+idle_calls(struct idle_store *is)
+{
+	pthread_mutex_lock(&is->s.mu);
+	uint64_t n = is->idle;
+	pthread_mutex_unlock(&is->s.mu);
+	return n;
+}
+
+/* A connection that sent its records: synced once, then idle for 600 ms. */
+static void
+idle_round(struct idle_store *is, struct rxrun *rr, struct xp_sender **txp)
+{
+	struct xp_receiver_opts o = {
+	    .store = st_store, .last = st_last, .sync = idle_sync, .arg = is};
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &o, &rr->rx), 0);
+	is->s.rx = rr->rx;
+	assert_int_equal(pthread_create(&rr->th, NULL, rx_main, rr->rx), 0);
+	struct xp_sender_opts so = {.window = 32};
+	assert_int_equal(xp_sender_open("127.0.0.1", xp_receiver_port(rr->rx), DISK, &so, txp), 0);
+	static uint8_t buf[MAXREC];
+	for (uint64_t seq = is->s.last + 1; seq <= 20; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		assert_int_equal(xp_send(*txp, &r), 0);
+	}
+	assert_int_equal(xp_sender_flush(*txp), 0);
+	assert_int_equal(xp_sender_acked(*txp), 20);
+	usleep(600 * 1000);
+}
+
+static void
+test_idle(void **state)
+{
+	(void)state;
+	struct idle_store *is = calloc(1, sizeof(*is));
+	store_init(&is->s);
+	struct rxrun rr;
+	struct xp_sender *tx;
+
+	/* Nothing due: the connection sleeps (the old 100 ms tick made 5-6 calls). */
+	is->wait = -1;
+	idle_round(is, &rr, &tx);
+	assert_true(is->due >= 1);
+	assert_int_equal(idle_calls(is), 0);
+	/* A stop wakes it: run returns although no frame comes. */
+	double t0 = now_s();
+	xp_receiver_stop(rr.rx);
+	pthread_join(rr.th, NULL);
+	assert_true(now_s() - t0 < 2.0);
+	xp_receiver_close(rr.rx);
+	xp_sender_close(tx);
+
+	/* A store asking for 150 ms waits gets about 4 idle calls in 600 ms. */
+	is->wait = 150;
+	is->s.last = 0, is->due = 0;
+	idle_round(is, &rr, &tx);
+	uint64_t n = idle_calls(is);
+	assert_true(n >= 2 && n <= 5);
+	/* A cut wakes the sleeping connection: the sender sees the link go. */
+	is->wait = -1;
+	usleep(300 * 1000); /* the 150 ms wait ends; the next asks for none */
+	xp_receiver_cut(rr.rx);
+	int rc = 0;
+	for (int i = 0; i < 200 && rc == 0; i++) {
+		rc = xp_sender_poll(tx);
+		if (rc == 0)
+			usleep(10 * 1000);
+	}
+	assert_int_equal(rc, -ENOTCONN);
+	xp_sender_close(tx);
+	rx_stop(&rr, NULL);
+	pthread_mutex_destroy(&is->s.mu);
+	free(is);
 }
 
 /* ---- codec ----------------------------------------------------------------- */
@@ -842,6 +943,7 @@ main(void)
 	    cmocka_unit_test(test_bandwidth_limit),
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
