@@ -16,8 +16,10 @@
 # keeps up with on this machine. "strait core" is strait's NBD server alone, without
 # replication (bench/strait-nbdcore: no journal, shipping or receiver): what serving
 # costs apart from replicating.
+# STRAIT_ARGS adds options to strait's serve (such as "--activity-log 16384" with
+# SIZE=64G: random writes over a disk larger than the activity log's 4.8 GiB).
 # Usage: bench/repl.sh STRAIT   Env: SECS (per run, default 8), SIZE (default 1G),
-#                               RUNS (default 1), RATES (default none)
+#                               RUNS (default 1), RATES (default none), STRAIT_ARGS
 set -euo pipefail
 strait=${1:?usage: bench/repl.sh STRAIT}
 secs=${SECS:-8} size=${SIZE:-1G} runs=${RUNS:-1}
@@ -39,7 +41,7 @@ start() { # start SERVER -> $pid, $uri
 	case $1 in
 	strait)
 		"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
-			--interval 5s vm1-os="$tmp/disk.img" >/dev/null 2>"$tmp/strait.err" &
+			--interval 5s ${STRAIT_ARGS:-} vm1-os="$tmp/disk.img" >/dev/null 2>"$tmp/strait.err" &
 		pid=$! uri="nbd+unix:///vm1-os?socket=$tmp/s.sock" ;;
 	strait-core)
 		"$core" "$tmp/s.sock" "$tmp/disk.img" &

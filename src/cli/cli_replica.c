@@ -55,6 +55,7 @@ static const struct option rep_opts[] = {
     {"listen", required_argument, NULL, 'L'},
     {"zstd", required_argument, NULL, 'z'},
     {"rate", required_argument, NULL, 'R'},
+    {"activity-log", required_argument, NULL, 1005},
     {"tls-cert", required_argument, NULL, 'C'},
     {"tls-key", required_argument, NULL, 'K'},
     {"tls-ca", required_argument, NULL, 'A'},
@@ -68,7 +69,7 @@ static const struct option rep_opts[] = {
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
-	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate;
+	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate, *al;
 	struct xp_tls_opts tls;
 	struct nbd_tls_opts nbd_tls;
 	bool app;
@@ -134,6 +135,9 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 			break;
 		case 'R':
 			a->rate = optarg;
+			break;
+		case 1005:
+			a->al = optarg;
 			break;
 		case 'C':
 			a->tls.cert_file = optarg;
@@ -488,6 +492,10 @@ rep_serve(int argc, char **argv)
 	if (a.rate && (lib_parse_bandwidth(a.rate, &rate) || rate == 0))
 		return cli_usage_error("bad --rate '%s' (expected a bandwidth, such as 100Mbps)",
 		                       a.rate);
+	uint32_t al = 0;
+	char why[160];
+	if (a.al && repl_parse_al(a.al, &al, why, sizeof(why)))
+		return cli_usage_error("%s", why);
 	size_t nd = (size_t)(argc - optind);
 	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
 	char **names = lib_xcalloc(nd, sizeof(*names));
@@ -510,6 +518,7 @@ rep_serve(int argc, char **argv)
 	                      .target = a.target,
 	                      .zlevel = (int)zl,
 	                      .rate = rate * 1000000 / 8, /* Mbps to bytes/s */
+	                      .al_extents = al,
 	                      .socket = a.socket,
 	                      .tcp = a.tcp,
 	                      .interval = every,

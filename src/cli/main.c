@@ -270,6 +270,7 @@ static const struct cli_cmd cmds[] = {
      "(capture DISK IMAGE [--app] [--time T] [--chunk-size N] | points DISK [-o table|json] | "
      "restore DISK OUTPUT [--point N|latest|latest-app] [--format raw|qcow2] | prune DISK "
      "--retention DUR | gc | serve --work DIR --socket PATH [--tcp HOST:PORT] [--interval DUR] "
+     "[--activity-log N] "
      "[--nbd-tls-cert FILE --nbd-tls-key FILE [--nbd-tls-ca FILE] [--nbd-tls-required]] "
      "[--target HOST:PORT [--zstd LEVEL] [--rate BW] [--tls-ca FILE [--tls-cert FILE --tls-key "
      "FILE] [--tls-name NAME]]] DISK=IMAGE... | receive --work DIR --listen HOST:PORT [--interval "

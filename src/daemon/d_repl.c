@@ -137,6 +137,7 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		    .tls = o->tls.ca_file ? &o->tls : NULL,
 		    .rate = o->rate ? o->rate : d_repl_rate(e),
 		    .journal_max = o->journal_max,
+		    .al_extents = o->al_extents,
 		    .nbd_tls = o->nbd_tls.cert ? &o->nbd_tls : NULL,
 		    .seeds = o->target ? NULL : seeds.v,
 		    .nseeds = o->target ? 0 : seeds.n,

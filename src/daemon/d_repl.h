@@ -27,6 +27,7 @@ struct d_repl_opts {
 	struct xp_tls_opts tls;  /* TLS to target when tls.ca_file is set */
 	uint64_t rate;           /* bytes/s on the link; 0: d_repl_rate's */
 	uint64_t journal_max;    /* bytes per disk's journal before its bitmap; 0: default */
+	uint32_t al_extents;     /* each disk's activity log, 4 MiB extents; 0: 1237 */
 	struct nbd_tls_opts nbd_tls; /* TLS for the NBD exports when nbd_tls.cert is set */
 };
 

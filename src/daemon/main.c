@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "daemon/d_repl.h"
 #include "lib/lib.h"
+#include "repl/repl.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -74,7 +75,8 @@ on_hup(uv_signal_t *s, int signum)
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
 	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT\n"           \
 	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
-	"               [--rate BW] [--journal-max SIZE] [--nbd-tls-cert FILE --nbd-tls-key FILE " \
+	"               [--rate BW] [--journal-max SIZE] [--activity-log N]\n"                     \
+	"               [--nbd-tls-cert FILE --nbd-tls-key FILE "                                  \
 	"[--nbd-tls-ca FILE]\n"                                                                    \
 	"               [--nbd-tls-required]]] [--bgp-port N] [--bgp-min-hold S]\n"                \
 	"               [--bgp-next-hop listen|link] [--bgp-max-prefix-idle DUR]\n"
@@ -97,6 +99,7 @@ main(int argc, char **argv)
 	    {"tls-name", required_argument, NULL, 'N'},
 	    {"rate", required_argument, NULL, 'R'},
 	    {"journal-max", required_argument, NULL, 'J'},
+	    {"activity-log", required_argument, NULL, 1009},
 	    {"nbd-tls-cert", required_argument, NULL, 1001},
 	    {"nbd-tls-key", required_argument, NULL, 1002},
 	    {"nbd-tls-ca", required_argument, NULL, 1003},
@@ -202,6 +205,13 @@ main(int argc, char **argv)
 				bo.min_hold = (uint32_t)v;
 			break;
 		}
+		case 1009: {
+			char why[160];
+			if (repl_parse_al(optarg, &ro.al_extents, why, sizeof(why))) {
+				fprintf(stderr, "straitd: %s\n", why);
+				return 2;
+			}
+		} break;
 		case 'J':
 			if (lib_parse_size(optarg, &ro.journal_max) ||
 			    ro.journal_max < (1u << 20)) {

@@ -122,6 +122,11 @@ struct jnl {
 	uint32_t al_mask; /* al_ix's size - 1 */
 	uint64_t epoch;   /* steps at the start of every sync_all */
 	uint64_t clean;   /* writes of an epoch below it are durable (disk and journal) */
+	/* Extents in the file's slots past the ring (a journal reopened with a smaller
+	 * activity log after an unclean stop): reported, and kept in the file until a
+	 * clean close, so a second crash before it reports them again. */
+	uint64_t *al_old;
+	size_t al_old_n, al_old_cap;
 	/* recovery report found at open */
 	uint64_t *rec_ext;
 	size_t rec_n, rec_cap;
@@ -628,6 +633,8 @@ al_ix_del(struct jnl *j, uint64_t ext)
 	}
 }
 
+/* Reads the activity log: the ring's slots, and any past it (the file of a larger
+ * ring: see al_old), in one read. */
 static int
 al_load(struct jnl *j)
 {
@@ -636,10 +643,23 @@ al_load(struct jnl *j)
 	j->alfd = open(path, O_RDWR | O_CREAT | O_DSYNC | O_CLOEXEC, 0644);
 	if (j->alfd < 0)
 		return -errno;
+	struct stat sb;
+	if (fstat(j->alfd, &sb) < 0)
+		return -errno;
+	uint64_t fslots = (uint64_t)sb.st_size / AL_SLOT;
+	uint32_t nslots = fslots > JNL_AL_MAX        ? JNL_AL_MAX
+	                  : fslots > j->o.al_extents ? (uint32_t)fslots
+	                                             : j->o.al_extents;
 	/* Every slot's room now: writing the ring later never needs space (the
 	 * journal's disk full is when it matters most). */
 	if (fallocate(j->alfd, 0, 0, (off_t)j->o.al_extents * AL_SLOT) < 0 && errno != EOPNOTSUPP)
 		return -errno;
+	struct al_slot *file = lib_xcalloc(nslots, sizeof(*file));
+	ssize_t got = read_full(j->alfd, file, (size_t)nslots * AL_SLOT, 0);
+	if (got < 0) {
+		free(file);
+		return (int)got;
+	}
 	j->al = lib_xcalloc(j->o.al_extents, sizeof(*j->al));
 	j->al_ep = lib_xcalloc(j->o.al_extents, sizeof(*j->al_ep)); /* 0: before any sync */
 	uint32_t ix = 16;
@@ -649,21 +669,31 @@ al_load(struct jnl *j)
 	j->al_mask = ix - 1;
 	j->epoch = 1;
 	uint64_t maxgen = 0;
-	for (uint32_t i = 0; i < j->o.al_extents; i++) {
-		struct al_slot s;
-		if (read_full(j->alfd, &s, sizeof(s), (off_t)i * AL_SLOT) != (ssize_t)sizeof(s))
-			continue;
+	for (uint32_t i = 0; i < nslots && (size_t)i * AL_SLOT < (size_t)got; i++) {
+		struct al_slot s = file[i]; /* a slot the read cut short fails its sum */
 		if (s.magic != AL_MAGIC || XXH3_64bits(&s, 24) != s.sum || s.ext1 == 0)
 			continue;
 		if (s.gen > maxgen)
 			maxgen = s.gen;
 		if (al_find(j, s.ext1 - 1) >= 0) /* in two slots: one is enough */
 			continue;
+		if (i >= j->o.al_extents) { /* past the ring: reported (sorted and made
+			                             unique later), not in it */
+			add_u64(&j->al_old, &j->al_old_n, &j->al_old_cap, s.ext1 - 1);
+			add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
+			continue;
+		}
 		j->al[i] = s.ext1;
 		al_ix_put(j, s.ext1 - 1, i);
 		add_u64(&j->rec_ext, &j->rec_n, &j->rec_cap, s.ext1 - 1);
 	}
+	free(file);
 	j->al_gen = maxgen;
+	/* A ring made smaller: slots past it that hold nothing go now; those holding
+	 * extents stay until a clean close (jnl_close). */
+	if (fslots > j->o.al_extents && !j->al_old_n &&
+	    (ftruncate(j->alfd, (off_t)j->o.al_extents * AL_SLOT) < 0 || fsync(j->alfd) < 0))
+		return -errno;
 	return 0;
 }
 
@@ -787,6 +817,8 @@ bm_apply_al(struct jnl *j)
 	for (uint32_t i = 0; i < j->o.al_extents; i++)
 		if (j->al[i])
 			bm_mark(j, (j->al[i] - 1) << JNL_AL_SHIFT, 1u << JNL_AL_SHIFT);
+	for (size_t i = 0; i < j->al_old_n; i++)
+		bm_mark(j, j->al_old[i] << JNL_AL_SHIFT, 1u << JNL_AL_SHIFT);
 	return bmap_dirty(j->bm) ? bmap_save(j->bm) : 0;
 }
 
@@ -994,6 +1026,10 @@ jnl_open(const char *dir, const struct jnl_opts *opts, struct jnl **out)
 		j->o.seg_size = 64u << 20;
 	if (!j->o.al_extents)
 		j->o.al_extents = 127;
+	if (j->o.al_extents > JNL_AL_MAX) {
+		free(j);
+		return -EINVAL;
+	}
 	j->dir = lib_xstrdup(dir);
 	j->fd = j->alfd = -1;
 	j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1066,6 +1102,7 @@ jnl_abandon(struct jnl *j)
 	free(j->segs);
 	bmap_close(j->bm);
 	free(j->al);
+	free(j->al_old);
 	free(j->rec_ext);
 	free(j->dir);
 	free(j);
@@ -1082,6 +1119,9 @@ jnl_close(struct jnl *j)
 		void *zero = lib_xcalloc(1, n);
 		rc = write_full(j->alfd, zero, n, 0);
 		free(zero);
+		/* the slots past a ring made smaller: nothing in them may differ now */
+		if (!rc && j->al_old_n && (ftruncate(j->alfd, (off_t)n) < 0 || fsync(j->alfd) < 0))
+			rc = -errno;
 	}
 	jnl_abandon(j);
 	return rc;

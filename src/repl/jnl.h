@@ -64,14 +64,19 @@
 
 #define JNL_HDR_SIZE   40u
 #define JNL_MAX_DATA   (64u << 20)
-#define JNL_BM_SHIFT   16u /* dirty bitmap: 64 KiB per bit */
-#define JNL_AL_SHIFT   22u /* activity log: 4 MiB extents */
-#define JNL_SEQ_BITMAP 0   /* the seq jnl_append reports for a write kept in the bitmap */
+#define JNL_BM_SHIFT   16u    /* dirty bitmap: 64 KiB per bit */
+#define JNL_AL_SHIFT   22u    /* activity log: 4 MiB extents */
+#define JNL_AL_MAX     65534u /* activity-log slots at most (DRBD's al-extents too) */
+#define JNL_SEQ_BITMAP 0      /* the seq jnl_append reports for a write kept in the bitmap */
 
 struct jnl_opts {
-	uint64_t seg_size;   /* default 64 MiB */
-	uint64_t capacity;   /* bytes of segments; 0 = unlimited */
-	uint32_t al_extents; /* activity-log ring slots; default 127 */
+	uint64_t seg_size; /* default 64 MiB */
+	uint64_t capacity; /* bytes of segments; 0 = unlimited */
+	/* Activity-log ring slots (default 127, at most JNL_AL_MAX). Reopening a
+	 * journal with another size is allowed: after an unclean stop the extents of
+	 * slots past a smaller ring are reported too (jnl_recover) and stay in the
+	 * file until a clean close. */
+	uint32_t al_extents;
 	/* The disk's size: the dirty bitmap's file is made that large at open, so
 	 * that saving it never needs space. 0: unknown (it grows as bits are set). */
 	uint64_t disk_size;

@@ -34,6 +34,8 @@
 #define RPO_SAMPLE_MS 100
 #define JOURNAL_MIN   (1ull << 30) /* default capacity: the disk's size, at least 1 GiB, */
 #define JOURNAL_MAX   (8ull << 30) /* at most 8 GiB */
+#define AL_DEFAULT    1237u        /* DRBD's since 8.4: 4 MiB extents, 4.8 GiB hot */
+#define AL_MIN        7u           /* DRBD's least */
 
 struct rpo_sample {
 	uint64_t seq;
@@ -108,6 +110,7 @@ struct repl {
 	char *host;
 	int64_t interval;
 	uint64_t journal_max;   /* 0: JOURNAL_MAX or the disk's size */
+	uint32_t al_extents;    /* 0: AL_DEFAULT */
 	struct nbd_server *srv; /* after repl_attach */
 	struct lib_vec disks;   /* struct rdisk * */
 	struct lib_vec groups;  /* struct rgroup */
@@ -202,6 +205,29 @@ repl_set_journal_max(struct repl *r, uint64_t bytes)
 	r->journal_max = bytes;
 }
 
+void
+repl_set_al_extents(struct repl *r, uint32_t n)
+{
+	r->al_extents = n;
+}
+
+int
+repl_parse_al(const char *s, uint32_t *n, char *why, size_t whylen)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || v < AL_MIN || v > JNL_AL_MAX) {
+		snprintf(why, whylen,
+		         "bad --activity-log '%s' (expected extents of 4 MiB, %u to %u; %u "
+		         "covers 4.8 GiB)",
+		         s, AL_MIN, JNL_AL_MAX, AL_DEFAULT);
+		return -1;
+	}
+	*n = (uint32_t)v;
+	return 0;
+}
+
 static int
 disk_open(struct repl *r, struct rdisk *d)
 {
@@ -220,7 +246,6 @@ disk_open(struct repl *r, struct rdisk *d)
 	int rc = fresh ? save_copy(d) : 0;
 	if (!rc)
 		rc = lib_mkdir_p(d->jdir);
-	/* DRBD's default activity log since 8.4: 1237 extents of 4 MiB (4.8 GiB hot). */
 	/* Past its capacity the journal keeps a dirty bitmap instead (a link down longer
 	 * than it holds): a resync of the changed extents follows. */
 	uint64_t cap = r->journal_max          ? r->journal_max
@@ -231,8 +256,10 @@ disk_open(struct repl *r, struct rdisk *d)
 	uint64_t seg = cap / 8 < (1u << 20)    ? (1u << 20)
 	               : cap / 8 > (64u << 20) ? (64u << 20)
 	                                       : cap / 8;
-	struct jnl_opts jo = {
-	    .al_extents = 1237, .capacity = cap, .seg_size = seg, .disk_size = d->size};
+	struct jnl_opts jo = {.al_extents = r->al_extents ? r->al_extents : AL_DEFAULT,
+	                      .capacity = cap,
+	                      .seg_size = seg,
+	                      .disk_size = d->size};
 	d->jcap = cap;
 	if (!rc)
 		rc = jnl_open(d->jdir, &jo, &d->j);

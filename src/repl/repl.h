@@ -94,6 +94,13 @@ void repl_set_interval(struct repl *r, int64_t secs);
  * longer than that); 0 (default): the disk's size, at least 1 GiB, at most 8 GiB. Call
  * before repl_add_disk. */
 void repl_set_journal_max(struct repl *r, uint64_t bytes);
+/* Each disk's activity log, in 4 MiB extents (0: DRBD's default, 1237; at most
+ * JNL_AL_MAX): random writes over more than n * 4 MiB pay a synchronous write per
+ * batch of new extents, and a crash resyncs up to n * 4 MiB. A journal reopened
+ * with another size keeps what its old slots report. Call before repl_add_disk. */
+void repl_set_al_extents(struct repl *r, uint32_t n);
+/* The --activity-log option's value: 0, or -1 with why (names the option). */
+int repl_parse_al(const char *s, uint32_t *n, char *why, size_t whylen);
 /* Protects one disk: its journal; a new disk starts its initial copy, a known
  * one recovers from a crash. The link to the target is made at the first tick. */
 int repl_add_disk(struct repl *r, const char *name, const char *source);

@@ -275,6 +275,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		repl_set_interval(s->r, s->o.interval);
 	if (!rc)
 		repl_set_journal_max(s->r, o->journal_max);
+	if (!rc)
+		repl_set_al_extents(s->r, o->al_extents);
 	for (size_t i = 0; i < nd && !rc; i++)
 		if ((rc = repl_add_disk(s->r, disks[i].name, disks[i].path)))
 			snprintf(err, errlen, "cannot protect disk '%s' (%s): %s", disks[i].name,

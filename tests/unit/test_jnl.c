@@ -695,6 +695,73 @@ test_al_batch(void **state)
 	tmp_remove(&t);
 }
 
+/* The activity log's size changes between runs. Shrunk after a crash (64 slots ->
+ * 16): the report still holds all 40 extents written, through a second crash
+ * before a clean close; the clean close then cuts the file to 16 slots, and a
+ * reopen reports nothing. Grown (16 -> 64) after a crash: the 16 reported, the
+ * file 64 slots, and 48 new extents cost one sync (the numbering goes on from
+ * the old ring's, so it meets the 16 loaded slots; they leave after that one
+ * sync, not one each). Beyond
+ * JNL_AL_MAX: -EINVAL. */
+static void
+test_al_resize(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct jnl *j;
+	const uint64_t M4 = 4u << 20;
+	uint8_t b[4096];
+	fill(b, sizeof(b), 9);
+	uint64_t seq, want[64];
+	char al[600];
+	snprintf(al, sizeof(al), "%s/activity.log", t.dir);
+	struct jnl_opts big = {.al_extents = 64, .sync_disk = count_sync},
+	                small = {.al_extents = 16, .sync_disk = count_sync};
+
+	assert_int_equal(jnl_open(t.dir, &big, &j), 0);
+	for (uint64_t e = 0; e < 40; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(jnl_flush(j, NULL), 0);
+	jnl_abandon(j); /* a crash */
+	for (size_t i = 0; i < 40; i++)
+		want[i] = i;
+	assert_int_equal(jnl_open(t.dir, &small, &j), 0);
+	expect_ext(j, want, 40);
+	assert_int_equal(file_size(al), 64 * 32); /* slots past the ring kept */
+	jnl_abandon(j);                           /* a second crash */
+	assert_int_equal(jnl_open(t.dir, &small, &j), 0);
+	expect_ext(j, want, 40);
+	assert_int_equal(jnl_close(j), 0);
+	assert_int_equal(file_size(al), 16 * 32);
+	assert_int_equal(jnl_open(t.dir, &small, &j), 0);
+	expect_ext(j, want, 0);
+
+	for (uint64_t e = 100; e < 116; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(jnl_flush(j, NULL), 0);
+	jnl_abandon(j);
+	assert_int_equal(jnl_open(t.dir, &big, &j), 0);
+	for (size_t i = 0; i < 16; i++)
+		want[i] = 100 + i;
+	expect_ext(j, want, 16);
+	assert_int_equal(file_size(al), 64 * 32);
+	syncs = 0;
+	for (uint64_t e = 200; e < 248; e++)
+		assert_int_equal(jnl_append(j, e * M4, 4096, 0, b, &seq), 0);
+	assert_int_equal(syncs, 1);
+	assert_int_equal(jnl_close(j), 0);
+
+	/* A clean journal made smaller: its empty slots go at once. */
+	assert_int_equal(jnl_open(t.dir, &small, &j), 0);
+	expect_ext(j, want, 0);
+	assert_int_equal(file_size(al), 16 * 32);
+	assert_int_equal(jnl_close(j), 0);
+	struct jnl_opts huge = {.al_extents = JNL_AL_MAX + 1};
+	assert_int_equal(jnl_open(t.dir, &huge, &j), -EINVAL);
+	tmp_remove(&t);
+}
+
 /* jnl_hot_many: a batch's new extents enter the activity log as one transaction,
  * wrapping around the ring's end; dirty victims cost one sync for the batch, clean
  * ones none; a batch with more new extents than the ring holds is -E2BIG and
@@ -1117,7 +1184,7 @@ main(void)
 	    cmocka_unit_test(test_release),        cmocka_unit_test(test_bitmap_mode),
 	    cmocka_unit_test(test_recovery),       cmocka_unit_test(test_al_batch),
 	    cmocka_unit_test(test_hot_many),       cmocka_unit_test(test_crash),
-	    cmocka_unit_test(test_append_many),
+	    cmocka_unit_test(test_append_many),    cmocka_unit_test(test_al_resize),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
