@@ -41,9 +41,10 @@
 #include "lib/lib.h"
 #include "repl/xp.h"
 
-#define CONN_RBUF (1u << 20)   /* the receive buffer's first size */
-#define OUT_BATCH (256u << 10) /* unwritten frame bytes that make the sender write */
-#define OUT_IOV   64u          /* frames per writev */
+#define CONN_RBUF     (1u << 20)   /* the receive buffer's first size */
+#define OUT_BATCH     (256u << 10) /* unwritten frame bytes that make the sender write */
+#define OUT_IOV       64u          /* frames per writev */
+#define WRITE_WAIT_MS 30000        /* a non-blocking write waits this long for room */
 
 /* ---- plain TCP ops ------------------------------------------------------- */
 
@@ -170,6 +171,13 @@ xp_conn_close(struct xp_conn *c)
 	rbuf_release(c);
 }
 
+void
+xp_conn_idle(struct xp_conn *c)
+{
+	if (c->rn == c->consumed)
+		rbuf_release(c);
+}
+
 int
 xp_conn_write(struct xp_conn *c, const void *buf, size_t n)
 {
@@ -178,6 +186,15 @@ xp_conn_write(struct xp_conn *c, const void *buf, size_t n)
 		ssize_t w = c->io->write(c->ctx, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) { /* a non-blocking socket full: wait for room */
+			struct pollfd pfd = {.fd = c->fd, .events = POLLIN | POLLOUT};
+			int pr = poll(&pfd, 1, WRITE_WAIT_MS);
+			if (pr == 0)
+				return -ETIMEDOUT;
+			if (pr < 0 && errno != EINTR)
+				return -errno;
+			continue; /* the same bytes again (TLS asks for it) */
+		}
 		if (w <= 0)
 			return w < 0 ? -errno : -ECONNRESET;
 		p += w;

@@ -217,6 +217,8 @@ struct xp_receiver_opts {
 	xp_close_fn close; /* may be NULL */
 	void *arg;
 	const struct xp_io_ops *io; /* NULL = plain TCP */
+	unsigned shards;            /* threads serving the connections; 0: twice the CPUs
+	                               (at most 16) */
 };
 
 struct xp_receiver_stats {
@@ -236,15 +238,16 @@ struct xp_receiver;
 int xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts *o,
                      struct xp_receiver **out);
 uint16_t xp_receiver_port(const struct xp_receiver *r);
-/* Serves every connection on a thread of its own (one per disk; callbacks for
- * different disks run concurrently) until xp_receiver_stop; run it on its own
- * thread. It joins the connections' threads before it returns. An idle
- * connection's thread sleeps until a frame, a stop, a cut or its store's next
- * due time (xp_sync_fn): idle disks cost no wakeups. */
+/* Accepts connections (one per disk) until xp_receiver_stop and serves them on
+ * a few threads (opts.shards, each an event loop over its connections: callbacks
+ * of disks on different shards run concurrently, those of one shard in turn);
+ * run it on its own thread. It ends every connection and joins the shards before
+ * it returns. An idle connection costs no wakeups until a frame, a stop, a cut or
+ * its store's next due time (xp_sync_fn). */
 int xp_receiver_run(struct xp_receiver *r);
 void xp_receiver_stop(struct xp_receiver *r); /* thread-safe */
-/* Thread-safe: drops the current connections abruptly (their sockets are shut
- * down; a frame being stored completes, none after it is taken). */
+/* Thread-safe: drops the current connections abruptly (a frame being stored
+ * completes, none after it is taken). */
 void xp_receiver_cut(struct xp_receiver *r);
 void xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st);
 void xp_receiver_close(struct xp_receiver *r);
@@ -262,7 +265,10 @@ struct xp_conn {
 int xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port);
 int xp_conn_accepted(struct xp_conn *c, const struct xp_io_ops *io, int fd);
 void xp_conn_close(struct xp_conn *c);
+/* All of buf; on a non-blocking socket it waits for room (at most 30 s: -ETIMEDOUT). */
 int xp_conn_write(struct xp_conn *c, const void *buf, size_t n);
+/* The connection waits with nothing buffered: its receive buffer goes back. */
+void xp_conn_idle(struct xp_conn *c);
 /*
  * Next frame, waiting up to timeout_ms (0 = only what is buffered or readable
  * now, -1 = no limit). The frame points into the connection's buffer until the next call.

@@ -1,8 +1,7 @@
 /*
- * xp_recv.c - the replication transport's receiver: serves each sender (one
- * per disk) on a thread of its own, answers its hello with the disk's last
- * durably stored sequence, then verifies and stores DATA frames in order and
- * acknowledges them.
+ * xp_recv.c - the replication transport's receiver: answers each sender's (one
+ * per disk) hello with the disk's last durably stored sequence, then verifies
+ * and stores DATA frames in order and acknowledges them.
  *
  * Invariants: a record reaches the store only after its payload decompressed
  * to exactly len bytes and its XXH3-64 matched; an ACK for seq is sent only
@@ -16,15 +15,25 @@
  * ERROR frame naming the reason, and the connection is closed; the sender
  * resumes from the last stored sequence, so nothing is lost.
  *
- * Blocking sockets with poll(). An idle connection's thread sleeps until a
- * frame comes, its store's next due time (the sync callback's wait: a point or
- * a checkpoint; none for a quiet disk), or a stop or cut, which shut its socket
- * down to wake it: 10,000 idle disks cost no wakeups. The list of connections
- * is under lmu, and a connection leaves it (live cleared) before its socket is
- * closed, so a shutdown never reaches a descriptor reused since. Run
- * xp_receiver_run on its own thread.
+ * Threads: connections are served by a few shards (twice the CPUs, at most
+ * SHARDS_MAX), not a thread each: 10,000 disks are 10,000 sockets, not 10,000
+ * threads. A shard is one thread with its own epoll set, its connections and a
+ * heap of their deadlines (a burst's SYNC_MS, the store's next idle call: see
+ * xp_sync_fn); it alone touches them, so a connection is never run twice at
+ * once and is freed by the thread that ends it. The accept thread
+ * (xp_receiver_run) does the TLS handshake, makes the socket non-blocking and
+ * hands the connection to the shard with the fewest (its incoming list, under
+ * its mutex, and its eventfd). Stop and cut wake every shard through its
+ * eventfd; a connection checks both before every frame. A connection takes at
+ * most RUN_FRAMES frames a turn, so a busy disk does not starve the others of
+ * its shard; callbacks of one shard's disks run one after another (a point
+ * being cut delays the acks of the disks sharing its shard, not the others).
+ * Sockets are non-blocking: reads take what is there; a write that finds the
+ * socket full waits for room (xp_conn_write), at most the sender's own timeout.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,23 +54,47 @@
 #include "lib/lib.h"
 #include "repl/xp.h"
 
-#define TICK_MS    100
+#define TICK_MS    100         /* the accept loop's look at stop; a store's first idle call */
 #define SYNC_MS    20          /* a short burst waits this long for more records */
 #define SYNC_BYTES (16u << 20) /* a burst this long is synced at once */
+#define RUN_FRAMES 256u        /* frames a connection takes before its shard's others */
+#define SHARDS_MAX 16u
+#define NO_HEAP    SIZE_MAX
+
+struct shard;
 
 struct rconn {
 	struct xp_receiver *r;
 	struct xp_conn c;
-	pthread_t th;
-	atomic_bool done;
-	bool live;    /* under lmu: its socket is open (a stop or cut may shut it down) */
 	unsigned gen; /* the cut generation it was accepted in */
+	/* the conversation */
+	bool hello, ack_due, sync_due, idle_tick;
+	uint64_t disk, last, burst; /* burst: bytes stored since the last sync */
+	int64_t burst_t;            /* when the first of them came */
+	int idle_wait;              /* the store's next due time (-1: none before new records) */
+	/* the shard's */
+	int64_t at;  /* deadline, monotonic ms (in the heap), or -1 */
+	size_t hidx; /* its place in the heap, or NO_HEAP */
+	bool ready;  /* on the ready list: frames left after its turn */
+	bool listed; /* registered with the shard's epoll set */
 	ZSTD_DCtx *dctx;
 	uint8_t *dbuf; /* grows to the largest record seen, at most XP_MAX_RECORD */
 	size_t dcap;
-	bool hello; /* the disk said hello: close is called at the end */
-	uint64_t disk;
-	struct rconn *next;
+	struct rconn *prev, *next; /* the shard's connections */
+	struct rconn *link;        /* the incoming or the ready list */
+};
+
+struct shard {
+	struct xp_receiver *r;
+	pthread_t th;
+	int ep, evfd;
+	pthread_mutex_t mu;     /* incoming */
+	struct rconn *incoming; /* accepted, not taken yet */
+	atomic_size_t n;        /* connections: the accept thread balances on it */
+	struct rconn *conns;
+	struct rconn **heap; /* by at, earliest first */
+	size_t nheap, capheap;
+	struct rconn *ready;
 };
 
 struct xp_receiver {
@@ -70,8 +105,8 @@ struct xp_receiver {
 	atomic_uint cut; /* a generation: connections older than it hang up */
 	pthread_mutex_t mu;
 	struct xp_receiver_stats st;
-	pthread_mutex_t lmu;
-	struct rconn *conns; /* connection threads not joined yet, under lmu */
+	struct shard *shards;
+	unsigned nshards, started;
 };
 
 int
@@ -94,7 +129,7 @@ xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts 
 	if (fd < 0)
 		rc = -errno;
 	else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	         bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 8) < 0)
+	         bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0)
 		rc = -errno;
 	freeaddrinfo(res);
 	struct sockaddr_storage ss;
@@ -111,10 +146,15 @@ xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts 
 	r->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	r->o = *o;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	r->nshards = o->shards ? o->shards : cpus > 0 ? 2 * (unsigned)cpus : 2;
+	if (r->nshards < 1)
+		r->nshards = 1;
+	if (r->nshards > SHARDS_MAX)
+		r->nshards = SHARDS_MAX;
 	atomic_init(&r->stop, false);
 	atomic_init(&r->cut, 0);
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_mutex_init(&r->lmu, NULL);
 	*out = r;
 	return 0;
 }
@@ -207,271 +247,471 @@ burst_wait(uint64_t bytes, int64_t since)
 	return bytes >= SYNC_BYTES || left <= 0 ? 0 : (int)left;
 }
 
+/* ---- a shard's deadlines: a binary heap, one entry per connection at most ---------- */
+
 static void
-serve(struct rconn *rc_)
+heap_put(struct shard *sh, size_t i, struct rconn *c)
+{
+	sh->heap[i] = c;
+	c->hidx = i;
+}
+
+static void
+heap_up(struct shard *sh, size_t i)
+{
+	struct rconn *c = sh->heap[i];
+	while (i > 0 && sh->heap[(i - 1) / 2]->at > c->at) {
+		heap_put(sh, i, sh->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_put(sh, i, c);
+}
+
+static void
+heap_down(struct shard *sh, size_t i)
+{
+	struct rconn *c = sh->heap[i];
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= sh->nheap)
+			break;
+		if (k + 1 < sh->nheap && sh->heap[k + 1]->at < sh->heap[k]->at)
+			k++;
+		if (sh->heap[k]->at >= c->at)
+			break;
+		heap_put(sh, i, sh->heap[k]);
+		i = k;
+	}
+	heap_put(sh, i, c);
+}
+
+/* The connection's deadline becomes at (monotonic ms; -1: none). */
+static void
+heap_set(struct shard *sh, struct rconn *c, int64_t at)
+{
+	if (c->hidx != NO_HEAP) { /* out first */
+		size_t i = c->hidx;
+		struct rconn *last = sh->heap[--sh->nheap];
+		c->hidx = NO_HEAP;
+		if (last != c) {
+			heap_put(sh, i, last);
+			heap_up(sh, i);
+			heap_down(sh, last->hidx);
+		}
+	}
+	c->at = at;
+	if (at < 0)
+		return;
+	if (sh->nheap == sh->capheap) {
+		sh->capheap = sh->capheap ? 2 * sh->capheap : 64;
+		sh->heap = lib_xrealloc(sh->heap, sh->capheap * sizeof(*sh->heap));
+	}
+	heap_put(sh, sh->nheap++, c);
+	heap_up(sh, c->hidx);
+}
+
+/* ---- connections ---------------------------------------------------------------- */
+
+static void
+conn_free(struct rconn *c)
+{
+	xp_conn_close(&c->c);
+	ZSTD_freeDCtx(c->dctx);
+	free(c->dbuf);
+	free(c);
+}
+
+/* The connection is over: out of the shard, the store told (after a hello), freed. */
+static void
+conn_end(struct shard *sh, struct rconn *c)
+{
+	heap_set(sh, c, -1);
+	if (c->ready) {
+		struct rconn **pp = &sh->ready;
+		while (*pp != c)
+			pp = &(*pp)->link;
+		*pp = c->link;
+	}
+	if (c->listed)
+		epoll_ctl(sh->ep, EPOLL_CTL_DEL, c->c.fd, NULL);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sh->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub(&sh->n, 1);
+	struct xp_receiver *r = c->r;
+	bool told = c->hello;
+	uint64_t disk = c->disk;
+	xp_conn_close(&c->c); /* the sender sees the end before the store's close work */
+	if (told && r->o.close)
+		r->o.close(r->o.arg, disk);
+	conn_free(c);
+}
+
+/* The hello: the disk opened (or made), the last stored sequence answered, a seed's
+ * checksums sent. false: refused or gone (the caller ends the connection). */
+static bool
+take_hello(struct rconn *rc_, const struct xp_frame *f)
 {
 	struct xp_receiver *r = rc_->r;
 	struct xp_conn *c = &rc_->c;
-	bool hello = false, ack_due = false, sync_due = false, idle_tick = false;
-	uint64_t disk = 0, last = 0, burst = 0; /* bytes stored since the last sync */
-	int64_t burst_t = 0;                    /* when the first of them came */
-	/* The store's next due time (-1: none before new records); the first idle
-	 * call after the hello asks it (a replayed log may want a point). */
-	int idle_wait = r->o.sync ? TICK_MS : -1;
 	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
-	unsigned gen = rc_->gen;
-	for (;;) {
-		if (atomic_load(&r->stop) || atomic_load(&r->cut) != gen)
+	if (f->type != XP_T_HELLO) {
+		refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, 0, "expected hello");
+		return false;
+	}
+	if (f->magic != XP_MAGIC) {
+		refuse(r, c, &r->st.frame_errors, XP_E_MAGIC, 0, "not a strait sender");
+		return false;
+	}
+	if (f->version != XP_VERSION) {
+		refuse(r, c, &r->st.frame_errors, XP_E_VERSION, 0, "version 1 only");
+		return false;
+	}
+	uint64_t disk = f->disk;
+	char name[XP_MAX_NAME + 1];
+	memcpy(name, f->name, f->name_len);
+	name[f->name_len] = 0;
+	int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f->size, f->high) : 0;
+	if (orc < 0) {
+		char why2[XP_MAX_NAME + 96];
+		snprintf(why2, sizeof(why2), "cannot open disk '%.64s': %.60s", name,
+		         strerror(-orc));
+		refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, why2);
+		return false;
+	}
+	uint64_t last;
+	if (r->o.last(r->o.arg, disk, &last) < 0) {
+		refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, "no such disk");
+		return false;
+	}
+	uint32_t block = 0;
+	uint64_t *sums = NULL;
+	size_t nsums = 0;
+	int seeded = r->o.seed && last == 0 ? r->o.seed(r->o.arg, disk, &block, &sums, &nsums) : 0;
+	if (seeded < 0) {
+		refuse(r, c, &r->st.store_errors, XP_E_STORE, 0, strerror(-seeded));
+		return false;
+	}
+	if (xp_conn_write(c, out, xp_encode_hello_ack2(out, last, seeded ? XP_AF_SEEDED : 0)) < 0) {
+		free(sums);
+		return false;
+	}
+	/* The seed's checksums, for the sender's initial copy. */
+	uint8_t *sb =
+	    seeded ? lib_xmalloc(XP_HDR_LEN + XP_SUMS_FIXED_LEN + 8 * (size_t)XP_MAX_SUMS) : NULL;
+	for (size_t i = 0; seeded && i < nsums; i += XP_MAX_SUMS) {
+		uint32_t k = nsums - i < XP_MAX_SUMS ? (uint32_t)(nsums - i) : XP_MAX_SUMS;
+		if (xp_conn_write(c, sb, xp_encode_sums(sb, i * block, block, k, sums + i)) < 0)
+			seeded = -1;
+	}
+	free(sb);
+	free(sums);
+	if (seeded < 0)
+		return false;
+	rc_->hello = true;
+	rc_->disk = disk;
+	rc_->last = last;
+	return true;
+}
+
+/* Nothing more to read now: the burst's sync and ack when due, then the next
+ * deadline. false: the connection is to end. */
+static bool
+conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
+{
+	struct xp_receiver *r = rc_->r;
+	struct xp_conn *c = &rc_->c;
+	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
+	int64_t now = mono_ms();
+	int wait = rc_->sync_due && !rc_->idle_tick ? burst_wait(rc_->burst, rc_->burst_t) : 0;
+	if (wait) { /* the burst waits a little for more records */
+		heap_set(sh, rc_, now + wait);
+		return true;
+	}
+	if (rc_->hello && (rc_->ack_due || rc_->idle_tick)) {
+		/* A burst is stored: one sync makes it durable, then one ack (and the point
+		 * the sync cut, if any). Idle calls let the store cut a point that came due
+		 * without new records. */
+		struct xp_point pt;
+		int src = r->o.sync && (rc_->sync_due || rc_->idle_tick)
+		              ? r->o.sync(r->o.arg, rc_->disk, !rc_->sync_due, &pt, &rc_->idle_wait)
+		              : 0;
+		rc_->idle_tick = false;
+		if (src < 0) {
+			refuse(r, c, &r->st.store_errors, XP_E_STORE, rc_->last, strerror(-src));
+			return false;
+		}
+		rc_->sync_due = false;
+		rc_->burst = 0;
+		if (rc_->ack_due && xp_conn_write(c, out, xp_encode_ack(out, rc_->last)) < 0)
+			return false;
+		rc_->ack_due = false;
+		if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
+			return false;
+	}
+	int iw = rc_->hello ? rc_->idle_wait : -1;
+	if (iw < 0 || idle_fired)
+		xp_conn_idle(c); /* asleep, or a whole idle wait passed: no buffer held */
+	heap_set(sh, rc_, iw < 0 ? -1 : now + iw);
+	return true;
+}
+
+/* Serves what the connection has now (fired: its deadline came). */
+static void
+conn_run(struct shard *sh, struct rconn *rc_, bool fired)
+{
+	struct xp_receiver *r = rc_->r;
+	struct xp_conn *c = &rc_->c;
+	bool idle_fired = fired && !rc_->sync_due;
+	if (idle_fired)
+		rc_->idle_tick = true;
+	for (unsigned turn = 0;; turn++) {
+		if (atomic_load(&r->stop) || atomic_load(&r->cut) != rc_->gen)
+			break;
+		if (turn == RUN_FRAMES) { /* the others' turn; back without an event */
+			if (!rc_->ready) {
+				rc_->ready = true;
+				rc_->link = sh->ready;
+				sh->ready = rc_;
+			}
 			return;
+		}
 		struct xp_frame f;
 		const char *why;
 		int rc = xp_conn_read_frame(c, &f, 0, &why);
-		int wait =
-		    rc == -ETIMEDOUT && sync_due && !idle_tick ? burst_wait(burst, burst_t) : 0;
-		if (wait)
-			rc = xp_conn_read_frame(c, &f, wait, &why);
-		if (rc == -ETIMEDOUT && hello && (ack_due || idle_tick)) {
-			/* A burst is stored: one sync makes it durable, then one ack (and
-			 * the point the sync cut, if any). Idle ticks let the store cut a
-			 * point that came due without new records. */
-			struct xp_point pt;
-			int src = r->o.sync && (sync_due || idle_tick)
-			              ? r->o.sync(r->o.arg, disk, !sync_due, &pt, &idle_wait)
-			              : 0;
-			idle_tick = false;
-			if (src < 0) {
-				refuse(r, c, &r->st.store_errors, XP_E_STORE, last, strerror(-src));
-				return;
-			}
-			sync_due = false;
-			burst = 0;
-			if (ack_due && xp_conn_write(c, out, xp_encode_ack(out, last)) < 0)
-				return;
-			ack_due = false;
-			if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
-				return;
-		}
-		if (rc == -ETIMEDOUT)
-			rc = xp_conn_read_frame(c, &f, hello ? idle_wait : -1, &why);
 		if (rc == -ETIMEDOUT) {
-			idle_tick = true;
-			continue;
+			if (conn_wait(sh, rc_, idle_fired))
+				return;
+			break;
 		}
 		if (rc == -EBADMSG) {
-			refuse(r, c, &r->st.frame_errors, XP_E_FRAME, last, why);
-			return;
+			refuse(r, c, &r->st.frame_errors, XP_E_FRAME, rc_->last, why);
+			break;
 		}
 		if (rc < 0)
-			return; /* peer gone */
-		if (!hello) {
-			if (f.type != XP_T_HELLO) {
-				refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, 0,
-				       "expected hello");
-				return;
-			}
-			if (f.magic != XP_MAGIC) {
-				refuse(r, c, &r->st.frame_errors, XP_E_MAGIC, 0,
-				       "not a strait sender");
-				return;
-			}
-			if (f.version != XP_VERSION) {
-				refuse(r, c, &r->st.frame_errors, XP_E_VERSION, 0,
-				       "version 1 only");
-				return;
-			}
-			disk = f.disk;
-			char name[XP_MAX_NAME + 1];
-			memcpy(name, f.name, f.name_len);
-			name[f.name_len] = 0;
-			int orc = r->o.open ? r->o.open(r->o.arg, disk, name, f.size, f.high) : 0;
-			if (orc < 0) {
-				char why2[XP_MAX_NAME + 96];
-				snprintf(why2, sizeof(why2), "cannot open disk '%.64s': %.60s",
-				         name, strerror(-orc));
-				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, why2);
-				return;
-			}
-			if (r->o.last(r->o.arg, disk, &last) < 0) {
-				refuse(r, c, &r->st.frame_errors, XP_E_DISK, 0, "no such disk");
-				return;
-			}
-			uint32_t block = 0;
-			uint64_t *sums = NULL;
-			size_t nsums = 0;
-			int seeded = r->o.seed && last == 0
-			                 ? r->o.seed(r->o.arg, disk, &block, &sums, &nsums)
-			                 : 0;
-			if (seeded < 0) {
-				refuse(r, c, &r->st.store_errors, XP_E_STORE, 0, strerror(-seeded));
-				return;
-			}
-			if (xp_conn_write(
-			        c, out,
-			        xp_encode_hello_ack2(out, last, seeded ? XP_AF_SEEDED : 0)) < 0) {
-				free(sums);
-				return;
-			}
-			/* The seed's checksums, for the sender's initial copy. */
-			uint8_t *sb = seeded ? lib_xmalloc(XP_HDR_LEN + XP_SUMS_FIXED_LEN +
-			                                   8 * (size_t)XP_MAX_SUMS)
-			                     : NULL;
-			for (size_t i = 0; seeded && i < nsums; i += XP_MAX_SUMS) {
-				uint32_t k =
-				    nsums - i < XP_MAX_SUMS ? (uint32_t)(nsums - i) : XP_MAX_SUMS;
-				if (xp_conn_write(
-				        c, sb, xp_encode_sums(sb, i * block, block, k, sums + i)) <
-				    0)
-					seeded = -1;
-			}
-			free(sb);
-			free(sums);
-			if (seeded < 0)
-				return;
-			hello = rc_->hello = true;
-			rc_->disk = disk;
+			break; /* peer gone */
+		if (!rc_->hello) {
+			if (!take_hello(rc_, &f))
+				break;
 			continue;
 		}
 		if (f.type == XP_T_ERROR)
-			return;
+			break;
 		if (f.type != XP_T_DATA) {
-			refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, last, "expected data");
-			return;
+			refuse(r, c, &r->st.frame_errors, XP_E_SEQUENCE, rc_->last,
+			       "expected data");
+			break;
 		}
-		if (f.seq <= last) {
+		if (f.seq <= rc_->last) {
 			count(r, &r->st.duplicates, NULL);
-			ack_due = true;
+			rc_->ack_due = true;
 			continue;
 		}
-		if (take_data(rc_, c, disk, &f) < 0)
-			return;
-		last = f.seq;
-		if (!sync_due)
-			burst_t = mono_ms();
-		burst += f.len;
-		ack_due = sync_due = true;
+		if (take_data(rc_, c, rc_->disk, &f) < 0)
+			break;
+		rc_->last = f.seq;
+		if (!rc_->sync_due)
+			rc_->burst_t = mono_ms();
+		rc_->burst += f.len;
+		rc_->ack_due = rc_->sync_due = true;
+	}
+	conn_end(sh, rc_);
+}
+
+/* ---- shards ----------------------------------------------------------------------- */
+
+static void
+shard_wake(struct shard *sh)
+{
+	uint64_t one = 1;
+	while (write(sh->evfd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+/* The accept thread's connections join; a cut ends the older ones. */
+static void
+shard_news(struct shard *sh)
+{
+	uint64_t v;
+	while (read(sh->evfd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&sh->mu);
+	struct rconn *in = sh->incoming;
+	sh->incoming = NULL;
+	pthread_mutex_unlock(&sh->mu);
+	while (in) {
+		struct rconn *c = in;
+		in = c->link;
+		c->link = NULL;
+		c->prev = NULL;
+		c->next = sh->conns;
+		if (sh->conns)
+			sh->conns->prev = c;
+		sh->conns = c;
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+		c->listed = epoll_ctl(sh->ep, EPOLL_CTL_ADD, c->c.fd, &ev) == 0;
+		if (!c->listed)
+			conn_end(sh, c);
+	}
+	unsigned gen = atomic_load(&sh->r->cut);
+	for (struct rconn *c = sh->conns, *nx; c; c = nx) {
+		nx = c->next;
+		if (c->gen != gen)
+			conn_end(sh, c);
 	}
 }
 
 static void *
-conn_main(void *arg)
+shard_main(void *arg)
 {
-	struct rconn *c = arg;
+	struct shard *sh = arg;
+	struct xp_receiver *r = sh->r;
 	pthread_setname_np(pthread_self(), "strait-recv");
-	serve(c);
-	pthread_mutex_lock(&c->r->lmu);
-	c->live = false;
-	pthread_mutex_unlock(&c->r->lmu);
-	xp_conn_close(&c->c);
-	if (c->hello && c->r->o.close)
-		c->r->o.close(c->r->o.arg, c->disk);
-	atomic_store(&c->done, true);
+	struct epoll_event ev[64];
+	while (!atomic_load(&r->stop)) {
+		int timeout = -1;
+		if (sh->ready) {
+			timeout = 0;
+		} else if (sh->nheap) {
+			int64_t left = sh->heap[0]->at - mono_ms();
+			timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+		}
+		int n = epoll_wait(sh->ep, ev, (int)LIB_ARRAY_LEN(ev), timeout);
+		bool news = false;
+		for (int i = 0; i < n; i++) {
+			if (!ev[i].data.ptr)
+				news = true; /* after this batch: a cut may end what it names */
+			else
+				conn_run(sh, ev[i].data.ptr, false);
+		}
+		if (news)
+			shard_news(sh);
+		struct rconn *rl = sh->ready;
+		sh->ready = NULL;
+		while (rl) {
+			struct rconn *c = rl;
+			rl = c->link;
+			c->ready = false;
+			c->link = NULL;
+			conn_run(sh, c, false);
+		}
+		int64_t now = mono_ms();
+		while (sh->nheap && sh->heap[0]->at <= now) {
+			struct rconn *c = sh->heap[0];
+			heap_set(sh, c, -1);
+			conn_run(sh, c, true);
+		}
+	}
+	shard_news(sh); /* the last to come in */
+	while (sh->conns)
+		conn_end(sh, sh->conns);
 	return NULL;
 }
 
-/* Joins finished connection threads (all of them when all). */
-static void
-reap(struct xp_receiver *r, bool all)
+static int
+shards_start(struct xp_receiver *r)
 {
-	struct rconn *gone = NULL;
-	pthread_mutex_lock(&r->lmu);
-	struct rconn **pp = &r->conns;
-	while (*pp) {
-		struct rconn *c = *pp;
-		if (!all && !atomic_load(&c->done)) {
-			pp = &c->next;
-			continue;
-		}
-		*pp = c->next;
-		c->next = gone;
-		gone = c;
+	r->shards = lib_xcalloc(r->nshards, sizeof(*r->shards));
+	for (unsigned i = 0; i < r->nshards; i++) {
+		r->shards[i].ep = r->shards[i].evfd = -1;
+		pthread_mutex_init(&r->shards[i].mu, NULL);
 	}
-	pthread_mutex_unlock(&r->lmu);
-	while (gone) { /* joined outside the lock: a stop or cut may want it meanwhile */
-		struct rconn *c = gone;
-		gone = c->next;
-		pthread_join(c->th, NULL);
-		ZSTD_freeDCtx(c->dctx);
-		free(c->dbuf);
-		free(c);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = 0;
+	for (unsigned i = 0; i < r->nshards && !rc; i++) {
+		struct shard *sh = &r->shards[i];
+		sh->r = r;
+		atomic_init(&sh->n, 0);
+		sh->ep = epoll_create1(EPOLL_CLOEXEC);
+		sh->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+		if (sh->ep < 0 || sh->evfd < 0 ||
+		    epoll_ctl(sh->ep, EPOLL_CTL_ADD, sh->evfd, &ev) < 0)
+			rc = -errno;
+		else if ((rc = -pthread_create(&sh->th, NULL, shard_main, sh)) == 0)
+			r->started++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
-/* Wakes the connections accepted before generation gen (all: every one) by shutting
- * their sockets down: a thread asleep in poll sees the end of the stream. */
 static void
-wake(struct xp_receiver *r, unsigned gen, bool all)
+shards_stop(struct xp_receiver *r)
 {
-	pthread_mutex_lock(&r->lmu);
-	for (struct rconn *c = r->conns; c; c = c->next)
-		if (c->live && (all || c->gen != gen))
-			shutdown(c->c.fd, SHUT_RDWR);
-	pthread_mutex_unlock(&r->lmu);
+	atomic_store(&r->stop, true);
+	for (unsigned i = 0; i < r->started; i++)
+		shard_wake(&r->shards[i]);
+	for (unsigned i = 0; i < r->started; i++)
+		pthread_join(r->shards[i].th, NULL);
+	r->started = 0;
 }
 
 int
 xp_receiver_run(struct xp_receiver *r)
 {
-	while (!atomic_load(&r->stop)) {
+	int rc = shards_start(r);
+	while (!rc && !atomic_load(&r->stop)) {
 		struct pollfd pfd = {.fd = r->lfd, .events = POLLIN};
 		int pr = poll(&pfd, 1, TICK_MS);
 		if (pr < 0 && errno != EINTR) {
-			int e = errno;
-			atomic_store(&r->stop, true);
-			reap(r, true);
-			return -e;
+			rc = -errno;
+			break;
 		}
-		if (pr <= 0) {
-			reap(r, false);
+		if (pr <= 0)
 			continue;
-		}
 		int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		struct rconn *c = lib_xcalloc(1, sizeof(*c));
 		c->r = r;
-		if (xp_conn_accepted(&c->c, r->o.io, fd) < 0) {
+		c->at = -1;
+		c->hidx = NO_HEAP;
+		c->idle_wait = r->o.sync ? TICK_MS : -1; /* the first idle call asks the store */
+		if (xp_conn_accepted(&c->c, r->o.io, fd) < 0) { /* a TLS handshake failed */
 			free(c);
 			continue;
 		}
-		atomic_init(&c->done, false);
-		c->live = true;
-		c->gen = atomic_load(&r->cut);
+		int fl = fcntl(c->c.fd, F_GETFL);
+		if (fl < 0 || fcntl(c->c.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			conn_free(c);
+			continue;
+		}
 		count(r, &r->st.connections, NULL);
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		int prc = pthread_create(&c->th, NULL, conn_main, c);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (prc != 0) {
-			xp_conn_close(&c->c);
-			ZSTD_freeDCtx(c->dctx);
-			free(c->dbuf);
-			free(c);
-			continue;
-		}
-		pthread_mutex_lock(&r->lmu);
-		c->next = r->conns;
-		r->conns = c;
-		pthread_mutex_unlock(&r->lmu);
-		if (atomic_load(&r->stop) || atomic_load(&r->cut) != c->gen)
-			wake(r, atomic_load(&r->cut), atomic_load(&r->stop)); /* raced with one */
-		reap(r, false);
+		c->gen = atomic_load(&r->cut);
+		struct shard *best = &r->shards[0];
+		for (unsigned i = 1; i < r->nshards; i++)
+			if (atomic_load(&r->shards[i].n) < atomic_load(&best->n))
+				best = &r->shards[i];
+		atomic_fetch_add(&best->n, 1);
+		pthread_mutex_lock(&best->mu);
+		c->link = best->incoming;
+		best->incoming = c;
+		pthread_mutex_unlock(&best->mu);
+		shard_wake(best);
 	}
-	reap(r, true);
-	return 0;
+	shards_stop(r);
+	return rc;
 }
 
 void
 xp_receiver_stop(struct xp_receiver *r)
 {
 	atomic_store(&r->stop, true);
-	wake(r, 0, true);
+	for (unsigned i = 0; i < r->started; i++)
+		shard_wake(&r->shards[i]);
 }
 
 void
 xp_receiver_cut(struct xp_receiver *r)
 {
-	wake(r, atomic_fetch_add(&r->cut, 1) + 1, false);
+	atomic_fetch_add(&r->cut, 1);
+	for (unsigned i = 0; i < r->started; i++)
+		shard_wake(&r->shards[i]);
 }
 
 void
@@ -487,9 +727,24 @@ xp_receiver_close(struct xp_receiver *r)
 {
 	if (!r)
 		return;
-	reap(r, true);
+	if (r->started)
+		shards_stop(r);
+	for (unsigned i = 0; r->shards && i < r->nshards; i++) {
+		struct shard *sh = &r->shards[i];
+		while (sh->incoming) { /* accepted after the stop: never served */
+			struct rconn *c = sh->incoming;
+			sh->incoming = c->link;
+			conn_free(c);
+		}
+		if (sh->ep >= 0)
+			close(sh->ep);
+		if (sh->evfd >= 0)
+			close(sh->evfd);
+		pthread_mutex_destroy(&sh->mu);
+		free(sh->heap);
+	}
+	free(r->shards);
 	close(r->lfd);
 	pthread_mutex_destroy(&r->mu);
-	pthread_mutex_destroy(&r->lmu);
 	free(r);
 }

@@ -62,8 +62,10 @@ tls_write(void *ctx, const void *buf, size_t n)
 	lib_pipe_unblock(&g);
 	if (r > 0)
 		return r;
+	int e = SSL_get_error(t->ssl, r);
 	ERR_clear_error();
-	errno = EPIPE;
+	/* a non-blocking socket full: the caller waits and writes the same bytes again */
+	errno = (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? EAGAIN : EPIPE;
 	return -1;
 }
 

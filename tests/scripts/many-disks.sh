@@ -6,14 +6,14 @@
 # point each) and a write to the last one reaches its replica; idle, their journals
 # hold 1 MiB each on disk, not a 64 MiB segment each, and their receiving threads
 # sleep (a 100 ms tick each was 1,500 wakeups a second here, a CPU's worth at
-# 10,000 disks). Under a hard limit too low for the disks asked, it refuses at once
-# and says what it needs.
+# 10,000 disks), and a few threads serve all the receiving connections. Under a
+# hard limit too low for the disks asked, it refuses at once and says what it needs.
 set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 cd "$SRCROOT"
 . "$SRCROOT/tests/scripts/tap.sh"
 work_dir
-tap_plan 7
+tap_plan 8
 need qemu-io
 
 ndisks=150
@@ -54,6 +54,8 @@ s0=$(switches)
 sleep 2
 s1=$(switches)
 check "150 idle disks wake strait's threads $((s1 - s0)) times in 2 s (at most 300)" '[ $((s1 - s0)) -le 300 ]'
+nthr=$(awk '/^Threads/ { print $2 }' "/proc/$spid/status")
+check "150 disks' connections are served by $nthr threads in all (at most 40, not one each)" '[ "$nthr" -le 40 ]'
 before=$(points v$ndisks)
 qemu-io -f raw -c "write -P 0x5a 1M 64k" "nbd+unix:///v$ndisks?socket=$tmp/s.sock" >/dev/null
 newer() { [ "$(points v$ndisks)" -gt "$before" ]; }

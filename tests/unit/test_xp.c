@@ -11,7 +11,9 @@
  * limit (4 MiB at 2 MiB/s takes 2 s +- 10%), TLS (a round trip with a
  * cut; a client trusting another certificate or name is refused), and idle
  * connections (no idle call while the store asks for none, its waits kept
- * when it does; a stop and a cut wake a connection asleep with no end).
+ * when it does; a stop and a cut wake a connection asleep with no end), and
+ * shards (24 disks' senders at once served by 2 threads, every record of each
+ * stored in order).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -310,6 +312,100 @@ test_idle(void **state)
 	rx_stop(&rr, NULL);
 	pthread_mutex_destroy(&is->s.mu);
 	free(is);
+}
+
+/* ---- shards: many connections, few threads ---------------------------------- */
+
+#define NDISKS 24
+#define PER    300
+
+struct multi {
+	pthread_mutex_t mu;
+	uint64_t last[NDISKS], bad;
+	uint8_t exp[MAXREC];
+};
+
+static int
+mu_store(void *arg, uint64_t disk, const struct xp_record *r)
+{
+	struct multi *m = arg;
+	struct xp_record e;
+	pthread_mutex_lock(&m->mu);
+	gen(r->seq, m->exp, &e);
+	if (disk >= NDISKS || r->seq != m->last[disk] + 1 || e.len != r->len ||
+	    memcmp(e.data, r->data, r->len) != 0)
+		m->bad++;
+	else
+		m->last[disk] = r->seq;
+	pthread_mutex_unlock(&m->mu);
+	return 0;
+}
+
+static int
+mu_last(void *arg, uint64_t disk, uint64_t *seq)
+{
+	struct multi *m = arg;
+	if (disk >= NDISKS)
+		return -ENOENT;
+	pthread_mutex_lock(&m->mu);
+	*seq = m->last[disk];
+	pthread_mutex_unlock(&m->mu);
+	return 0;
+}
+
+static int
+threads_now(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static void
+test_shards(void **state)
+{
+	(void)state;
+	struct multi *m = calloc(1, sizeof(*m));
+	pthread_mutex_init(&m->mu, NULL);
+	int before = threads_now();
+	struct xp_receiver_opts o = {.store = mu_store, .last = mu_last, .arg = m, .shards = 2};
+	struct rxrun rr;
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &o, &rr.rx), 0);
+	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
+	struct xp_sender *tx[NDISKS];
+	struct xp_sender_opts so = {.window = 16};
+	for (uint64_t d = 0; d < NDISKS; d++)
+		assert_int_equal(
+		    xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), d, &so, &tx[d]), 0);
+	/* every sender's records interleaved with the others' */
+	static uint8_t buf[MAXREC];
+	for (uint64_t seq = 1; seq <= PER; seq++)
+		for (int d = 0; d < NDISKS; d++) {
+			struct xp_record r;
+			gen(seq, buf, &r);
+			assert_int_equal(xp_send(tx[d], &r), 0);
+		}
+	for (int d = 0; d < NDISKS; d++)
+		assert_int_equal(xp_sender_flush(tx[d]), 0);
+	/* the caller, the run thread and 2 shards: not a thread per connection */
+	int during = threads_now();
+	assert_true(during - before <= 3);
+	for (int d = 0; d < NDISKS; d++) {
+		assert_int_equal(xp_sender_acked(tx[d]), PER);
+		xp_sender_close(tx[d]);
+	}
+	rx_stop(&rr, NULL);
+	assert_int_equal(m->bad, 0);
+	for (int d = 0; d < NDISKS; d++)
+		assert_int_equal(m->last[d], PER);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
 }
 
 /* ---- codec ----------------------------------------------------------------- */
@@ -944,6 +1040,7 @@ main(void)
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_idle),
+	    cmocka_unit_test(test_shards),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
