@@ -13,7 +13,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..18"
+echo "1..19"
 for t in qemu-img qemu-io; do
 	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs qemu-utils)"; exit 1; }
 done
@@ -61,5 +61,14 @@ port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve.out)
 qemu-io -f raw -c "write -P 0x7e 1M 64k" "nbd://127.0.0.1:$port/vm2-os" >/dev/null 2>&1
 kill -TERM "$spid"; wait "$spid"; src=$?
 check "serve over TCP: a qemu-io write reaches the newest point" '[ "$src" -eq 0 ] && "$STRAIT" replica restore vm2-os r6.img --store "$tmp/st2" >/dev/null && cmp -s r6.img tcp.img && [ "$(od -An -tx1 -j 1048576 -N1 r6.img | tr -d " ")" = 7e ]'
+# a replica's chunk size follows its disk: 64 KiB, doubled while over 4M chunks
+truncate -s 2T big.img
+"$STRAIT" replica serve --store "$tmp/st4" --work "$tmp/w4" --socket "$tmp/s4" --interval 1s \
+	big=big.img >/dev/null 2>&1 &
+bpid=$!
+for _ in $(seq 150); do [ -d "$tmp/st4/disks/big" ] && break; sleep 0.1; done
+kill -TERM "$bpid"; wait "$bpid"
+csize() { "$STRAIT" replica points "$1" --store "$2" -o json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["chunk_size"])'; }
+check "a replica's chunks: 64 KiB for a 16 MiB disk, 512 KiB for a 2 TiB one" '[ "$(csize vm2-os "$tmp/st2")" = 65536 ] && [ "$(csize big "$tmp/st4")" = 524288 ]'
 check "serve with a bad --tcp is a usage error before any work" '"$STRAIT" replica serve --store "$tmp/st3" --work "$tmp/w3" --socket "$tmp/s3" --tcp nope vm2-os=tcp.img 2>err; [ $? -eq 2 ] && grep -q "HOST:PORT" err && [ ! -e "$tmp/w3" ]'
 [ "$fails" -eq 0 ]
