@@ -219,6 +219,7 @@ struct xp_receiver_opts {
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	unsigned shards;            /* threads serving the connections; 0: twice the CPUs
 	                               (at most 16) */
+	unsigned hello_ms;          /* a connection without a hello by then is dropped; 0: 30 s */
 };
 
 struct xp_receiver_stats {

@@ -21,10 +21,11 @@
  * heap of their deadlines (a burst's SYNC_MS, the store's next idle call: see
  * xp_sync_fn); it alone touches them, so a connection is never run twice at
  * once and is freed by the thread that ends it. The accept thread
- * (xp_receiver_run) does the TLS handshake, makes the socket non-blocking and
- * hands the connection to the shard with the fewest (its incoming list, under
- * its mutex, and its eventfd). Stop and cut wake every shard through its
- * eventfd; a connection checks both before every frame. A connection takes at
+ * (xp_receiver_run) makes the socket non-blocking (a TLS handshake then runs in
+ * the shard, a step per read: a peer stalling it holds up nobody) and hands the
+ * connection to the shard with the fewest (its incoming list, under its mutex,
+ * and its eventfd). A connection without a hello after HELLO_MS is dropped. Stop and cut wake every
+ * shard through its eventfd; a connection checks both before every frame. A connection takes at
  * most RUN_FRAMES frames a turn, so a busy disk does not starve the others of
  * its shard; callbacks of one shard's disks run one after another (a point
  * being cut delays the acks of the disks sharing its shard, not the others).
@@ -59,6 +60,7 @@
 #define SYNC_BYTES (16u << 20) /* a burst this long is synced at once */
 #define RUN_FRAMES 256u        /* frames a connection takes before its shard's others */
 #define SHARDS_MAX 16u
+#define HELLO_MS   30000u /* a connection says hello (its TLS handshake done) by then */
 #define NO_HEAP    SIZE_MAX
 
 struct shard;
@@ -452,7 +454,9 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 		if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
 			return false;
 	}
-	int iw = rc_->hello ? rc_->idle_wait : -1;
+	if (!rc_->hello)
+		return true; /* the hello's deadline stands */
+	int iw = rc_->idle_wait;
 	if (iw < 0 || idle_fired)
 		xp_conn_idle(c); /* asleep, or a whole idle wait passed: no buffer held */
 	heap_set(sh, rc_, iw < 0 ? -1 : now + iw);
@@ -468,6 +472,11 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 	bool idle_fired = fired && !rc_->sync_due;
 	if (idle_fired)
 		rc_->idle_tick = true;
+	if (fired && !rc_->hello) { /* no hello in time (or a TLS handshake stalled) */
+		count(r, &r->st.frame_errors, "no hello in time");
+		conn_end(sh, rc_);
+		return;
+	}
 	for (unsigned turn = 0;; turn++) {
 		if (atomic_load(&r->stop) || atomic_load(&r->cut) != rc_->gen)
 			break;
@@ -496,6 +505,7 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 		if (!rc_->hello) {
 			if (!take_hello(rc_, &f))
 				break;
+			heap_set(sh, rc_, -1); /* the hello's deadline is met */
 			continue;
 		}
 		if (f.type == XP_T_ERROR)
@@ -555,6 +565,9 @@ shard_news(struct shard *sh)
 		c->listed = epoll_ctl(sh->ep, EPOLL_CTL_ADD, c->c.fd, &ev) == 0;
 		if (!c->listed)
 			conn_end(sh, c);
+		else
+			heap_set(sh, c,
+			         mono_ms() + (sh->r->o.hello_ms ? sh->r->o.hello_ms : HELLO_MS));
 	}
 	unsigned gen = atomic_load(&sh->r->cut);
 	for (struct rconn *c = sh->conns, *nx; c; c = nx) {
@@ -672,13 +685,16 @@ xp_receiver_run(struct xp_receiver *r)
 		c->at = -1;
 		c->hidx = NO_HEAP;
 		c->idle_wait = r->o.sync ? TICK_MS : -1; /* the first idle call asks the store */
-		if (xp_conn_accepted(&c->c, r->o.io, fd) < 0) { /* a TLS handshake failed */
+		/* Non-blocking before the wrap: a TLS handshake then runs in the shard, a
+		 * step per read, and a peer stalling it holds up nobody. */
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			close(fd);
 			free(c);
 			continue;
 		}
-		int fl = fcntl(c->c.fd, F_GETFL);
-		if (fl < 0 || fcntl(c->c.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-			conn_free(c);
+		if (xp_conn_accepted(&c->c, r->o.io, fd) < 0) { /* it closed fd */
+			free(c);
 			continue;
 		}
 		count(r, &r->st.connections, NULL);

@@ -14,6 +14,7 @@
  * guard.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -103,6 +104,17 @@ tls_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
 		return -ENOMEM;
 	}
 	SSL_set_fd(ssl, fd);
+	int fl = fcntl(fd, F_GETFL);
+	if (server && fl >= 0 && (fl & O_NONBLOCK)) {
+		/* A non-blocking socket (the receiver's event loops): the handshake runs
+		 * inside the first reads, a step each time the peer sends, never waiting. */
+		SSL_set_accept_state(ssl);
+		struct tls_conn *t = lib_xcalloc(1, sizeof(*t));
+		t->ssl = ssl;
+		t->fd = fd;
+		*ctx = t;
+		return 0;
+	}
 	/* A peer that stalls the handshake must not hold the thread forever. */
 	struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

@@ -975,14 +975,36 @@ test_tls(void **state)
 	store_init(st);
 	st->cut_at = 700;
 	struct rxrun rr;
-	struct xp_receiver_opts ro = {.store = st_store, .last = st_last, .arg = st, .io = sio};
+	struct xp_receiver_opts ro = {
+	    .store = st_store, .last = st_last, .arg = st, .io = sio, .hello_ms = 1500};
 	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &ro, &rr.rx), 0);
 	st->rx = rr.rx;
 	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
 	uint16_t port = xp_receiver_port(rr.rx);
 
-	/* A client that trusts another certificate does not get through. */
+	/* A peer that connects and never starts its handshake holds up nobody: a sender
+	 * right after it is through at once (a blocking handshake on the accept thread
+	 * made it wait 10 s), and the stalled one is dropped after hello_ms. */
+	int stall = raw_connect(port);
+	double t0 = now_s();
 	struct xp_sender *tx;
+	struct acks a0 = {0};
+	struct xp_sender_opts fo = {.timeout_ms = 5000, .on_ack = on_ack, .arg = &a0, .io = cio};
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &fo, &tx), 0);
+	assert_true(now_s() - t0 < 1.0);
+	xp_sender_close(tx);
+	struct timeval tv = {3, 0};
+	setsockopt(stall, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char byte;
+	t0 = now_s();
+	assert_int_equal(recv(stall, &byte, 1, 0), 0); /* closed by the receiver */
+	assert_true(now_s() - t0 < 2.5);
+	close(stall);
+	struct xp_receiver_stats rs0;
+	xp_receiver_stats(rr.rx, &rs0);
+	assert_string_equal(rs0.last_error, "no hello in time");
+
+	/* A client that trusts another certificate does not get through. */
 	struct xp_sender_opts bopt = {.io = bad, .timeout_ms = 5000};
 	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &bopt, &tx), -ECONNABORTED);
 	/* Nor one that expects another name. */
