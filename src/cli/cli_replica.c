@@ -471,7 +471,8 @@ rep_serve(int argc, char **argv)
 	uint16_t port;
 	if (a.tcp && lib_parse_hostport(a.tcp, hp, sizeof(hp), &port))
 		return cli_usage_error(
-		    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809)", a.tcp);
+		    "bad --tcp '%s' (expected HOST:PORT, such as 127.0.0.1:10809 or [::1]:10809)",
+		    a.tcp);
 	if (a.target && (lib_parse_hostport(a.target, hp, sizeof(hp), &port) || !port))
 		return cli_usage_error("bad --target '%s' (expected HOST:PORT)", a.target);
 	if (rep_tls_set(&a) && !a.target)

@@ -185,8 +185,8 @@ int lib_parse_duration(const char *s, int64_t *secs);
 int lib_parse_size(const char *s, uint64_t *bytes);
 /* "50Mbps", "1Gbps", "100Gbps"; stored in Mbps. */
 int lib_parse_bandwidth(const char *s, uint64_t *mbps);
-/* "HOST:PORT" (the last ':' splits, so "[::1]" stays whole; port 0 to 65535):
- * host into host[hn] NUL-terminated. 0 or -EINVAL. */
+/* "HOST:PORT" (the last ':' splits; an IPv6 address in brackets, "[::1]:10809",
+ * loses them; port 0 to 65535): host into host[hn] NUL-terminated. 0 or -EINVAL. */
 int lib_parse_hostport(const char *s, char *host, size_t hn, uint16_t *port);
 /* Canonical spellings: the largest unit that divides exactly. */
 void lib_fmt_duration(int64_t secs, char *out, size_t n);

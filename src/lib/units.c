@@ -185,8 +185,14 @@ lib_parse_hostport(const char *s, char *host, size_t hn, uint16_t *port)
 	if (!colon || colon == s || (size_t)(colon - s) >= hn || !colon[1] || *end || p > 65535 ||
 	    colon[1] == '-' || colon[1] == '+')
 		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
+	const char *h = s, *he = colon;
+	if (*s == '[') { /* "[::1]:10809": the brackets go */
+		if (colon[-1] != ']' || colon - s < 3)
+			return -EINVAL;
+		h = s + 1, he = colon - 1;
+	}
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = 0;
 	*port = (uint16_t)p;
 	return 0;
 }

@@ -121,7 +121,8 @@ struct nbd_tls_opts {
 };
 int nbd_server_set_tls(struct nbd_server *s, const struct nbd_tls_opts *o, char *err,
                        size_t errlen);
-/* port 0 picks a free port, returned in *bound when bound is not NULL. */
+/* host: an IPv4 or IPv6 address ("127.0.0.1", "::1"); port 0 picks a free port,
+ * returned in *bound when bound is not NULL. */
 int nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port, uint16_t *bound);
 /* Connections beyond max (default NBD_DEFAULT_MAX_CONNS) are accepted and
  * closed at once, before the greeting: each one costs a thread and up to

@@ -192,23 +192,32 @@ int
 nbd_server_listen_tcp(struct nbd_server *s, const char *host, uint16_t port, uint16_t *bound)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	socklen_t sl = sizeof(sa);
-	int fd, one = 1;
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	int fd, one = 1, af;
 
-	if (s->nlfds == NBD_MAX_LISTEN || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+	if (s->nlfds == NBD_MAX_LISTEN)
 		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1)
+		af = AF_INET6;
+	else
+		return -EINVAL; /* an address, not a name: what is bound is what was asked */
+	struct sockaddr *sp = af == AF_INET ? (struct sockaddr *)&sa : (struct sockaddr *)&sa6;
+	socklen_t sl = af == AF_INET ? sizeof(sa) : sizeof(sa6);
+	fd = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+	if (af == AF_INET6) /* "::" is IPv6 only: "0.0.0.0" is its own listener */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, sp, sl) < 0 || getsockname(fd, sp, &sl) < 0) {
 		int e = errno;
 		close(fd);
 		return -e;
 	}
 	if (bound)
-		*bound = ntohs(sa.sin_port);
+		*bound = ntohs(af == AF_INET ? sa.sin_port : sa6.sin6_port);
 	return add_listener(s, fd, NULL);
 }
 

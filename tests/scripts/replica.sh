@@ -13,7 +13,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..19"
+echo "1..20"
 for t in qemu-img qemu-io; do
 	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs qemu-utils)"; exit 1; }
 done
@@ -61,6 +61,16 @@ port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve.out)
 qemu-io -f raw -c "write -P 0x7e 1M 64k" "nbd://127.0.0.1:$port/vm2-os" >/dev/null 2>&1
 kill -TERM "$spid"; wait "$spid"; src=$?
 check "serve over TCP: a qemu-io write reaches the newest point" '[ "$src" -eq 0 ] && "$STRAIT" replica restore vm2-os r6.img --store "$tmp/st2" >/dev/null && cmp -s r6.img tcp.img && [ "$(od -An -tx1 -j 1048576 -N1 r6.img | tr -d " ")" = 7e ]'
+# NBD over IPv6: --tcp [::1]:0
+"$STRAIT" replica serve --store "$tmp/st5" --work "$tmp/w5" --socket "$tmp/s5" --tcp "[::1]:0" \
+	--interval 1s vm5-os=tcp.img >serve5.out 2>&1 &
+spid=$!
+for _ in $(seq 50); do grep -q "TCP port" serve5.out && break; sleep 0.1; done
+port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve5.out)
+qemu-io -f raw -c "write -P 0x6b 2M 64k" "nbd://[::1]:$port/vm5-os" >/dev/null 2>&1
+qrc=$?
+kill -TERM "$spid"; wait "$spid"; src=$?
+check "serve over IPv6 ([::1]): a qemu-io write reaches the newest point" '[ "$qrc" -eq 0 ] && [ "$src" -eq 0 ] && "$STRAIT" replica restore vm5-os r7.img --store "$tmp/st5" >/dev/null && cmp -s r7.img tcp.img && [ "$(od -An -tx1 -j 2097152 -N1 r7.img | tr -d " ")" = 6b ]'
 # a replica's chunk size follows its disk: 64 KiB, doubled while over 4M chunks
 truncate -s 2T big.img
 "$STRAIT" replica serve --store "$tmp/st4" --work "$tmp/w4" --socket "$tmp/s4" --interval 1s \

@@ -74,8 +74,12 @@ test_bandwidth(void **state)
 	assert_int_equal(lib_parse_hostport("::1:0", h, sizeof(h), &port), 0);
 	assert_string_equal(h, "::1");
 	assert_int_equal(port, 0);
-	const char *bad[] = {
-	    "127.0.0.1", ":80", "h:", "h:65536", "h:-1", "h:8x", "a-long-host-name-here:1"};
+	assert_int_equal(lib_parse_hostport("[::1]:10809", h, sizeof(h), &port), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(port, 10809);
+	const char *bad[] = {"127.0.0.1", ":80",     "h:",
+	                     "h:65536",   "h:-1",    "h:8x",
+	                     "[]:80",     "[::1:80", "a-long-host-name-here:1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(lib_parse_hostport(bad[i], h, sizeof(h), &port), -EINVAL);
 	char b[32];
