@@ -4,8 +4,16 @@
  *
  * Lock order: an export's write lock (held by the NBD server around a write
  * and its hook, and by the shipper around a source read and its RESYNC
- * record), then the disk's mutex. The shipper is one thread; it alone sends,
- * releases journal segments and reads the source.
+ * record), then the disk's mutex, then qmu (a leaf). The shipper is one
+ * thread; it alone sends, releases journal segments and reads the source.
+ *
+ * Work list: between full rounds (every disk, once a tick) the shipper visits
+ * only the disks on the queue: a hook or a mark that appended to a disk's
+ * journal queues it (once: d->queued), and a visit that leaves it with records
+ * unsent or unacknowledged, or a copy or resync going on, queues it again. So
+ * 10,000 quiet disks cost nothing while one streams. The first disk queued on
+ * an empty queue wakes the shipper (repl_set_wake): a write to a quiet disk
+ * leaves at once, not at the next tick.
  */
 #include "repl/repl.h"
 
@@ -53,6 +61,8 @@ struct copy_mark { /* the copy is delivered up to off once seq is acknowledged *
 struct rdisk {
 	char name[STORE_NAME_MAX + 1];
 	_Atomic(const char *) export; /* the NBD server's name string for it, once seen */
+	size_t idx;                   /* in repl.disks */
+	atomic_bool queued;           /* on repl.queue */
 	char *source, *jdir, *copyf;
 	uint64_t size;
 	struct jnl *j;
@@ -114,7 +124,45 @@ struct repl {
 	struct nbd_server *srv; /* after repl_attach */
 	struct lib_vec disks;   /* struct rdisk * */
 	struct lib_vec groups;  /* struct rgroup */
+	pthread_mutex_t qmu;
+	struct lib_vec queue; /* size_t: disks to visit before the next full round */
+	bool busy, pending;   /* what the last round left (repl_busy, repl_pending) */
+	void (*wake)(void *); /* the shipper's, called when the queue stops being empty */
+	void *wake_arg;
 };
+
+/* Puts d on the work list (see the top), waking the shipper when the list was
+ * empty (not from the shipper itself: its own round's leftovers wait for the
+ * pace it keeps). d's mutex may be held. */
+static void
+enqueue(struct repl *r, struct rdisk *d, bool wake_shipper)
+{
+	if (atomic_exchange(&d->queued, true))
+		return;
+	pthread_mutex_lock(&r->qmu);
+	bool first = r->queue.n == 0;
+	*(size_t *)lib_vec_push(&r->queue) = d->idx;
+	void (*wake)(void *) = wake_shipper && first ? r->wake : NULL;
+	void *arg = r->wake_arg;
+	pthread_mutex_unlock(&r->qmu);
+	if (wake)
+		wake(arg);
+}
+
+static void
+kick(struct repl *r, struct rdisk *d)
+{
+	enqueue(r, d, true);
+}
+
+void
+repl_set_wake(struct repl *r, void (*wake)(void *), void *arg)
+{
+	pthread_mutex_lock(&r->qmu);
+	r->wake = wake;
+	r->wake_arg = arg;
+	pthread_mutex_unlock(&r->qmu);
+}
 
 static int64_t
 now_ms(void)
@@ -179,6 +227,8 @@ repl_open(const char *work, const struct repl_target *tg, struct repl **out)
 	x->interval = 300;
 	lib_vec_init(&x->disks, sizeof(struct rdisk *));
 	lib_vec_init(&x->groups, sizeof(struct rgroup));
+	lib_vec_init(&x->queue, sizeof(size_t));
+	pthread_mutex_init(&x->qmu, NULL);
 	*out = x;
 	return 0;
 }
@@ -308,6 +358,8 @@ repl_add_disk(struct repl *r, const char *name, const char *source)
 	lib_vec_init(&d->inflight, sizeof(struct in_flight));
 	lib_vec_init(&d->copy_marks, sizeof(struct copy_mark));
 	pthread_mutex_init(&d->mu, NULL);
+	atomic_init(&d->queued, false);
+	d->idx = r->disks.n;
 	*(struct rdisk **)lib_vec_push(&r->disks) = d;
 	return disk_open(r, d);
 }
@@ -398,6 +450,8 @@ hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t 
 		rpo_note(d, seq == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seq, t);
 	}
 	pthread_mutex_unlock(&d->mu);
+	if (rc == 0)
+		kick(ctx, d);
 	return rc;
 }
 
@@ -469,6 +523,8 @@ on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
 		rpo_note(d, seqs[n - 1] == JNL_SEQ_BITMAP ? jnl_next_seq(d->j) : seqs[n - 1], t);
 	}
 	pthread_mutex_unlock(&d->mu);
+	if (rc == 0 && n)
+		kick(ctx, d);
 	return rc;
 }
 
@@ -493,6 +549,8 @@ on_flush(void *ctx, const char *export)
 	pthread_mutex_lock(&d->mu);
 	int rc = jnl_flush(d->j, NULL);
 	pthread_mutex_unlock(&d->mu);
+	if (rc == 0)
+		kick(ctx, d);
 	return rc;
 }
 
@@ -1019,6 +1077,8 @@ group_cut(struct repl *r, struct rgroup *g, bool app)
 			d->mark_seq = seq;
 		if (!rc)
 			d->cut_at = seq;
+		if (!rc)
+			kick(r, d);
 	}
 	for (size_t i = g->n; i-- > 0;)
 		pthread_mutex_unlock(&disk_at(r, g->disks[i])->mu);
@@ -1045,12 +1105,45 @@ step(struct repl *r, struct rdisk *d)
 	return rc;
 }
 
+/* What a disk left after a visit: records unsent or unacknowledged on a link that
+ * is up (pending), a copy or resync with room to go on (busy). Under nothing. */
+static void
+disk_left(struct rdisk *d, bool *pending, bool *busy)
+{
+	pthread_mutex_lock(&d->mu);
+	bool ok = !d->error[0];
+	*pending = ok && d->tx && xp_sender_connected(d->tx) &&
+	           (d->sent + 1 < jnl_next_seq(d->j) || d->inflight.n);
+	/* A disk in error waits for the next full round: no retry storm. */
+	bool copying = ok && ((d->state == REPL_COPYING && !d->synced_seq) || d->nresync);
+	pthread_mutex_unlock(&d->mu);
+	*busy = copying && copy_room(d);
+}
+
+/* churn: bytes written per second, averaged over about 10 s */
+static void
+churn_note(struct rdisk *d, int64_t t)
+{
+	pthread_mutex_lock(&d->mu);
+	double dt = (double)(t - d->churn_ms) / 1000.0;
+	if (dt >= 0.5) {
+		double rate = (double)(d->written - d->churn_bytes) / dt;
+		double a = dt >= 10 ? 1.0 : dt / 10.0;
+		d->churn = d->churn * (1 - a) + rate * a;
+		d->churn_bytes = d->written;
+		d->churn_ms = t;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
 int
-repl_ship(struct repl *r, int64_t now)
+repl_ship(struct repl *r, int64_t now, bool full)
 {
 	int first = 0;
 	for (size_t i = 0; i < r->groups.n; i++) {
 		struct rgroup *g = &((struct rgroup *)r->groups.v)[i];
+		if (now - g->last_time < r->interval)
+			continue; /* not due: its members are not looked at */
 		bool written = false;
 		for (size_t k = 0; k < g->n; k++) {
 			struct rdisk *d = disk_at(r, g->disks[k]);
@@ -1058,60 +1151,62 @@ repl_ship(struct repl *r, int64_t now)
 			written = written || d->last_write > d->cut_at || !d->cut_at;
 			pthread_mutex_unlock(&d->mu);
 		}
-		if (written && now - g->last_time >= r->interval && group_cut(r, g, false) == 0)
+		if (written && group_cut(r, g, false) == 0)
 			g->last_time = now;
 	}
+	/* The disks to visit: all of them, or the queue's (taken whole: a disk queued
+	 * during the round waits for the next). */
+	struct lib_vec todo;
+	lib_vec_init(&todo, sizeof(size_t));
+	pthread_mutex_lock(&r->qmu);
+	if (!full) {
+		struct lib_vec t = todo;
+		todo = r->queue;
+		r->queue = t;
+	} else {
+		r->queue.n = 0;
+	}
+	pthread_mutex_unlock(&r->qmu);
+	size_t n = full ? r->disks.n : todo.n;
 	int64_t t = now_ms();
-	for (size_t i = 0; i < r->disks.n; i++) {
-		struct rdisk *d = disk_at(r, i);
+	bool pending = false, busy = false;
+	for (size_t i = 0; i < n; i++) {
+		struct rdisk *d = disk_at(r, full ? i : ((size_t *)todo.v)[i]);
+		atomic_store(&d->queued, false); /* a write from here on queues it again */
+		pthread_mutex_lock(&d->mu);
+		bool failed = d->error[0] != 0;
+		pthread_mutex_unlock(&d->mu);
+		if (!full && failed)
+			continue; /* retried at the next full round */
 		int rc = step(r, d);
 		set_err(d, rc);
 		if (rc < 0 && !first)
 			first = rc;
-		/* churn: bytes written per second, averaged over about 10 s */
-		pthread_mutex_lock(&d->mu);
-		double dt = (double)(t - d->churn_ms) / 1000.0;
-		if (dt >= 0.5) {
-			double rate = (double)(d->written - d->churn_bytes) / dt;
-			double a = dt >= 10 ? 1.0 : dt / 10.0;
-			d->churn = d->churn * (1 - a) + rate * a;
-			d->churn_bytes = d->written;
-			d->churn_ms = t;
-		}
-		pthread_mutex_unlock(&d->mu);
+		if (full)
+			churn_note(d, t);
+		bool p, b;
+		disk_left(d, &p, &b);
+		if (p || b)
+			enqueue(r, d, false);
+		pending = pending || p;
+		busy = busy || b;
 	}
+	lib_vec_free(&todo);
+	r->pending = pending;
+	r->busy = busy;
 	return first;
 }
 
 bool
 repl_busy(struct repl *r)
 {
-	for (size_t i = 0; i < r->disks.n; i++) {
-		struct rdisk *d = disk_at(r, i);
-		pthread_mutex_lock(&d->mu);
-		/* A disk in error waits for the next tick: no retry storm. */
-		bool busy =
-		    ((d->state == REPL_COPYING && !d->synced_seq) || d->nresync) && !d->error[0];
-		pthread_mutex_unlock(&d->mu);
-		if (busy && copy_room(d))
-			return true;
-	}
-	return false;
+	return r->busy;
 }
 
 bool
 repl_pending(struct repl *r)
 {
-	for (size_t i = 0; i < r->disks.n; i++) {
-		struct rdisk *d = disk_at(r, i);
-		pthread_mutex_lock(&d->mu);
-		bool pending = !d->error[0] && d->tx && xp_sender_connected(d->tx) &&
-		               (d->sent + 1 < jnl_next_seq(d->j) || d->inflight.n);
-		pthread_mutex_unlock(&d->mu);
-		if (pending)
-			return true;
-	}
-	return false;
+	return r->pending;
 }
 
 int
@@ -1143,6 +1238,8 @@ repl_mark(struct repl *r, const char *name, int *marks)
 		         (rc = jnl_append_marker(d->j, JNL_F_MARK, 0, 0, NULL, 0, &seq)) == 0)
 			d->mark_seq = seq;
 		pthread_mutex_unlock(&d->mu);
+		if (!rc)
+			kick(r, d);
 		n += !rc;
 	}
 	*marks = n;
@@ -1252,6 +1349,8 @@ repl_close(struct repl *r, int timeout_ms)
 		free(((struct rgroup *)r->groups.v)[i].disks);
 	lib_vec_free(&r->groups);
 	lib_vec_free(&r->disks);
+	lib_vec_free(&r->queue);
+	pthread_mutex_destroy(&r->qmu);
 	free(r->host);
 	free(r->work);
 	free(r);

@@ -109,15 +109,22 @@ int repl_add_group(struct repl *r, const char *name, const char *const *disks, s
 /* Serves every disk as an NBD export of s with the journaling hooks; call once,
  * after the disks are added, before serving. */
 int repl_attach(struct repl *r, struct nbd_server **out);
-/* One tick of the shipper: the next slice of every initial copy or resync,
- * the group cuts that are due, every journal sent, acks and points taken in,
- * acknowledged journal released. now: seconds. 0, or the first error. */
-int repl_ship(struct repl *r, int64_t now);
-/* True while records wait to be sent or acknowledged on a link that is up: the shipper
- * comes back soon rather than at its next tick. */
+/* One round of the shipper: the group cuts that are due, then for each disk
+ * visited the next slice of its initial copy or resync, its journal sent, acks
+ * and points taken in, acknowledged journal released. full: every disk (links
+ * retried, churn measured), as at each tick; otherwise only the disks with work
+ * (written or marked since their last visit, records unsent or unacknowledged,
+ * a copy or resync going on): quiet disks cost nothing between ticks. now:
+ * seconds. 0, or the first error. */
+int repl_ship(struct repl *r, int64_t now, bool full);
+/* After a round: records wait to be sent or acknowledged on a link that is up (the
+ * shipper comes back soon rather than at its next tick). */
 bool repl_pending(struct repl *r);
-/* True while an initial copy or a resync has slices left. */
+/* After a round: an initial copy or a resync has slices left. */
 bool repl_busy(struct repl *r);
+/* wake(arg) is called (from a writer's thread) when a disk with nothing to do is
+ * written: the shipper comes at once rather than at its next tick. */
+void repl_set_wake(struct repl *r, void (*wake)(void *), void *arg);
 /* Asks for an app-consistent point of a disk or group (NULL: all): a barrier
  * and a MARK in each journal. *marks gets how many were asked for; until the
  * target reports each point, repl_disk_status.mark names the record.

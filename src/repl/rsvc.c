@@ -103,12 +103,15 @@ nbd_main(void *arg)
 	return NULL;
 }
 
-/* One round of the shipper; returns repl_ship's result (0, or the first error). */
+/* One round of the shipper (full: every disk, see repl_ship); returns
+ * repl_ship's result (0, or the first error). */
 static int
-tick(struct rsvc *s)
+tick(struct rsvc *s, bool full)
 {
 	int64_t now = (int64_t)time(NULL);
-	int rc = repl_ship(s->r, now), shipped = rc;
+	int rc = repl_ship(s->r, now, full), shipped = rc;
+	if (!full)
+		return shipped;
 	/* Errors stay per disk in the status and are retried at the next tick; each
 	 * change is logged once. */
 	for (size_t i = 0; i < repl_ndisks(s->r); i++) {
@@ -148,29 +151,56 @@ tick(struct rsvc *s)
 	return shipped;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A disk with nothing to do was written (repl_set_wake): the shipper comes now. */
+static void
+wake(void *arg)
+{
+	struct rsvc *s = arg;
+	pthread_mutex_lock(&s->mu);
+	s->kick = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void *
 ship_main(void *arg)
 {
 	struct rsvc *s = arg;
 	pthread_setname_np(pthread_self(), "strait-ship");
-	int64_t retry = 0;
+	int64_t retry = 0, last_full = 0;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->mu);
-		/* A failed round (a link down) is retried after RETRY_MS, doubling up to
-		 * RETRY_MAX (and the tick): a link that comes back is used within it, a dead
-		 * one is tried four times a second (a refused or timed-out connect). */
-		retry = tick(s) < 0 ? (!retry                  ? RETRY_MS
-		                       : retry * 2 < RETRY_MAX ? retry * 2
-		                                               : RETRY_MAX)
-		                    : 0;
+		/* A full round (every disk) each tick and after a failed one; between them
+		 * only the disks with work (repl_ship). A failed round (a link down) is
+		 * retried after RETRY_MS, doubling up to RETRY_MAX (and the tick): a link
+		 * that comes back is used within it, a dead one is tried four times a second
+		 * (a refused or timed-out connect). */
+		int64_t t0 = mono_ms();
+		bool full = retry || t0 - last_full >= s->o.tick_ms;
+		if (full)
+			last_full = t0;
+		retry = tick(s, full) < 0 ? (!retry                  ? RETRY_MS
+		                             : retry * 2 < RETRY_MAX ? retry * 2
+		                                                     : RETRY_MAX)
+		                          : 0;
 		bool busy = repl_busy(s->r);
 		/* Records in flight on a link that is up: back in PENDING_MS for their acks and
 		 * the next batch, so the link, not the tick, sets the pace. */
+		int64_t next_full = last_full + s->o.tick_ms - mono_ms();
 		int64_t wait_ms = busy                            ? 0
 		                  : repl_pending(s->r)            ? PENDING_MS
 		                  : retry && retry < s->o.tick_ms ? retry
-		                                                  : s->o.tick_ms;
+		                  : next_full > 0                 ? next_full
+		                                                  : 0;
 		pthread_mutex_lock(&s->mu);
 		if (s->stop || !wait_ms || s->kick) {
 			s->kick = false;
@@ -303,6 +333,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		snprintf(err, errlen, "cannot listen on %s: %s", o->tcp, strerror(-rc));
 	if (!rc && (rc = spawn(&s->nbd_th, nbd_main, s)) == 0)
 		s->nbd_up = true;
+	if (!rc)
+		repl_set_wake(s->r, wake, s);
 	if (!rc && (rc = spawn(&s->ship_th, ship_main, s)) == 0)
 		s->ship_up = true;
 	if (rc && !err[0])
@@ -363,6 +395,8 @@ rsvc_stop(struct rsvc *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->ship_th, NULL);
 	}
+	if (s->r)
+		repl_set_wake(s->r, NULL, NULL); /* s goes before the journals close */
 	nbd_server_free(s->srv);
 	int rc = repl_close(s->r, 10000);
 	if (s->tgt_up) {
