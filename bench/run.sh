@@ -144,4 +144,7 @@ echo "replication: resync after an outage during which 1% of the blocks changed,
 echo
 echo "replication: what an idle protected disk costs (500 disks)"
 "$(dirname "$0")/repl-idle.sh" "$strait"
+
+echo
+echo "replication: what quiet disks cost while one streams (500 disks)"
 "$(dirname "$0")/repl-many.sh" "$strait"
