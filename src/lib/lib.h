@@ -185,6 +185,8 @@ int lib_parse_duration(const char *s, int64_t *secs);
 int lib_parse_size(const char *s, uint64_t *bytes);
 /* "50Mbps", "1Gbps", "100Gbps"; stored in Mbps. */
 int lib_parse_bandwidth(const char *s, uint64_t *mbps);
+/* Milliseconds of CLOCK_MONOTONIC: for durations and deadlines. */
+int64_t lib_mono_ms(void);
 /* "HOST:PORT" (the last ':' splits; an IPv6 address in brackets, "[::1]:10809",
  * loses them; port 0 to 65535): host into host[hn] NUL-terminated. 0 or -EINVAL. */
 int lib_parse_hostport(const char *s, char *host, size_t hn, uint16_t *port);

@@ -5,7 +5,8 @@
  * ("1h30m"); a bare number is seconds. Sizes: B, KiB, MiB, GiB, TiB, PiB
  * (binary) and KB, MB, GB, TB, PB (decimal); a bare number is bytes.
  * Bandwidths: Mbps, Gbps, Tbps; held in Mbps, the smallest step any circuit
- * uses. Overflow and junk are -EINVAL/-ERANGE.
+ * uses. Overflow and junk are -EINVAL/-ERANGE. lib_mono_ms reads the monotonic
+ * clock in the milliseconds durations are measured in.
  */
 #include "lib.h"
 
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct unit {
 	const char *name;
@@ -195,4 +197,12 @@ lib_parse_hostport(const char *s, char *host, size_t hn, uint16_t *port)
 	host[he - h] = 0;
 	*port = (uint16_t)p;
 	return 0;
+}
+
+int64_t
+lib_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

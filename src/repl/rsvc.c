@@ -151,14 +151,6 @@ tick(struct rsvc *s, bool full)
 	return shipped;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A disk with nothing to do was written (repl_set_wake): the shipper comes now. */
 static void
 wake(void *arg)
@@ -184,7 +176,7 @@ ship_main(void *arg)
 		 * retried after RETRY_MS, doubling up to RETRY_MAX (and the tick): a link
 		 * that comes back is used within it, a dead one is tried four times a second
 		 * (a refused or timed-out connect). */
-		int64_t t0 = mono_ms();
+		int64_t t0 = lib_mono_ms();
 		bool full = retry || t0 - last_full >= s->o.tick_ms;
 		if (full)
 			last_full = t0;
@@ -195,7 +187,7 @@ ship_main(void *arg)
 		bool busy = repl_busy(s->r);
 		/* Records in flight on a link that is up: back in PENDING_MS for their acks and
 		 * the next batch, so the link, not the tick, sets the pace. */
-		int64_t next_full = last_full + s->o.tick_ms - mono_ms();
+		int64_t next_full = last_full + s->o.tick_ms - lib_mono_ms();
 		int64_t wait_ms = busy                            ? 0
 		                  : repl_pending(s->r)            ? PENDING_MS
 		                  : retry && retry < s->o.tick_ms ? retry

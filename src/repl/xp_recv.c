@@ -232,20 +232,12 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 	return 0;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How long a burst of `bytes` begun at `since` may still wait for more records
  * before its sync: 0 when it is due now. */
 static int
 burst_wait(uint64_t bytes, int64_t since)
 {
-	int64_t left = since + SYNC_MS - mono_ms();
+	int64_t left = since + SYNC_MS - lib_mono_ms();
 	return bytes >= SYNC_BYTES || left <= 0 ? 0 : (int)left;
 }
 
@@ -427,7 +419,7 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 	struct xp_receiver *r = rc_->r;
 	struct xp_conn *c = &rc_->c;
 	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
-	int64_t now = mono_ms();
+	int64_t now = lib_mono_ms();
 	int wait = rc_->sync_due && !rc_->idle_tick ? burst_wait(rc_->burst, rc_->burst_t) : 0;
 	if (wait) { /* the burst waits a little for more records */
 		heap_set(sh, rc_, now + wait);
@@ -524,7 +516,7 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 			break;
 		rc_->last = f.seq;
 		if (!rc_->sync_due)
-			rc_->burst_t = mono_ms();
+			rc_->burst_t = lib_mono_ms();
 		rc_->burst += f.len;
 		rc_->ack_due = rc_->sync_due = true;
 	}
@@ -567,7 +559,8 @@ shard_news(struct shard *sh)
 			conn_end(sh, c);
 		else
 			heap_set(sh, c,
-			         mono_ms() + (sh->r->o.hello_ms ? sh->r->o.hello_ms : HELLO_MS));
+			         lib_mono_ms() +
+			             (sh->r->o.hello_ms ? sh->r->o.hello_ms : HELLO_MS));
 	}
 	unsigned gen = atomic_load(&sh->r->cut);
 	for (struct rconn *c = sh->conns, *nx; c; c = nx) {
@@ -589,7 +582,7 @@ shard_main(void *arg)
 		if (sh->ready) {
 			timeout = 0;
 		} else if (sh->nheap) {
-			int64_t left = sh->heap[0]->at - mono_ms();
+			int64_t left = sh->heap[0]->at - lib_mono_ms();
 			timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 		}
 		int n = epoll_wait(sh->ep, ev, (int)LIB_ARRAY_LEN(ev), timeout);
@@ -611,7 +604,7 @@ shard_main(void *arg)
 			c->link = NULL;
 			conn_run(sh, c, false);
 		}
-		int64_t now = mono_ms();
+		int64_t now = lib_mono_ms();
 		while (sh->nheap && sh->heap[0]->at <= now) {
 			struct rconn *c = sh->heap[0];
 			heap_set(sh, c, -1);

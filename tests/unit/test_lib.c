@@ -82,6 +82,11 @@ test_bandwidth(void **state)
 	                     "[]:80",     "[::1:80", "a-long-host-name-here:1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(lib_parse_hostport(bad[i], h, sizeof(h), &port), -EINVAL);
+	/* the monotonic clock in ms: 20 ms of sleep move it by at least 20 */
+	int64_t m0 = lib_mono_ms();
+	struct timespec ts = {0, 20 * 1000000};
+	nanosleep(&ts, NULL);
+	assert_true(lib_mono_ms() - m0 >= 20);
 	char b[32];
 	lib_fmt_bandwidth(10000, b, sizeof(b));
 	assert_string_equal(b, "10Gbps");
