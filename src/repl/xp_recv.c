@@ -451,7 +451,7 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 	int iw = rc_->idle_wait;
 	if (iw < 0 || idle_fired)
 		xp_conn_idle(c); /* asleep, or a whole idle wait passed: no buffer held */
-	heap_set(sh, rc_, iw < 0 ? -1 : now + iw);
+	heap_set(sh, rc_, iw < 0 ? -1 : now + (iw ? iw : 1)); /* 0: the next ms, not this one */
 	return true;
 }
 
