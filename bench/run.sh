@@ -148,3 +148,7 @@ echo "replication: what an idle protected disk costs (500 disks)"
 echo
 echo "replication: what quiet disks cost while one streams (500 disks)"
 "$(dirname "$0")/repl-many.sh" "$strait"
+
+echo
+echo "replication: the same churn on one disk and spread over 100"
+"$(dirname "$0")/repl-spread.sh" "$strait"
