@@ -10,25 +10,10 @@
 set -euo pipefail
 strait=${1:?usage: bench/repl-idle.sh STRAIT}
 n=${DISKS:-500} settle=${SETTLE:-5}
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/d"
-args=()
-for i in $(seq 1 "$n"); do
-	truncate -s 8M "$tmp/d/v$i.img"
-	args+=("v$i=$tmp/d/v$i.img")
-done
+me=repl-idle.sh
+. "$(dirname "$0")/repl-disks.sh"
 t0=$(date +%s%N)
-"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
-	--interval 5m "${args[@]}" >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 600); do
-	[ "$(ls "$tmp/store/disks" 2>/dev/null | wc -l)" -ge "$n" ] && break
-	kill -0 "$pid" 2>/dev/null || { echo "repl-idle.sh: strait exited:" >&2; cat "$tmp/err" >&2; exit 1; }
-	sleep 0.1
-done
-[ "$(ls "$tmp/store/disks" | wc -l)" -ge "$n" ] || { echo "repl-idle.sh: not every disk got a point in 60 s" >&2; exit 1; }
+serve_disks 8M "$n"
 ms=$((($(date +%s%N) - t0) / 1000000))
 sleep "$settle"
 switches() { cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'; }

@@ -13,28 +13,14 @@ set -euo pipefail
 strait=${1:?usage: bench/repl-many.sh STRAIT}
 n=${DISKS:-500} rate=${RATE:-20} secs=${SECS:-10}
 command -v fio >/dev/null || { echo "repl-many.sh: fio missing (scripts/deps.sh installs it)" >&2; exit 2; }
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+me=repl-many.sh
+. "$(dirname "$0")/repl-disks.sh"
 
-run() { # run QUIET: prints "ticks cpu%"
-	local quiet=$1 args=() i
-	rm -rf "$tmp/d" "$tmp/store" "$tmp/work" "$tmp/s.sock"
-	mkdir -p "$tmp/d"
-	truncate -s 1G "$tmp/d/big.img"
-	args+=("big=$tmp/d/big.img")
-	for i in $(seq 1 "$quiet"); do
-		truncate -s 8M "$tmp/d/v$i.img"
-		args+=("v$i=$tmp/d/v$i.img")
-	done
-	"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
-		--interval 5m "${args[@]}" >/dev/null 2>"$tmp/err" &
-	pid=$!
-	for _ in $(seq 600); do
-		[ "$(ls "$tmp/store/disks" 2>/dev/null | wc -l)" -ge $((quiet + 1)) ] && break
-		kill -0 "$pid" 2>/dev/null || { echo "repl-many.sh: strait exited:" >&2; cat "$tmp/err" >&2; exit 1; }
-		sleep 0.1
-	done
+run() { # run QUIET: prints strait's CPU, clock ticks
+	local quiet=$1
+	rm -f "$tmp/big.img"
+	truncate -s 1G "$tmp/big.img"
+	serve_disks 8M "$quiet" "big=$tmp/big.img"
 	sleep 2
 	local c0 c1
 	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
@@ -42,9 +28,7 @@ run() { # run QUIET: prints "ticks cpu%"
 		--bs=64k --iodepth=4 --size=1G --rate="${rate}m" --kb_base=1000 --time_based \
 		--runtime="$secs" >/dev/null 2>&1
 	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-	kill -TERM "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
+	stop_strait
 	echo "$((c1 - c0))"
 }
 hz=$(getconf CLK_TCK)

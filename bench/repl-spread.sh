@@ -12,23 +12,9 @@ set -euo pipefail
 strait=${1:?usage: bench/repl-spread.sh STRAIT}
 n=${DISKS:-100} rate=${RATE:-10} secs=${SECS:-10}
 command -v fio >/dev/null || { echo "repl-spread.sh: fio missing (scripts/deps.sh installs it)" >&2; exit 2; }
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/d"
-args=()
-for i in $(seq 1 "$n"); do
-	truncate -s 64M "$tmp/d/v$i.img"
-	args+=("v$i=$tmp/d/v$i.img")
-done
-"$strait" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
-	--interval 5m "${args[@]}" >/dev/null 2>"$tmp/err" &
-pid=$!
-for _ in $(seq 600); do
-	[ "$(ls "$tmp/store/disks" 2>/dev/null | wc -l)" -ge "$n" ] && break
-	kill -0 "$pid" 2>/dev/null || { echo "repl-spread.sh: strait exited:" >&2; cat "$tmp/err" >&2; exit 1; }
-	sleep 0.1
-done
+me=repl-spread.sh
+. "$(dirname "$0")/repl-disks.sh"
+serve_disks 64M "$n"
 sleep 2
 cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 jobs() { # jobs K: a fio job file writing RATE MB/s in all over disks 1..K
