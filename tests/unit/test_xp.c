@@ -379,7 +379,9 @@ test_shards(void **state)
 	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &o, &rr.rx), 0);
 	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
 	struct xp_sender *tx[NDISKS];
-	struct xp_sender_opts so = {.window = 16};
+	/* a window above PER: no sender waits for an ack mid-run (the receiver's 20 ms
+	 * burst wait would pace each window) */
+	struct xp_sender_opts so = {.window = 2 * PER};
 	for (uint64_t d = 0; d < NDISKS; d++)
 		assert_int_equal(
 		    xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), d, &so, &tx[d]), 0);
