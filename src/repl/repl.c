@@ -1156,22 +1156,22 @@ repl_ship(struct repl *r, int64_t now, bool full)
 	}
 	/* The disks to visit: all of them, or the queue's (taken whole: a disk queued
 	 * during the round waits for the next). */
-	struct lib_vec todo;
-	lib_vec_init(&todo, sizeof(size_t));
+	struct lib_vec visit;
+	lib_vec_init(&visit, sizeof(size_t));
 	pthread_mutex_lock(&r->qmu);
 	if (!full) {
-		struct lib_vec t = todo;
-		todo = r->queue;
+		struct lib_vec t = visit;
+		visit = r->queue;
 		r->queue = t;
 	} else {
 		r->queue.n = 0;
 	}
 	pthread_mutex_unlock(&r->qmu);
-	size_t n = full ? r->disks.n : todo.n;
+	size_t n = full ? r->disks.n : visit.n;
 	int64_t t = now_ms();
 	bool pending = false, busy = false;
 	for (size_t i = 0; i < n; i++) {
-		struct rdisk *d = disk_at(r, full ? i : ((size_t *)todo.v)[i]);
+		struct rdisk *d = disk_at(r, full ? i : ((size_t *)visit.v)[i]);
 		atomic_store(&d->queued, false); /* a write from here on queues it again */
 		pthread_mutex_lock(&d->mu);
 		bool failed = d->error[0] != 0;
@@ -1191,7 +1191,7 @@ repl_ship(struct repl *r, int64_t now, bool full)
 		pending = pending || p;
 		busy = busy || b;
 	}
-	lib_vec_free(&todo);
+	lib_vec_free(&visit);
 	r->pending = pending;
 	r->busy = busy;
 	return first;
