@@ -582,6 +582,18 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_
 	return 0;
 }
 
+/* The sender is about to wait for an ack: its last frame, when none of it is on
+ * the wire yet, asks the receiver to sync now (XP_HF_PUSH) rather than wait for
+ * more of a burst that cannot come until the ack does. */
+static void
+push_last(struct xp_sender *s)
+{
+	if (!s->qn || s->qsent > s->qn - 1 || (s->qsent == s->qn - 1 && s->qoff))
+		return;
+	struct pend *p = &s->q[(s->qhead + s->qn - 1) % s->qcap];
+	p->frame[1] |= XP_HF_PUSH;
+}
+
 int
 xp_send(struct xp_sender *s, const struct xp_record *r)
 {
@@ -602,6 +614,7 @@ xp_send(struct xp_sender *s, const struct xp_record *r)
 	if (rc < 0)
 		return rc;
 	while (s->qn >= s->o.window || (s->qn && s->qbytes + n > s->o.window_bytes)) {
+		push_last(s);
 		rc = flush_out(s); /* what waits for an ack must be on its way */
 		if (rc == 0)
 			rc = read_one(s, s->o.timeout_ms);
@@ -636,6 +649,7 @@ int
 xp_sender_flush(struct xp_sender *s)
 {
 	while (s->qn) {
+		push_last(s);
 		if (!s->up || flush_out(s) < 0)
 			return -ENOTCONN;
 		int rc = read_one(s, s->o.timeout_ms);

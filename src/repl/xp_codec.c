@@ -215,7 +215,7 @@ xp_decode(const uint8_t *buf, size_t n, struct xp_frame *f, size_t *used, const 
 	uint8_t type = buf[0], hflags = buf[1];
 	uint32_t blen = get32(buf + 4);
 	if (hflags && type != XP_T_DATA)
-		return bad(why, "compression flag on a non-data frame");
+		return bad(why, "data flags on a non-data frame");
 	switch (type) {
 	case XP_T_HELLO:
 		if (blen < XP_HELLO_LEN || blen > XP_HELLO_LEN + XP_MAX_NAME)

@@ -71,6 +71,7 @@ struct rconn {
 	unsigned gen; /* the cut generation it was accepted in */
 	/* the conversation */
 	bool hello, ack_due, sync_due, idle_tick;
+	bool push;                  /* a frame since the last sync asked for it now (XP_HF_PUSH) */
 	uint64_t disk, last, burst; /* burst: bytes stored since the last sync */
 	int64_t burst_t;            /* when the first of them came */
 	int idle_wait;              /* the store's next due time (-1: none before new records) */
@@ -420,7 +421,9 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 	struct xp_conn *c = &rc_->c;
 	uint8_t out[XP_HDR_LEN + XP_POINT_LEN];
 	int64_t now = lib_mono_ms();
-	int wait = rc_->sync_due && !rc_->idle_tick ? burst_wait(rc_->burst, rc_->burst_t) : 0;
+	int wait = rc_->sync_due && !rc_->idle_tick && !rc_->push
+	               ? burst_wait(rc_->burst, rc_->burst_t)
+	               : 0;
 	if (wait) { /* the burst waits a little for more records */
 		heap_set(sh, rc_, now + wait);
 		return true;
@@ -439,6 +442,7 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 			return false;
 		}
 		rc_->sync_due = false;
+		rc_->push = false;
 		rc_->burst = 0;
 		if (rc_->ack_due && xp_conn_write(c, out, xp_encode_ack(out, rc_->last)) < 0)
 			return false;
@@ -507,6 +511,8 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 			       "expected data");
 			break;
 		}
+		if (f.hflags & XP_HF_PUSH)
+			rc_->push = true;
 		if (f.seq <= rc_->last) {
 			count(r, &r->st.duplicates, NULL);
 			rc_->ack_due = true;

@@ -33,6 +33,9 @@
  *              len is the uncompressed length; xxh3 is XXH3-64 of the
  *              uncompressed payload. hflags XP_HF_ZSTD: the payload is one zstd
  *              frame, strictly shorter than len; otherwise exactly len bytes.
+ *              hflags XP_HF_PUSH: the sender waits for an ack after this frame
+ *              (its window is full, or it flushes): the receiver syncs and
+ *              acknowledges now instead of waiting for more of the burst.
  *   ACK        (receiver -> sender, 8 bytes) u64 seq: cumulative, every
  *              sequence <= seq is durably stored.
  *   ERROR      (either way, 12 bytes + message) u32 code | u64 seq | text
@@ -75,7 +78,8 @@ enum xp_type {
 
 /* Header flags (hflags). */
 #define XP_HF_ZSTD 0x01u
-#define XP_HF_MASK XP_HF_ZSTD
+#define XP_HF_PUSH 0x02u
+#define XP_HF_MASK (XP_HF_ZSTD | XP_HF_PUSH)
 
 /* ERROR codes. */
 enum xp_err {

@@ -13,7 +13,7 @@
  * connections (no idle call while the store asks for none, its waits kept
  * when it does; a stop and a cut wake a connection asleep with no end), and
  * shards (24 disks' senders at once served by 2 threads, every record of each
- * stored in order).
+ * stored in order), and a full window pushed (the receiver syncs at once).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +314,48 @@ test_idle(void **state)
 	free(is);
 }
 
+/* ---- a full window is pushed -------------------------------------------------- */
+
+/* A sender whose window is full waits for an ack; the frame that filled it says so
+ * (XP_HF_PUSH) and the receiver syncs at once instead of waiting SYNC_MS (20 ms)
+ * for more of a burst that cannot come. 100 windows of 8 records: at least 2 s
+ * when each waits, well under one when pushed. */
+static void
+test_push(void **state)
+{
+	(void)state;
+	struct idle_store *is = calloc(1, sizeof(*is));
+	store_init(&is->s);
+	is->wait = -1;
+	struct xp_receiver_opts o = {
+	    .store = st_store, .last = st_last, .sync = idle_sync, .arg = is};
+	struct rxrun rr;
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &o, &rr.rx), 0);
+	is->s.rx = rr.rx;
+	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
+	struct xp_sender_opts so = {.window = 8};
+	struct xp_sender *tx;
+	assert_int_equal(xp_sender_open("127.0.0.1", xp_receiver_port(rr.rx), DISK, &so, &tx), 0);
+	static uint8_t buf[MAXREC];
+	double t0 = now_s();
+	for (uint64_t seq = 1; seq <= 800; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		assert_int_equal(xp_send(tx, &r), 0);
+	}
+	assert_int_equal(xp_sender_flush(tx), 0);
+	double took = now_s() - t0;
+	assert_int_equal(xp_sender_acked(tx), 800);
+	assert_true(took < 1.0);
+	assert_true(is->due >= 100); /* a sync a window at least: nothing acked undurable */
+	xp_sender_close(tx);
+	rx_stop(&rr, NULL);
+	assert_int_equal(is->s.stored, 800);
+	assert_int_equal(is->s.mismatches, 0);
+	pthread_mutex_destroy(&is->s.mu);
+	free(is);
+}
+
 /* ---- shards: many connections, few threads ---------------------------------- */
 
 #define NDISKS 24
@@ -521,7 +563,15 @@ test_codec_rejects(void **state)
 	fr[XP_HDR_LEN + 19] = 1;
 	fr[1] = XP_HF_ZSTD;
 	assert_int_equal(xp_decode(fr, n, &f, &used, &why), -EBADMSG);
+	/* PUSH: on data it decodes (the sender waits for an ack), elsewhere it does not. */
+	fr[1] = XP_HF_PUSH;
+	assert_int_equal(xp_decode(fr, n, &f, &used, &why), 0);
+	assert_int_equal(f.hflags, XP_HF_PUSH);
 	free(fr);
+	n = xp_encode_ack(b, 5);
+	b[1] = XP_HF_PUSH;
+	assert_int_equal(xp_decode(b, n, &f, &used, &why), -EBADMSG);
+	assert_non_null(strstr(why, "non-data"));
 }
 
 static void
@@ -1065,6 +1115,7 @@ main(void)
 	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_shards),
+	    cmocka_unit_test(test_push),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
