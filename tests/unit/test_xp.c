@@ -822,11 +822,13 @@ test_corruption_and_errors(void **state)
 	struct xp_frame f;
 	char msg[300];
 
-	/* Seq 1 intact, seq 2 with one payload bit flipped (uncompressed). */
+	/* Seq 1 intact (pushed: acknowledged at once), seq 2 with one payload bit
+	 * flipped (uncompressed). */
 	int fd = raw_hello(port, DISK, &last);
 	assert_int_equal(last, 0);
 	gen(1, buf, &r);
 	assert_int_equal(xp_encode_data(&r, 0, NULL, &fr, &n), 0);
+	fr[1] |= XP_HF_PUSH;
 	assert_int_equal(write(fd, fr, n), (ssize_t)n);
 	free(fr);
 	gen(2, buf, &r);
