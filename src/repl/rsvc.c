@@ -3,10 +3,10 @@
  *
  * Invariants: the NBD thread only serves; the shipper thread is the only one
  * that calls repl_ship and tgt_prune; marks come from any thread (they
- * append markers under the disks' locks, kick the shipper and wait for the
- * target's points). rsvc_stop stops the NBD server first (no write is
- * acknowledged after that), then the shipper, sends what is left, stops the
- * in-process target, whose close cuts a point for whatever changed.
+ * append markers under the disks' locks and queue the disks, which wakes the
+ * shipper; then they wait for the target's points). rsvc_stop stops the NBD server first (no write
+ * is acknowledged after that), then the shipper, sends what is left, stops the in-process target,
+ * whose close cuts a point for whatever changed.
  */
 #include "repl/rsvc.h"
 
@@ -361,14 +361,8 @@ int
 rsvc_mark(struct rsvc *s, const char *name)
 {
 	int marks;
-	int rc = repl_mark(s->r, name, &marks);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&s->mu);
-	s->kick = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return marks;
+	int rc = repl_mark(s->r, name, &marks); /* its disks queued: the shipper woken */
+	return rc < 0 ? rc : marks;
 }
 
 int

@@ -253,8 +253,6 @@ xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const 
 			return rc;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 		bool buffered = c->io->pending && c->io->pending(c->ctx) > 0;
-		if (!buffered && timeout_ms < 0 && c->rn == c->consumed)
-			rbuf_release(c); /* a sleep with no end: nothing held meanwhile */
 		int pr = buffered ? 1 : poll(&pfd, 1, timeout_ms);
 		if (pr < 0 && errno == EINTR)
 			continue;
@@ -588,8 +586,8 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_
 static void
 push_last(struct xp_sender *s)
 {
-	if (!s->qn || s->qsent > s->qn - 1 || (s->qsent == s->qn - 1 && s->qoff))
-		return;
+	if (s->qsent >= s->qn || (s->qsent + 1 == s->qn && s->qoff))
+		return; /* nothing unwritten, or the last frame is partly on the wire */
 	struct pend *p = &s->q[(s->qhead + s->qn - 1) % s->qcap];
 	p->frame[1] |= XP_HF_PUSH;
 }

@@ -272,7 +272,7 @@ int xp_conn_write(struct xp_conn *c, const void *buf, size_t n);
 void xp_conn_idle(struct xp_conn *c);
 /*
  * Next frame, waiting up to timeout_ms (0 = only what is buffered or readable
- * now, -1 = no limit). The frame points into the connection's buffer until the next call.
+ * now). The frame points into the connection's buffer until the next call.
  * -ETIMEDOUT, -ECONNRESET (peer closed), -EBADMSG (*why), or an I/O errno.
  */
 int xp_conn_read_frame(struct xp_conn *c, struct xp_frame *f, int timeout_ms, const char **why);

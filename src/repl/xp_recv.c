@@ -153,6 +153,8 @@ xp_receiver_open(const char *host, uint16_t port, const struct xp_receiver_opts 
 	r->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                                         : ((struct sockaddr_in *)&ss)->sin_port);
 	r->o = *o;
+	if (!r->o.hello_ms)
+		r->o.hello_ms = HELLO_MS;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	r->nshards = o->shards ? o->shards : cpus > 0 ? 2 * (unsigned)cpus : 2;
 	if (r->nshards < 1)
@@ -568,9 +570,7 @@ shard_news(struct shard *sh)
 		if (!c->listed)
 			conn_end(sh, c);
 		else
-			heap_set(sh, c,
-			         lib_mono_ms() +
-			             (sh->r->o.hello_ms ? sh->r->o.hello_ms : HELLO_MS));
+			heap_set(sh, c, lib_mono_ms() + sh->r->o.hello_ms);
 	}
 	unsigned gen = atomic_load(&sh->r->cut);
 	for (struct rconn *c = sh->conns, *nx; c; c = nx) {

@@ -109,24 +109,20 @@ tls_wrap(const struct xp_io_ops *self, int fd, bool server, void **ctx)
 		/* A non-blocking socket (the receiver's event loops): the handshake runs
 		 * inside the first reads, a step each time the peer sends, never waiting. */
 		SSL_set_accept_state(ssl);
-		struct tls_conn *t = lib_xcalloc(1, sizeof(*t));
-		t->ssl = ssl;
-		t->fd = fd;
-		*ctx = t;
-		return 0;
-	}
-	/* A peer that stalls the handshake must not hold the thread forever. */
-	struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct lib_pipe_guard g;
-	lib_pipe_block(&g);
-	int r = server ? SSL_accept(ssl) : SSL_connect(ssl);
-	lib_pipe_unblock(&g);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &off, sizeof(off));
-	if (r != 1) {
-		SSL_free(ssl);
-		ERR_clear_error();
-		return -ECONNABORTED;
+	} else {
+		/* A peer that stalls the handshake must not hold the thread forever. */
+		struct timeval tv = {HANDSHAKE_S, 0}, off = {0, 0};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		struct lib_pipe_guard g;
+		lib_pipe_block(&g);
+		int r = server ? SSL_accept(ssl) : SSL_connect(ssl);
+		lib_pipe_unblock(&g);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &off, sizeof(off));
+		if (r != 1) {
+			SSL_free(ssl);
+			ERR_clear_error();
+			return -ECONNABORTED;
+		}
 	}
 	struct tls_conn *t = lib_xcalloc(1, sizeof(*t));
 	t->ssl = ssl;
