@@ -30,6 +30,8 @@
  *   back, torn or whole, which the torn-tail rule above takes as it takes any
  *   segment with nothing durable after it;
  * - the iterator reads the segments in large blocks (IT_BLOCK), not record by record;
+ *   a kept one (jnl_iter_resume) reads only records below its limit, all complete
+ *   (written before the limit was taken), and drops what it read ahead past them;
  * - numbering never reuses a seq: records after the last durable one may have been
  *   read (and shipped) before a power cut lost them, so after an unclean stop (the
  *   activity log not empty) jnl_open numbers on from past every seq it could have
@@ -303,8 +305,8 @@ struct jnl_iter {
 	uint64_t boff;
 	bool done;
 	bool repair;      /* jnl_open's scan: a torn spot may lie before the last segment */
-	uint64_t start;   /* byte offset of the first record in the first segment read */
 	uint64_t end_pos; /* where the clean part of the current segment ends */
+	uint64_t limit;   /* jnl_iter_next stops before this seq */
 };
 
 int
@@ -320,6 +322,7 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	it->dir = lib_xstrdup(dir);
 	it->fd = -1;
 	it->from = from;
+	it->limit = UINT64_MAX;
 	it->nall = it->nseg;
 	/* Start at the last segment whose first seq is <= from. */
 	it->cur = 0;
@@ -331,27 +334,81 @@ jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out)
 	return 0;
 }
 
-int
-jnl_iter_open_at(const char *dir, const struct jnl_pos *p, struct jnl_iter **out)
+uint64_t
+jnl_iter_seq(const struct jnl_iter *it)
 {
-	int rc = jnl_iter_open(dir, p->seq, out);
+	return it->expect > it->from ? it->expect : it->from;
+}
+
+/* Drops what the buffer holds from pos on: bytes not returned yet, read while a
+ * record was being written or before a failed one was cut. */
+static void
+iter_trim(struct jnl_iter *it)
+{
+	if (it->pos >= it->boff && it->pos <= it->boff + it->blen) {
+		it->blen = (size_t)(it->pos - it->boff);
+	} else {
+		it->boff = it->pos;
+		it->blen = 0;
+	}
+}
+
+/* The current segment was read through and records below the limit remain: list the
+ * segments again and go on from it (iter_next_seg then takes the one after it). The current one
+ * stays in the list when it is gone from the directory (released once every record
+ * in it was acknowledged): the open descriptor still reads it. */
+static int
+iter_relist(struct jnl_iter *it)
+{
+	struct seg cur = it->segs[it->cur];
+	struct seg *segs;
+	uint32_t n, cap;
+	int rc = list_segs(it->dir, &segs, &n, &cap);
 	if (rc < 0)
 		return rc;
-	struct jnl_iter *it = *out;
-	for (uint32_t i = 0; i < it->nseg; i++)
-		if (it->segs[i].first == p->seg && p->seq >= p->seg) {
-			it->cur = i;
-			it->start = p->off;
-			it->expect = p->seq;
-		}
+	uint32_t i = 0;
+	while (i < n && segs[i].first < cur.first)
+		i++;
+	if (i == n || segs[i].first != cur.first) {
+		segs = lib_xrealloc(segs, (n + 1) * sizeof(*segs));
+		memmove(segs + i + 1, segs + i, (n - i) * sizeof(*segs));
+		segs[i] = cur;
+		n++;
+	}
+	free(it->segs);
+	it->segs = segs;
+	it->nseg = it->nall = n;
+	it->cur = i;
+	return 0;
+}
+
+int
+jnl_iter_resume(struct jnl_iter *it, uint64_t limit)
+{
+	it->limit = limit;
+	it->done = false;
+	iter_trim(it);
+	if (jnl_iter_seq(it) >= limit)
+		return 0; /* nothing to read */
+	if (it->fd < 0)
+		return it->nseg ? 0 : -ESTALE; /* the next call opens its segment; none listed */
+	struct stat st;
+	if (fstat(it->fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < it->pos)
+		return -ESTALE; /* cut below what was read */
+	it->fsize = (uint64_t)st.st_size;
 	return 0;
 }
 
 void
-jnl_iter_pos(const struct jnl_iter *it, struct jnl_pos *p)
+jnl_iter_idle(struct jnl_iter *it)
 {
-	*p =
-	    (struct jnl_pos){it->expect, it->cur < it->nseg ? it->segs[it->cur].first : 0, it->pos};
+	it->boff = it->pos; /* nothing past pos is kept (iter_trim), nothing before is needed */
+	it->blen = 0;
+	free(it->buf);
+	it->buf = NULL;
+	it->bufcap = 0;
 }
 
 void
@@ -380,8 +437,7 @@ iter_open_seg(struct jnl_iter *it)
 	if (fstat(it->fd, &st) < 0)
 		return -errno;
 	it->fsize = (uint64_t)st.st_size;
-	it->pos = it->boff = it->start <= it->fsize ? it->start : 0;
-	it->start = 0;
+	it->pos = it->boff = 0;
 	it->blen = 0;
 	return 0;
 }
@@ -398,8 +454,13 @@ iter_fill(struct jnl_iter *it, size_t need)
 		keep = (size_t)(it->boff + it->blen - it->pos);
 		memmove(it->buf, it->buf + (it->pos - it->boff), keep);
 	}
-	if (need > it->bufcap || !it->buf) {
-		size_t cap = need > IT_BLOCK ? need : IT_BLOCK;
+	/* As large as the segment's bytes from pos on, up to IT_BLOCK: a kept iterator
+	 * with a few records to read takes a few KiB, not IT_BLOCK. */
+	uint64_t avail = it->fsize - it->pos;
+	size_t cap = avail < IT_BLOCK ? (size_t)avail : IT_BLOCK;
+	if (cap < need)
+		cap = need;
+	if (cap > it->bufcap) {
 		it->buf = lib_xrealloc(it->buf, cap);
 		it->bufcap = cap;
 	}
@@ -443,6 +504,7 @@ seg_durable(const char *dir, const struct seg *s)
 	it->nseg = 1;
 	it->fd = -1;
 	it->expect = s->first;
+	it->limit = UINT64_MAX;
 	struct jnl_rec r;
 	bool found = false;
 	while (!found && jnl_iter_next(it, &r) > 0)
@@ -492,8 +554,11 @@ iter_gaps(struct jnl_iter *it)
 static int
 iter_next_seg(struct jnl_iter *it)
 {
-	int rc =
-	    it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect ? iter_gaps(it) : 0;
+	int rc = 0;
+	if (it->cur + 1 == it->nseg && it->limit != UINT64_MAX && it->expect < it->limit)
+		rc = iter_relist(it); /* a kept iterator: its listing is older than the limit */
+	if (rc == 0 && it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect)
+		rc = iter_gaps(it);
 	if (rc < 0)
 		return rc;
 	if (it->cur + 1 < it->nseg && it->segs[it->cur + 1].first != it->expect &&
@@ -520,7 +585,7 @@ int
 jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec)
 {
 	for (;;) {
-		if (it->done || it->cur >= it->nseg)
+		if (it->done || it->cur >= it->nseg || it->expect >= it->limit)
 			return 0;
 		if (it->fd < 0) {
 			int rc = iter_open_seg(it);

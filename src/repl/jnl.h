@@ -164,16 +164,20 @@ struct jnl_rec {
 struct jnl_iter;
 /* Iterate the directory's records with seq >= from. */
 int jnl_iter_open(const char *dir, uint64_t from, struct jnl_iter **out);
-/* Where the next record starts (after the last one jnl_iter_next returned): a
- * later iterator can start there without reading the records before it. */
-struct jnl_pos {
-	uint64_t seq; /* the next record's */
-	uint64_t seg; /* its segment (first seq), and its byte offset there */
-	uint64_t off;
-};
-void jnl_iter_pos(const struct jnl_iter *it, struct jnl_pos *p);
-/* As jnl_iter_open from p->seq, at p's byte offset when p's segment is still there. */
-int jnl_iter_open_at(const char *dir, const struct jnl_pos *p, struct jnl_iter **out);
+/* An iterator kept between reads (the shipper's, one per disk): jnl_iter_next
+ * stops before seq limit (exclusive; none until set), and returns 0 there as at
+ * the end. A later call reads on from where it stopped: the records appended since,
+ * the segment's new size from one fstat, the directory listed again only when the
+ * segment read through was followed by another. What the read-ahead buffer holds
+ * past the last record returned is dropped (a write in progress, or one that failed
+ * and was cut). -ESTALE when its segment was cut below what it read, or when it
+ * was opened before the first segment was made: open a new iterator. */
+int jnl_iter_resume(struct jnl_iter *it, uint64_t limit);
+/* The seq of the next record it returns. */
+uint64_t jnl_iter_seq(const struct jnl_iter *it);
+/* Frees the read-ahead buffer (as large as what was there to read, up to 1 MiB)
+ * while the iterator waits for more. */
+void jnl_iter_idle(struct jnl_iter *it);
 /* 1 with *rec filled, 0 at the end (clean or torn tail), -EBADMSG on corruption. */
 int jnl_iter_next(struct jnl_iter *it, struct jnl_rec *rec);
 void jnl_iter_close(struct jnl_iter *it);

@@ -99,7 +99,7 @@ struct rdisk {
 	uint64_t seed_sent, seed_skipped; /* blocks */
 	uint64_t cut_at;                  /* seq of the newest group CUT marker */
 	/* The shipper's own. */
-	struct jnl_pos rpos; /* where the record after sent starts in the journal */
+	struct jnl_iter *it; /* at the record after sent, kept between visits (or NULL) */
 	uint64_t *resync;    /* extents to resend from the source, and their shift */
 	size_t nresync, iresync;
 	unsigned rshift;
@@ -998,8 +998,11 @@ send_one(struct rdisk *d, const struct xp_record *x)
 }
 
 /* Sends the journal's records after sent, up to what is journaled now (and at
- * most SEND_BATCH bytes), then takes in acks and points. The journal is read
- * from where the last call stopped (rpos), not from its segment's start. */
+ * most SEND_BATCH bytes), then takes in acks and points. The journal's iterator
+ * stays open between visits, at the record after sent: a visit to a disk with a
+ * few new records costs an fstat and a read of them, not a listing of the
+ * directory, an open and a new buffer. It is opened again when sent moved
+ * elsewhere (a cut link resends from the acknowledged seq, a jump skips). */
 static int
 send_disk(struct repl *r, struct rdisk *d)
 {
@@ -1010,27 +1013,36 @@ send_disk(struct repl *r, struct rdisk *d)
 	d->sent = jnl_gap_skip(d->j, d->sent); /* sent up to a jump: nothing between */
 	uint64_t limit = jnl_next_seq(d->j), from = d->sent + 1;
 	pthread_mutex_unlock(&d->mu);
-	struct jnl_iter *it = NULL;
-	if (from < limit)
-		rc = d->rpos.seq == from ? jnl_iter_open_at(d->jdir, &d->rpos, &it)
-		                         : jnl_iter_open(d->jdir, from, &it);
+	if (d->it && jnl_iter_seq(d->it) != from) {
+		jnl_iter_close(d->it);
+		d->it = NULL;
+	}
+	if (from < limit && d->it && (rc = jnl_iter_resume(d->it, limit)) == -ESTALE) {
+		jnl_iter_close(d->it);
+		d->it = NULL;
+		rc = 0;
+	}
+	if (from < limit && !d->it && !rc && !(rc = jnl_iter_open(d->jdir, from, &d->it)))
+		rc = jnl_iter_resume(d->it, limit);
 	uint64_t bytes = 0;
-	while (!rc && it && bytes < SEND_BATCH) {
+	int got = 0;
+	while (!rc && from < limit && bytes < SEND_BATCH) {
 		struct jnl_rec rec;
-		int got = jnl_iter_next(it, &rec);
-		if (got <= 0 || rec.seq >= limit) {
-			rc = got < 0 ? got : 0;
+		if ((got = jnl_iter_next(d->it, &rec)) <= 0) {
+			rc = got;
 			break;
 		}
 		uint8_t small[4 + STORE_NAME_MAX];
 		struct xp_record x = to_wire(&rec, small);
-		if ((rc = send_one(d, &x)) == 0) {
+		if ((rc = send_one(d, &x)) == 0)
 			bytes += x.len;
-			jnl_iter_pos(it, &d->rpos);
-		}
 	}
-	if (it)
-		jnl_iter_close(it);
+	if (rc && d->it) {
+		jnl_iter_close(d->it); /* not sent, or the journal unreadable: open again */
+		d->it = NULL;
+	} else if (d->it && got == 0) {
+		jnl_iter_idle(d->it); /* caught up */
+	}
 	if (rc == -ENOENT)
 		rc = 0; /* no segment yet */
 	if (!rc)
@@ -1324,6 +1336,7 @@ repl_close(struct repl *r, int timeout_ms)
 	for (size_t i = 0; i < r->disks.n; i++) {
 		struct rdisk *d = disk_at(r, i);
 		xp_sender_close(d->tx);
+		jnl_iter_close(d->it);
 		/* A resync not finished (a crash's activity log, an overflow's bitmap): the
 		 * extents not read yet go into the bitmap, which the next start resyncs
 		 * (a clean close empties the activity log). */

@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #define FDS_DISK                                                                                   \
-	8 /* the source, the journal's directory, activity log, bitmap, segments, a socket */
+	9 /* the source, the journal's directory, activity log, bitmap, segments, the shipper's    \
+	     reader, a socket */
 #define FDS_RECV   5 /* the replica, its log and .seq, the receiving socket */
 #define PENDING_MS 5
 #define RETRY_MS   100

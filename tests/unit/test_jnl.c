@@ -456,6 +456,152 @@ test_release(void **state)
 	tmp_remove(&t);
 }
 
+/* Appends one record of len bytes at off, its data from seed. */
+static uint64_t
+append_seed(struct jnl *j, uint64_t off, uint32_t len, uint64_t seed)
+{
+	uint8_t b[4096];
+	assert_true(len <= sizeof(b));
+	fill(b, len, seed);
+	uint64_t seq;
+	assert_int_equal(jnl_append(j, off, len, 0, b, &seq), 0);
+	return seq;
+}
+
+/* The next record is seq, with the data of seed. */
+static void
+expect_rec_at(struct jnl_iter *it, uint64_t seq, uint64_t seed, int line)
+{
+	struct jnl_rec r;
+	uint8_t b[4096];
+	int got = jnl_iter_next(it, &r);
+	if (got != 1 || r.seq != seq)
+		fail_msg("line %d: record %" PRIu64 " expected, got %d (seq %" PRIu64 ")", line,
+		         seq, got, got == 1 ? r.seq : 0);
+	fill(b, r.dlen, seed);
+	assert_memory_equal(r.data, b, r.dlen);
+}
+#define expect_rec(it, seq, seed) expect_rec_at(it, seq, seed, __LINE__)
+
+/* An iterator kept between reads (the shipper's): it stops at the limit, reads on
+ * from there after more appends, across segments, over a released segment, and
+ * with its buffer freed in between. */
+static void
+test_resume(void **state)
+{
+	struct tmp t;
+	tmp_make(&t);
+	struct jnl *j;
+	struct jnl_opts o = {.seg_size = 4 * (JNL_HDR_SIZE + 4096)};
+	assert_int_equal(jnl_open(t.dir, &o, &j), 0);
+	append_seed(j, 0, 4096, 101);
+	append_seed(j, 4096, 4096, 102);
+	append_seed(j, 8192, 4096, 103); /* written, not yet counted by the reader */
+	struct jnl_iter *it;
+	struct jnl_rec r;
+	assert_int_equal(jnl_iter_open(t.dir, 1, &it), 0);
+	assert_int_equal(jnl_iter_resume(it, 3), 0);
+	expect_rec(it, 1, 101);
+	expect_rec(it, 2, 102);
+	assert_int_equal(jnl_iter_next(it, &r), 0); /* the limit, though 3 is there */
+	assert_int_equal(jnl_iter_seq(it), 3);
+	assert_int_equal(jnl_iter_resume(it, 4), 0);
+	expect_rec(it, 3, 103);
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+	jnl_iter_idle(it);
+
+	/* 4 ends the first segment, 5..7 go to the second: the directory is listed again. */
+	for (uint64_t s = 4; s <= 7; s++)
+		assert_int_equal(append_seed(j, s * 4096, 4096, 100 + s), s);
+	assert_int_equal(count_segs(&t), 2);
+	assert_int_equal(jnl_iter_resume(it, jnl_next_seq(j)), 0);
+	for (uint64_t s = 4; s <= 7; s++)
+		expect_rec(it, s, 100 + s);
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+	assert_int_equal(jnl_iter_seq(it), 8);
+
+	/* Nothing new: a resume reads nothing. */
+	assert_int_equal(jnl_iter_resume(it, jnl_next_seq(j)), 0);
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+
+	/* The second segment filled (8), a third begun (9, 10); the first two released
+	 * while the iterator sits at the second's end: it reads on through the third. */
+	assert_int_equal(append_seed(j, 0, 4096, 108), 8);
+	assert_int_equal(jnl_iter_resume(it, 9), 0);
+	expect_rec(it, 8, 108);
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+	assert_int_equal(append_seed(j, 0, 4096, 109), 9);
+	assert_int_equal(append_seed(j, 0, 4096, 110), 10);
+	assert_int_equal(jnl_release(j, 9), 0);
+	assert_int_equal(count_segs(&t), 1);
+	jnl_iter_idle(it);
+	assert_int_equal(jnl_iter_resume(it, jnl_next_seq(j)), 0);
+	expect_rec(it, 9, 109);
+	expect_rec(it, 10, 110);
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+	jnl_iter_close(it);
+
+	/* Opened before the first segment existed: -ESTALE says open again. */
+	struct tmp t2;
+	tmp_make(&t2);
+	assert_int_equal(mkdir(t2.dir, 0700), 0);
+	assert_int_equal(jnl_iter_open(t2.dir, 1, &it), 0);
+	assert_int_equal(jnl_iter_resume(it, 2), -ESTALE);
+	jnl_iter_close(it);
+	tmp_remove(&t2);
+
+	assert_int_equal(jnl_close(j), 0);
+	tmp_remove(&t);
+}
+
+/* What the iterator read ahead past its limit is not trusted on resume: bytes of a
+ * record written in place since (here a second journal's record 2, copied over
+ * the first's) are read again. */
+static void
+test_resume_reread(void **state)
+{
+	struct tmp a, b;
+	tmp_make(&a);
+	tmp_make(&b);
+	struct jnl *ja, *jb;
+	struct jnl_opts o = {0};
+	assert_int_equal(jnl_open(a.dir, &o, &ja), 0);
+	assert_int_equal(jnl_open(b.dir, &o, &jb), 0);
+	append_seed(ja, 0, 4096, 1);
+	append_seed(ja, 4096, 4096, 2);
+	append_seed(jb, 0, 4096, 1);
+	append_seed(jb, 4096, 4096, 4); /* fill's seeds 2 and 3 are the same */
+	struct jnl_iter *it;
+	struct jnl_rec r;
+	assert_int_equal(jnl_iter_open(a.dir, 1, &it), 0);
+	assert_int_equal(jnl_iter_resume(it, 2), 0);
+	expect_rec(it, 1, 1); /* the read ahead took record 2 as well */
+	assert_int_equal(jnl_iter_next(it, &r), 0);
+
+	char pa[600], pb[600];
+	seg_name(&a, 1, pa, sizeof(pa));
+	seg_name(&b, 1, pb, sizeof(pb));
+	off_t n = file_size(pb);
+	assert_int_equal(file_size(pa), n);
+	uint8_t *buf = malloc((size_t)n);
+	assert_non_null(buf);
+	int fb = open(pb, O_RDONLY), fa = open(pa, O_WRONLY);
+	assert_true(fb >= 0 && fa >= 0);
+	assert_int_equal(pread(fb, buf, (size_t)n, 0), n);
+	assert_int_equal(pwrite(fa, buf, (size_t)n, 0), n);
+	close(fa);
+	close(fb);
+	free(buf);
+
+	assert_int_equal(jnl_iter_resume(it, 3), 0);
+	expect_rec(it, 2, 4);
+	jnl_iter_close(it);
+	jnl_abandon(ja);
+	jnl_abandon(jb);
+	tmp_remove(&a);
+	tmp_remove(&b);
+}
+
 static void
 test_bitmap_mode(void **state)
 {
@@ -1185,6 +1331,7 @@ main(void)
 	    cmocka_unit_test(test_recovery),       cmocka_unit_test(test_al_batch),
 	    cmocka_unit_test(test_hot_many),       cmocka_unit_test(test_crash),
 	    cmocka_unit_test(test_append_many),    cmocka_unit_test(test_al_resize),
+	    cmocka_unit_test(test_resume),         cmocka_unit_test(test_resume_reread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
