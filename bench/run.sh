@@ -152,3 +152,7 @@ echo "replication: what quiet disks cost while one streams (500 disks)"
 echo
 echo "replication: the same churn on one disk and spread over 100"
 "$(dirname "$0")/repl-spread.sh" "$strait"
+
+echo
+echo "replication: the store's table of chunks (4M chunks: memory, load, lookups)"
+"$bd/bench/bench_packs" 4000000

@@ -622,6 +622,8 @@ put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t 
 		rc = st->ops->sync(st->be);
 	if (rc)
 		store_packs_drop(st->pk); /* the table may name chunks that were lost */
+	else
+		store_packs_synced(st->pk);
 	return rc;
 }
 

@@ -252,6 +252,10 @@ int store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_
                     uint32_t *len);
 /* Chunks and packs stored (staged ones included). */
 int store_packs_count(struct store_packs *pk, uint64_t *chunks, uint64_t *packs);
+/* The backend synced: the indexes of the packs put before can be read back from it. */
+void store_packs_synced(struct store_packs *pk);
+/* Bytes of memory the table of chunks takes. */
+uint64_t store_packs_table_bytes(const struct store_packs *pk);
 int store_packs_mark(struct store_packs *pk, const uint8_t *hash);
 int store_packs_sweep(struct store_packs *pk);
 struct store_packs *store_packs_of(struct store *st);

@@ -11,8 +11,9 @@
  * durable), and a caller makes a batch of chunks durable before it writes the manifest
  * that names them. A batch's objects count as present (has_object) before the sync.
  * Temporaries a crash leaves behind are what store_gc deletes. Parent directories are created on
- * demand (and fsynced with their own parent). get_range keeps the last object it read open,
- * so reading a point's chunks from one pack opens it once.
+ * demand (and fsynced with their own parent). get_range keeps the last OPEN_OBJS objects it
+ * read open (the least recently used one closed for a new one), so reading a point's chunks
+ * from a pack opens it once, and the pack index's entry reads (store_pack.c) keep theirs.
  */
 #include "repl/store.h"
 
@@ -27,11 +28,19 @@
 #include <unistd.h>
 
 #define SYNCFS_AFTER 16
+#define OPEN_OBJS    8 /* objects get_range keeps open (packs and their indexes) */
+
+/* An object get_range keeps open. */
+struct open_obj {
+	char *name; /* NULL: a free entry */
+	int fd;
+	uint64_t used; /* the clock at its last read */
+};
 
 struct dirbe {
 	char *root;
-	char *rname; /* get_range's open object, rfd */
-	int rfd;
+	struct open_obj open[OPEN_OBJS]; /* get_range's, least recently used replaced */
+	uint64_t clock;
 	int rootfd;                /* for syncfs */
 	struct lib_map dirty;      /* directory path -> 1; keys heap, owned */
 	struct lib_vec dirty_keys; /* of char *, to free */
@@ -167,35 +176,59 @@ dir_get(void *be, const char *name, void **data, size_t *n)
 }
 
 static void
-range_close(struct dirbe *d)
+range_close(struct open_obj *o)
 {
-	if (d->rname) {
-		close(d->rfd);
-		free(d->rname);
-		d->rname = NULL;
+	if (o->name) {
+		close(o->fd);
+		free(o->name);
+		o->name = NULL;
 	}
+}
+
+/* name's entry among the open objects (opened into the least recently used one when
+ * it is not there); NULL with *rc set when it cannot be opened. */
+static struct open_obj *
+range_open(struct dirbe *d, const char *name, int *rc)
+{
+	struct open_obj *lru = &d->open[0];
+	for (int i = 0; i < OPEN_OBJS; i++) {
+		struct open_obj *o = &d->open[i];
+		struct stat sb;
+		if (o->name && !strcmp(o->name, name)) {
+			if (fstat(o->fd, &sb) == 0 && sb.st_nlink > 0) {
+				o->used = ++d->clock;
+				return o;
+			}
+			range_close(o); /* deleted since */
+		}
+		if (!o->name || (lru->name && o->used < lru->used))
+			lru = o;
+	}
+	char *path = dir_path(d, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		*rc = -errno;
+		return NULL;
+	}
+	range_close(lru);
+	lru->fd = fd;
+	lru->name = lib_xstrdup(name);
+	lru->used = ++d->clock;
+	return lru;
 }
 
 static int
 dir_get_range(void *be, const char *name, uint64_t off, void *buf, size_t n)
 {
 	struct dirbe *d = be;
-	struct stat sb;
-	if (d->rname && (strcmp(d->rname, name) || fstat(d->rfd, &sb) < 0 || sb.st_nlink == 0))
-		range_close(d); /* another object, or this one deleted since */
-	if (!d->rname) {
-		range_close(d);
-		char *path = dir_path(d, name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		free(path);
-		if (fd < 0)
-			return -errno;
-		d->rfd = fd;
-		d->rname = lib_xstrdup(name);
-	}
+	int rc = 0;
+	struct open_obj *o = range_open(d, name, &rc);
+	if (!o)
+		return rc;
 	uint8_t *p = buf;
 	for (size_t got = 0; got < n;) {
-		ssize_t r = pread(d->rfd, p + got, n - got, (off_t)(off + got));
+		ssize_t r = pread(o->fd, p + got, n - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -227,8 +260,9 @@ static int
 dir_delete(void *be, const char *name)
 {
 	struct dirbe *d = be;
-	if (d->rname && !strcmp(d->rname, name))
-		range_close(d);
+	for (int i = 0; i < OPEN_OBJS; i++)
+		if (d->open[i].name && !strcmp(d->open[i].name, name))
+			range_close(&d->open[i]);
 	char *path = dir_path(d, name);
 	int rc = unlink(path) < 0 ? -errno : 0;
 	if (!rc)
@@ -323,7 +357,8 @@ dir_close(void *be)
 {
 	struct dirbe *d = be;
 	dir_sync(d);
-	range_close(d);
+	for (int i = 0; i < OPEN_OBJS; i++)
+		range_close(&d->open[i]);
 	lib_vec_free(&d->dirty_keys);
 	lib_map_free(&d->dirty);
 	lib_vec_free(&d->pend_v);

@@ -13,16 +13,25 @@
  * index counts only when its pack is present, so a crash between them leaves an orphan that
  * the sweep deletes. Pack ids are random, so two writers never pick the same name.
  *
- * The index of every pack is loaded on first use into one open-addressed table keyed by the
- * chunk hash (32 bytes per chunk: 128 MB for a terabyte of 256 KiB chunks). Chunks staged in
- * the pack being filled are in the table at once (deduplication within a batch) and read
- * from its buffer. After a failed write the table is dropped and reloaded from what is
- * stored, so it never names a chunk that was lost.
+ * The index of every pack is read on first use into one open-addressed table keyed by the
+ * chunk hash, of 12-byte slots: 32 bits of the hash (not those that place the slot), the
+ * pack and the entry's number in the pack's index. The entry itself (the full hash, offset
+ * and lengths) stays in the stored index and is read (28 bytes, get_range) only when a
+ * slot's 32 bits match the hash looked up: a chunk already stored, or once in 2^32 probes
+ * otherwise. At most 80% full, doubled when more would go in: 15-30 bytes of memory per
+ * stored chunk (the table held whole entries before, 46-92 bytes; bench/bench_packs).
+ * Growing reads the indexes again, in the order the packs were added, so the same copy of
+ * a chunk wins. A pack's index is held in memory from its put until the backend's next
+ * sync (store_packs_synced), when the backend can read it back. Chunks staged in the pack
+ * being filled are in the table at once (deduplication within a batch) and read from its
+ * buffer. After a failed write the table is dropped and reloaded from what is stored, so
+ * it never names a chunk that was lost.
  *
- * Sweeping (store_gc): every chunk a manifest names is marked live; a pack with no live chunk
- * is deleted, a pack less than half live is rewritten (its live frames copied into a new
- * pack, made durable, then the old one deleted), so space follows pruning without copying
- * mostly-live packs again and again.
+ * Sweeping (store_gc): every chunk a manifest names is marked live (every slot of its probe
+ * run whose 32 bits match: no index read, and at worst a dead chunk kept); a pack with no
+ * live chunk is deleted, a pack less than half live is rewritten (its live frames copied into
+ * a new pack, made durable, then the old one deleted), so space follows pruning without
+ * copying mostly-live packs again and again. Two passes over the table find them all.
  */
 #include "repl/store.h"
 
@@ -39,23 +48,39 @@
 #define IDX_MAGIC "STRPIDX1"
 #define IDX_ENT   (STORE_HASH_LEN + 12)
 #define LIVE_BIT  0x80000000u
+#define TAB_MIN   1024u
 
+/* A chunk's entry: its index record, decoded. */
 struct pk_ent {
 	uint8_t hash[STORE_HASH_LEN];
-	uint32_t pack; /* 1 + index into ids; 0: an empty slot */
 	uint32_t off, zlen;
-	uint32_t len; /* LIVE_BIT: marked by the sweep */
+	uint32_t len;
+};
+
+/* The table's slot for a chunk: 12 bytes, where the entry itself takes 28 (in its
+ * index). frag is 32 bits of the hash apart from those that place the slot: a probe
+ * reads an index entry only when they match (once in 2^32 otherwise). */
+struct pk_slot {
+	uint32_t frag;
+	uint32_t pack; /* 1 + index into packs; 0: an empty slot */
+	uint32_t ent;  /* its entry in that pack's index; LIVE_BIT: marked by the sweep */
+};
+
+struct pk_pack {
+	uint64_t id;
+	uint8_t *idx; /* its index object while the backend may not have it yet, else NULL */
 };
 
 struct store_packs {
 	const struct store_ops *ops;
 	void *be;
 	bool loaded;
-	struct pk_ent *tab;
+	struct pk_slot *tab;
 	uint64_t cap, n;
-	struct lib_vec ids; /* of uint64_t */
+	struct lib_vec packs;    /* of struct pk_pack */
+	struct lib_vec unsynced; /* of uint32_t: packs whose idx is held until a sync */
 	/* the pack being filled */
-	uint32_t cur; /* its number (1 + index into ids), 0 when none */
+	uint32_t cur; /* its number (1 + index into packs), 0 when none */
 	uint8_t *buf;
 	size_t size, bufcap;
 	struct lib_vec staged; /* of struct pk_ent: its index */
@@ -67,13 +92,20 @@ pack_name(uint64_t id, const char *ext, char *out, size_t n)
 	snprintf(out, n, "packs/%016llx.%s", (unsigned long long)id, ext);
 }
 
+static struct pk_pack *
+pack_at(const struct store_packs *pk, uint32_t p)
+{
+	return &((struct pk_pack *)pk->packs.v)[p - 1];
+}
+
 struct store_packs *
 store_packs_new(const struct store_ops *ops, void *be)
 {
 	struct store_packs *pk = lib_xcalloc(1, sizeof(*pk));
 	pk->ops = ops;
 	pk->be = be;
-	lib_vec_init(&pk->ids, sizeof(uint64_t));
+	lib_vec_init(&pk->packs, sizeof(struct pk_pack));
+	lib_vec_init(&pk->unsynced, sizeof(uint32_t));
 	lib_vec_init(&pk->staged, sizeof(struct pk_ent));
 	return pk;
 }
@@ -85,7 +117,10 @@ store_packs_drop(struct store_packs *pk)
 	free(pk->tab);
 	pk->tab = NULL;
 	pk->cap = pk->n = 0;
-	pk->ids.n = 0;
+	for (uint32_t p = 1; p <= pk->packs.n; p++)
+		free(pack_at(pk, p)->idx);
+	pk->packs.n = 0;
+	pk->unsynced.n = 0;
 	pk->cur = 0;
 	pk->size = 0;
 	pk->staged.n = 0;
@@ -98,7 +133,8 @@ store_packs_free(struct store_packs *pk)
 	if (!pk)
 		return;
 	store_packs_drop(pk);
-	lib_vec_free(&pk->ids);
+	lib_vec_free(&pk->packs);
+	lib_vec_free(&pk->unsynced);
 	lib_vec_free(&pk->staged);
 	free(pk->buf);
 	free(pk);
@@ -106,47 +142,166 @@ store_packs_free(struct store_packs *pk)
 
 /* ---- the table ------------------------------------------------------------------------- */
 
-static struct pk_ent *
-slot(const struct store_packs *pk, const uint8_t *hash)
-{
-	uint64_t h = lib_get_le64(hash), mask = pk->cap - 1;
-	for (uint64_t i = h & mask;; i = (i + 1) & mask)
-		if (!pk->tab[i].pack || !memcmp(pk->tab[i].hash, hash, STORE_HASH_LEN))
-			return &pk->tab[i];
-}
-
 static void
-grow(struct store_packs *pk)
+decode(const uint8_t *q, struct pk_ent *e)
 {
-	struct pk_ent *old = pk->tab;
-	uint64_t oldcap = pk->cap;
-	pk->cap = oldcap ? oldcap * 2 : 1024;
-	pk->tab = lib_xcalloc(pk->cap, sizeof(*pk->tab));
-	for (uint64_t i = 0; i < oldcap; i++)
-		if (old[i].pack)
-			*slot(pk, old[i].hash) = old[i];
-	free(old);
+	memcpy(e->hash, q, STORE_HASH_LEN);
+	e->off = lib_get_le32(q + 16);
+	e->zlen = lib_get_le32(q + 20);
+	e->len = lib_get_le32(q + 24) & ~LIVE_BIT;
 }
 
-/* Adds e unless its hash is known (the first copy wins). */
-static void
-insert(struct store_packs *pk, const struct pk_ent *e)
+/* Entry ent of pack p: from the pack being filled, an index held in memory, or one
+ * entry read from the stored index. */
+static int
+entry(const struct store_packs *pk, uint32_t p, uint32_t ent, struct pk_ent *e)
 {
-	if (pk->cap && slot(pk, e->hash)->pack)
-		return;
-	if ((pk->n + 1) * 10 > pk->cap * 7)
-		grow(pk);
-	*slot(pk, e->hash) = *e;
-	pk->n++;
+	if (p == pk->cur) {
+		*e = ((const struct pk_ent *)pk->staged.v)[ent];
+		return 0;
+	}
+	const struct pk_pack *pp = pack_at(pk, p);
+	if (pp->idx) {
+		decode(pp->idx + 16 + (size_t)ent * IDX_ENT, e);
+		return 0;
+	}
+	char name[48];
+	uint8_t q[IDX_ENT];
+	pack_name(pp->id, "idx", name, sizeof(name));
+	int rc = pk->ops->get_range
+	             ? pk->ops->get_range(pk->be, name, 16 + (uint64_t)ent * IDX_ENT, q, IDX_ENT)
+	             : -ENOTSUP;
+	if (rc == -ENOTSUP) {
+		void *data;
+		size_t len;
+		if ((rc = pk->ops->get_object(pk->be, name, &data, &len)) == 0) {
+			if (16 + ((uint64_t)ent + 1) * IDX_ENT <= len)
+				memcpy(q, (uint8_t *)data + 16 + (size_t)ent * IDX_ENT, IDX_ENT);
+			else
+				rc = -EBADMSG;
+			free(data);
+		}
+	}
+	if (rc)
+		return rc == -ENOENT ? -EBADMSG : rc;
+	decode(q, e);
+	return 0;
 }
 
-static const struct pk_ent *
-find(const struct store_packs *pk, const uint8_t *hash)
+/* The slot holding hash (its entry in *e when e is not NULL), or NULL with *empty at the
+ * free slot where it would go; < 0 in *rc when an entry could not be read. */
+static struct pk_slot *
+probe(const struct store_packs *pk, const uint8_t *hash, struct pk_ent *e, struct pk_slot **empty,
+      int *rc)
 {
+	*rc = 0;
+	if (empty)
+		*empty = NULL;
 	if (!pk->cap)
 		return NULL;
-	const struct pk_ent *s = slot(pk, hash);
-	return s->pack ? s : NULL;
+	uint32_t frag = lib_get_le32(hash + 8);
+	uint64_t mask = pk->cap - 1;
+	struct pk_ent tmp;
+	for (uint64_t i = lib_get_le64(hash) & mask;; i = (i + 1) & mask) {
+		struct pk_slot *s = &pk->tab[i];
+		if (!s->pack) {
+			if (empty)
+				*empty = s;
+			return NULL;
+		}
+		if (s->frag != frag)
+			continue;
+		if ((*rc = entry(pk, s->pack, s->ent & ~LIVE_BIT, e ? e : &tmp)) < 0)
+			return NULL;
+		if (!memcmp((e ? e : &tmp)->hash, hash, STORE_HASH_LEN))
+			return s;
+	}
+}
+
+static int insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent);
+
+/* The entries of pack p, in order, into the table: from its index held in memory, the
+ * pack being filled, or the stored index. */
+static int
+insert_pack(struct store_packs *pk, uint32_t p)
+{
+	if (p == pk->cur) {
+		const struct pk_ent *s = pk->staged.v;
+		for (uint32_t i = 0; i < pk->staged.n; i++) {
+			int rc = insert(pk, s[i].hash, p, i);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	const struct pk_pack *pp = pack_at(pk, p);
+	void *data = pp->idx;
+	size_t len = 0;
+	if (!data) {
+		char name[48];
+		pack_name(pp->id, "idx", name, sizeof(name));
+		int rc = pk->ops->get_object(pk->be, name, &data, &len);
+		if (rc)
+			return rc == -ENOENT ? -EBADMSG : rc;
+	}
+	uint64_t n = lib_get_le64((uint8_t *)data + 8);
+	int rc = 0;
+	for (uint64_t i = 0; i < n && !rc; i++)
+		rc = insert(pk, (uint8_t *)data + 16 + i * IDX_ENT, p, (uint32_t)i);
+	if (data != pp->idx)
+		free(data);
+	return rc;
+}
+
+/* A table of cap slots, filled again from the packs' indexes in the order they were
+ * added, so the same copy of each chunk wins. The sweep's marks are lost: it takes them
+ * before it stages anything. */
+static int
+rebuild(struct store_packs *pk, uint64_t cap)
+{
+	free(pk->tab);
+	pk->tab = lib_xcalloc(cap, sizeof(*pk->tab));
+	pk->cap = cap;
+	pk->n = 0;
+	int rc = 0;
+	for (uint32_t p = 1; p <= pk->packs.n && !rc; p++)
+		rc = insert_pack(pk, p);
+	return rc;
+}
+
+/* At most 80% full: linear probing then looks at a few slots (12 bytes each) per lookup. */
+static bool
+too_full(uint64_t n, uint64_t cap)
+{
+	return n * 5 > cap * 4;
+}
+
+/* Adds entry ent of pack p unless its hash is known (the first copy wins). */
+static int
+insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent)
+{
+	if (!pk->cap || too_full(pk->n + 1, pk->cap)) /* callers add the entry to its pack first */
+		return rebuild(pk, pk->cap ? pk->cap * 2 : TAB_MIN);
+	struct pk_slot *empty;
+	int rc;
+	if (probe(pk, hash, NULL, &empty, &rc) || rc)
+		return rc;
+	*empty = (struct pk_slot){.frag = lib_get_le32(hash + 8), .pack = p, .ent = ent};
+	pk->n++;
+	return 0;
+}
+
+/* The entry of hash in *e, 1 when it is stored (or staged), 0 when not, or < 0. */
+static int
+find(const struct store_packs *pk, const uint8_t *hash, struct pk_ent *e, uint32_t *p)
+{
+	int rc;
+	const struct pk_slot *s = probe(pk, hash, e, NULL, &rc);
+	if (rc)
+		return rc;
+	if (s && p)
+		*p = s->pack;
+	return s != NULL;
 }
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -237,21 +392,38 @@ load_idx(struct store_packs *pk, uint64_t id)
 	    lib_get_le64(b + len - 8) != XXH3_64bits(b, len - 8))
 		goto out;
 	uint64_t n = lib_get_le64(b + 8);
-	if (n != (len - 24) / IDX_ENT || (len - 24) % IDX_ENT)
+	if (n != (len - 24) / IDX_ENT || (len - 24) % IDX_ENT || n > LIVE_BIT)
 		goto out;
-	*(uint64_t *)lib_vec_push(&pk->ids) = id;
-	struct pk_ent e = {.pack = pk->ids.n};
-	for (const uint8_t *q = b + 16; n--; q += IDX_ENT) {
-		memcpy(e.hash, q, STORE_HASH_LEN);
-		e.off = lib_get_le32(q + 16);
-		e.zlen = lib_get_le32(q + 20);
-		e.len = lib_get_le32(q + 24) & ~LIVE_BIT;
-		insert(pk, &e);
-	}
+	*(struct pk_pack *)lib_vec_push(&pk->packs) = (struct pk_pack){.id = id};
+	uint32_t p = pk->packs.n;
 	rc = 0;
+	for (uint64_t i = 0; i < n && !rc; i++)
+		rc = insert(pk, b + 16 + i * IDX_ENT, p, (uint32_t)i);
 out:
 	free(data);
 	return rc;
+}
+
+/* The table's size for the entries the listed indexes hold (their headers read; 0 when
+ * the backend reads no ranges): loading then rebuilds nothing. */
+static uint64_t
+presize(struct store_packs *pk, const struct names *nm)
+{
+	if (!pk->ops->get_range)
+		return 0;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < nm->idx.n; i++) {
+		char name[48];
+		uint8_t h[16];
+		pack_name(((uint64_t *)nm->idx.v)[i], "idx", name, sizeof(name));
+		if (pk->ops->get_range(pk->be, name, 0, h, sizeof(h)) == 0 &&
+		    !memcmp(h, IDX_MAGIC, 8))
+			total += lib_get_le64(h + 8) & 0xffffffffu;
+	}
+	uint64_t cap = TAB_MIN;
+	while (too_full(total + 1, cap))
+		cap *= 2;
+	return cap;
 }
 
 static int
@@ -261,6 +433,11 @@ ensure_loaded(struct store_packs *pk)
 		return 0;
 	struct names nm;
 	int rc = names_list(pk, &nm);
+	uint64_t cap = rc ? 0 : presize(pk, &nm);
+	if (cap) {
+		pk->tab = lib_xcalloc(cap, sizeof(*pk->tab));
+		pk->cap = cap;
+	}
 	for (uint32_t i = 0; i < nm.idx.n && !rc; i++) {
 		uint64_t id = ((uint64_t *)nm.idx.v)[i];
 		if (!has_pack(&nm, id))
@@ -286,7 +463,7 @@ store_packs_has(struct store_packs *pk, const uint8_t *hash)
 	int rc = ensure_loaded(pk);
 	if (rc)
 		return rc;
-	return find(pk, hash) != NULL;
+	return find(pk, hash, NULL, NULL);
 }
 
 static uint64_t
@@ -305,12 +482,14 @@ new_id(void)
 	return id;
 }
 
+/* Puts the pack being filled and its index. The index stays in memory until the backend's
+ * next sync (store_packs_synced): until then the backend may not read it back. */
 int
 store_packs_flush(struct store_packs *pk)
 {
 	if (!pk->cur)
 		return 0;
-	uint64_t id = ((uint64_t *)pk->ids.v)[pk->cur - 1];
+	struct pk_pack *pp = pack_at(pk, pk->cur);
 	size_t ilen = 24 + (size_t)pk->staged.n * IDX_ENT;
 	uint8_t *ib = lib_xmalloc(ilen), *q = ib + 16;
 	memcpy(ib, IDX_MAGIC, 8);
@@ -324,13 +503,14 @@ store_packs_flush(struct store_packs *pk)
 	}
 	lib_put_le64(q, XXH3_64bits(ib, ilen - 8));
 	char name[48];
-	pack_name(id, "pack", name, sizeof(name));
+	pack_name(pp->id, "pack", name, sizeof(name));
 	int rc = pk->ops->put_object(pk->be, name, pk->buf, pk->size, 0);
 	if (!rc) {
-		pack_name(id, "idx", name, sizeof(name));
+		pack_name(pp->id, "idx", name, sizeof(name));
 		rc = pk->ops->put_object(pk->be, name, ib, ilen, 0);
 	}
-	free(ib);
+	pp->idx = ib;
+	*(uint32_t *)lib_vec_push(&pk->unsynced) = pk->cur;
 	pk->cur = 0;
 	pk->size = 0;
 	pk->staged.n = 0;
@@ -339,13 +519,25 @@ store_packs_flush(struct store_packs *pk)
 	return rc;
 }
 
+void
+store_packs_synced(struct store_packs *pk)
+{
+	const uint32_t *u = pk->unsynced.v;
+	for (uint32_t i = 0; i < pk->unsynced.n; i++) {
+		struct pk_pack *pp = pack_at(pk, u[i]);
+		free(pp->idx);
+		pp->idx = NULL;
+	}
+	pk->unsynced.n = 0;
+}
+
 /* Appends a frame to the pack being filled (and to the table, unless the hash is known). */
 static int
 stage(struct store_packs *pk, const uint8_t *hash, const void *z, size_t zn, uint32_t len)
 {
 	if (!pk->cur) {
-		*(uint64_t *)lib_vec_push(&pk->ids) = new_id();
-		pk->cur = pk->ids.n;
+		*(struct pk_pack *)lib_vec_push(&pk->packs) = (struct pk_pack){.id = new_id()};
+		pk->cur = pk->packs.n;
 	}
 	if (pk->size + zn > pk->bufcap) {
 		size_t cap = pk->bufcap ? pk->bufcap : (1u << 20);
@@ -355,12 +547,13 @@ stage(struct store_packs *pk, const uint8_t *hash, const void *z, size_t zn, uin
 		pk->bufcap = cap;
 	}
 	memcpy(pk->buf + pk->size, z, zn);
-	struct pk_ent e = {
-	    .pack = pk->cur, .off = (uint32_t)pk->size, .zlen = (uint32_t)zn, .len = len};
-	memcpy(e.hash, hash, STORE_HASH_LEN);
+	struct pk_ent *e = lib_vec_push(&pk->staged);
+	*e = (struct pk_ent){.off = (uint32_t)pk->size, .zlen = (uint32_t)zn, .len = len};
+	memcpy(e->hash, hash, STORE_HASH_LEN);
 	pk->size += zn;
-	insert(pk, &e);
-	*(struct pk_ent *)lib_vec_push(&pk->staged) = e;
+	int rc = insert(pk, hash, pk->cur, pk->staged.n - 1);
+	if (rc)
+		return rc;
 	return pk->size >= PACK_MAX ? store_packs_flush(pk) : 0;
 }
 
@@ -370,8 +563,8 @@ store_packs_add(struct store_packs *pk, const uint8_t *hash, const void *z, size
 	int rc = ensure_loaded(pk);
 	if (rc)
 		return rc;
-	if (find(pk, hash))
-		return 0;
+	if ((rc = find(pk, hash, NULL, NULL)) != 0)
+		return rc < 0 ? rc : 0;
 	return stage(pk, hash, z, zn, len);
 }
 
@@ -403,22 +596,23 @@ store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_t *z
 	int rc = ensure_loaded(pk);
 	if (rc)
 		return rc;
-	const struct pk_ent *e = find(pk, hash);
-	if (!e)
-		return -EBADMSG; /* a manifest names a chunk that is not stored */
-	void *b = lib_xmalloc(e->zlen ? e->zlen : 1);
-	if (e->pack == pk->cur) {
-		memcpy(b, pk->buf + e->off, e->zlen);
+	struct pk_ent e;
+	uint32_t p = 0;
+	if ((rc = find(pk, hash, &e, &p)) <= 0)
+		return rc < 0 ? rc : -EBADMSG; /* a manifest names a chunk that is not stored */
+	void *b = lib_xmalloc(e.zlen ? e.zlen : 1);
+	if (p == pk->cur) {
+		memcpy(b, pk->buf + e.off, e.zlen);
 	} else {
-		rc = read_range(pk, ((uint64_t *)pk->ids.v)[e->pack - 1], e->off, e->zlen, b);
+		rc = read_range(pk, pack_at(pk, p)->id, e.off, e.zlen, b);
 		if (rc) {
 			free(b);
 			return rc == -ENOENT ? -EBADMSG : rc;
 		}
 	}
 	*z = b;
-	*zn = e->zlen;
-	*len = e->len & ~LIVE_BIT;
+	*zn = e.zlen;
+	*len = e.len;
 	return 0;
 }
 
@@ -429,48 +623,73 @@ store_packs_count(struct store_packs *pk, uint64_t *chunks, uint64_t *packs)
 	if (rc)
 		return rc;
 	*chunks = pk->n;
-	*packs = pk->ids.n;
+	*packs = pk->packs.n;
 	return 0;
+}
+
+uint64_t
+store_packs_table_bytes(const struct store_packs *pk)
+{
+	return pk->cap * sizeof(struct pk_slot) + pk->packs.n * sizeof(struct pk_pack);
 }
 
 /* ---- sweeping ----------------------------------------------------------------------------- */
 
+/* Marks every slot of hash's probe run whose fragment matches: the chunk's own slot among
+ * them, and no index entry read (a chunk marked by a 32-bit likeness is kept, no more). */
 int
 store_packs_mark(struct store_packs *pk, const uint8_t *hash)
 {
 	int rc = ensure_loaded(pk);
-	if (rc)
+	if (rc || !pk->cap)
 		return rc;
-	struct pk_ent *e = pk->cap ? slot(pk, hash) : NULL;
-	if (e && e->pack)
-		e->len |= LIVE_BIT;
+	uint32_t frag = lib_get_le32(hash + 8);
+	uint64_t mask = pk->cap - 1;
+	for (uint64_t i = lib_get_le64(hash) & mask; pk->tab[i].pack; i = (i + 1) & mask)
+		if (pk->tab[i].frag == frag)
+			pk->tab[i].ent |= LIVE_BIT;
 	return 0;
 }
 
 struct tally {
 	uint32_t live, all;
+	bool redo; /* rewritten (its live chunks copied) or deleted */
 };
 
-/* Copies the live frames of pack p into the pack being filled. */
+struct live {
+	uint32_t pack, ent;
+};
+
 static int
-rewrite(struct store_packs *pk, uint32_t p, struct pk_ent *live, size_t nlive)
+cmp_live(const void *a, const void *b)
 {
-	uint64_t id = ((uint64_t *)pk->ids.v)[p - 1];
+	const struct live *x = a, *y = b;
+	if (x->pack != y->pack)
+		return x->pack < y->pack ? -1 : 1;
+	return x->ent < y->ent ? -1 : x->ent > y->ent;
+}
+
+/* Copies the live frames of pack p (ents, ascending) into the pack being filled. */
+static int
+rewrite(struct store_packs *pk, uint32_t p, const struct live *ents, size_t nlive)
+{
 	char name[48];
-	pack_name(id, "pack", name, sizeof(name));
+	pack_name(pack_at(pk, p)->id, "pack", name, sizeof(name));
 	void *data;
 	size_t len;
 	int rc = pk->ops->get_object(pk->be, name, &data, &len);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < nlive && !rc; i++) {
-		struct pk_ent *e = &live[i];
-		if ((uint64_t)e->off + e->zlen > len) {
+		struct pk_ent e;
+		if ((rc = entry(pk, p, ents[i].ent, &e)) != 0)
+			break;
+		if ((uint64_t)e.off + e.zlen > len) {
 			rc = -EBADMSG;
 			break;
 		}
 		/* the table still names the old copy: it is dropped after the sweep */
-		rc = stage(pk, e->hash, (uint8_t *)data + e->off, e->zlen, e->len & ~LIVE_BIT);
+		rc = stage(pk, e.hash, (uint8_t *)data + e.off, e.zlen, e.len);
 	}
 	free(data);
 	return rc;
@@ -526,35 +745,50 @@ sweep_orphans(struct store_packs *pk, int *deleted)
 	return rc;
 }
 
+/* One pass over the table counts each pack's live chunks and a second collects the live
+ * chunks of the packs to redo (sorted by pack), so the sweep costs the table twice, not
+ * once per pack. */
 static int
 sweep_packs(struct store_packs *pk, int *deleted)
 {
-	uint32_t np = pk->ids.n;
+	uint32_t np = pk->packs.n;
 	struct tally *t = lib_xcalloc(np ? np : 1, sizeof(*t));
 	for (uint64_t i = 0; i < pk->cap; i++) {
-		struct pk_ent *e = &pk->tab[i];
-		if (!e->pack || e->pack > np)
+		const struct pk_slot *s = &pk->tab[i];
+		if (!s->pack || s->pack > np)
 			continue;
-		t[e->pack - 1].all++;
-		t[e->pack - 1].live += (e->len & LIVE_BIT) != 0;
+		t[s->pack - 1].all++;
+		t[s->pack - 1].live += (s->ent & LIVE_BIT) != 0;
 	}
+	for (uint32_t p = 1; p <= np; p++)
+		t[p - 1].redo = !(t[p - 1].live * 2 >= t[p - 1].all && t[p - 1].live);
+	struct lib_vec live; /* of struct live */
+	lib_vec_init(&live, sizeof(struct live));
+	for (uint64_t i = 0; i < pk->cap; i++) {
+		const struct pk_slot *s = &pk->tab[i];
+		if (s->pack && s->pack <= np && t[s->pack - 1].redo && (s->ent & LIVE_BIT))
+			*(struct live *)lib_vec_push(&live) =
+			    (struct live){s->pack, s->ent & ~LIVE_BIT};
+	}
+	if (live.n)
+		qsort(live.v, live.n, sizeof(struct live), cmp_live);
 	int rc = 0;
 	struct lib_vec dead; /* of uint64_t: packs to delete once their live chunks are safe */
 	lib_vec_init(&dead, sizeof(uint64_t));
+	const struct live *lv = live.v;
+	size_t k = 0;
 	for (uint32_t p = 1; p <= np && !rc; p++) {
-		if (t[p - 1].live * 2 >= t[p - 1].all && t[p - 1].live)
+		if (!t[p - 1].redo)
 			continue;
-		struct lib_vec live;
-		lib_vec_init(&live, sizeof(struct pk_ent));
-		for (uint64_t i = 0; i < pk->cap; i++)
-			if (pk->tab[i].pack == p && (pk->tab[i].len & LIVE_BIT))
-				*(struct pk_ent *)lib_vec_push(&live) = pk->tab[i];
-		if (live.n)
-			rc = rewrite(pk, p, live.v, live.n);
-		lib_vec_free(&live);
-		*(uint64_t *)lib_vec_push(&dead) = ((uint64_t *)pk->ids.v)[p - 1];
+		size_t from = k;
+		while (k < live.n && lv[k].pack == p)
+			k++;
+		if (k > from)
+			rc = rewrite(pk, p, lv + from, k - from);
+		*(uint64_t *)lib_vec_push(&dead) = pack_at(pk, p)->id;
 		*deleted += (int)(t[p - 1].all - t[p - 1].live);
 	}
+	lib_vec_free(&live);
 	/* The copies are durable before the originals go. */
 	if (!rc)
 		rc = store_packs_flush(pk);
