@@ -16,7 +16,10 @@
  *
  * The newest point of each disk written or looked up is cached with its resolved map and the
  * number of delta entries since its full map: the next point compares against it and, when a
- * checkpoint is due, writes the full map from it, without reading earlier manifests.
+ * checkpoint is due, writes the full map from it, without reading earlier manifests. The
+ * maps take 16 bytes per chunk of each disk; past a budget (STORE_MAP_BUDGET) the least
+ * recently used are dropped and resolved again from the manifests when their disk's next
+ * point needs them (a full map and at most a quarter of the disk's chunks in deltas).
  */
 #include "repl/store.h"
 
@@ -43,14 +46,17 @@ struct store {
 	ZSTD_DCtx *dctx;
 	struct store_packs *pk;
 	struct lib_vec last; /* of struct last_point: each disk's newest point, once known */
+	uint64_t map_bytes, map_budget; /* of the resolved maps cached in last */
+	uint64_t clock;
 };
 
 /* One writer per disk: the newest point is cached after the first listing of the disk. */
 struct last_point {
 	char disk[STORE_NAME_MAX + 1];
 	struct store_point p;
-	uint8_t *hashes; /* its resolved map, or NULL until needed */
+	uint8_t *hashes; /* its resolved map, or NULL until needed (or dropped: map_use) */
 	uint64_t chain;  /* delta entries since the full map (an estimate after a reopen) */
+	uint64_t used;   /* the store's clock when its map was last used */
 };
 
 struct store_map {
@@ -90,6 +96,7 @@ store_open_ops(const struct store_ops *ops, void *be, struct store **out)
 	if (!st->cctx || !st->dctx)
 		lib_oom();
 	lib_vec_init(&st->last, sizeof(struct last_point));
+	st->map_budget = STORE_MAP_BUDGET;
 	st->pk = store_packs_new(ops, be);
 	*out = st;
 	return 0;
@@ -132,12 +139,69 @@ last_find(struct store *st, const char *disk)
 	return NULL;
 }
 
+/* ---- the cache of resolved maps ----------------------------------------------------------- */
+
+static uint64_t
+map_bytes(const struct store_point *p)
+{
+	return p->chunk_size ? (p->disk_size + p->chunk_size - 1) / p->chunk_size * STORE_HASH_LEN
+	                     : 0;
+}
+
+/* Takes l's map out of the cache (the caller owns it). */
+static uint8_t *
+map_take(struct store *st, struct last_point *l)
+{
+	uint8_t *h = l->hashes;
+	if (h)
+		st->map_bytes -= map_bytes(&l->p);
+	l->hashes = NULL;
+	return h;
+}
+
+/* l's map is h (l->p set) and was just used: the least recently used other maps are dropped
+ * while the cache is over its budget (they are resolved from their manifests again when
+ * needed). Returns l again: the table of disks does not move. */
+static struct last_point *
+map_use(struct store *st, struct last_point *l, uint8_t *h)
+{
+	if (h != l->hashes) {
+		free(map_take(st, l));
+		l->hashes = h;
+		if (h)
+			st->map_bytes += map_bytes(&l->p);
+	}
+	l->used = ++st->clock;
+	while (st->map_bytes > st->map_budget) {
+		struct last_point *v = NULL, *a = st->last.v;
+		for (uint32_t i = 0; i < st->last.n; i++)
+			if (&a[i] != l && a[i].hashes && (!v || a[i].used < v->used))
+				v = &a[i];
+		if (!v)
+			break;
+		free(map_take(st, v));
+	}
+	return l;
+}
+
+void
+store_set_map_budget(struct store *st, uint64_t bytes)
+{
+	st->map_budget = bytes;
+}
+
+uint64_t
+store_map_cache_bytes(const struct store *st)
+{
+	return st->map_bytes;
+}
+
 void
 store_forget(struct store *st, const char *disk)
 {
 	struct last_point *l = last_find(st, disk);
 	if (l) {
-		free(l->hashes);
+		free(map_take(st, l));
 		*l = ((struct last_point *)st->last.v)[--st->last.n];
 	}
 }
@@ -453,10 +517,14 @@ store_newest(struct store *st, const char *disk, struct store_point *p, const ui
 	if (lp->p.seq && !lp->hashes) {
 		struct store_point pp;
 		uint64_t chain = 0;
-		rc = resolve_chain(st, disk, lp->p.seq, &pp, &lp->hashes, &chain);
+		uint8_t *h;
+		rc = resolve_chain(st, disk, lp->p.seq, &pp, &h, &chain);
 		if (rc)
 			return rc;
 		lp->chain = chain;
+		map_use(st, lp, h);
+	} else if (lp->hashes) {
+		map_use(st, lp, lp->hashes);
 	}
 	*p = lp->p;
 	*hashes = lp->hashes;
@@ -690,8 +758,7 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 		if (rc)
 			goto out;
 		lp = last_find(st, w->disk);
-		h = lp->hashes;
-		lp->hashes = NULL;
+		h = map_take(st, lp);
 	}
 	for (size_t i = 0; h && i < nu; i++)
 		memcpy(h + ch[i].index * STORE_HASH_LEN, ch[i].hash, STORE_HASH_LEN);
@@ -712,10 +779,10 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 		store_forget(st, w->disk); /* the manifest may or may not be there */
 		goto out;
 	}
-	free(lp->hashes);
-	lp->hashes = h;
+	free(map_take(st, lp));
 	lp->chain = full ? 0 : lp->chain + nu;
 	lp->p = m.p;
+	map_use(st, lp, h);
 	if (seqp)
 		*seqp = m.p.seq;
 out:

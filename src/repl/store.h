@@ -231,9 +231,15 @@ size_t store_sort_changes(struct store_entry *ch, size_t n);
 void store_forget(struct store *st, const char *disk);
 unsigned store_checkpoint_of(const struct store *st);
 /* The disk's newest point and its resolved map (nchunks x STORE_HASH_LEN, owned by the store,
- * valid until the next write or prune of the disk); p->seq == 0 and *hashes NULL when the disk
- * has no point. */
+ * valid until the next write or prune of the disk, or the next call for another disk, which
+ * may drop it to keep the cache of maps within its budget); p->seq == 0 and *hashes NULL when
+ * the disk has no point. */
 int store_newest(struct store *st, const char *disk, struct store_point *p, const uint8_t **hashes);
+/* The cache of the disks' newest maps: at most this many bytes (STORE_MAP_BUDGET by default)
+ * but for the map in use; the least recently used are dropped first. */
+#define STORE_MAP_BUDGET (1ull << 30)
+void store_set_map_budget(struct store *st, uint64_t bytes);
+uint64_t store_map_cache_bytes(const struct store *st);
 
 /* Pack objects (store_pack.c). */
 struct store_packs;

@@ -1033,6 +1033,65 @@ test_pack_table(void **state)
 	free(dir);
 }
 
+/* The cache of the disks' newest maps under a budget of one map: three disks captured in
+ * turn, each capture drops the others' maps and resolves its own again from the manifests
+ * (a full map every third point); every capture still stores just the chunk that changed,
+ * and every point restores to its image. */
+#define MB_CS  4096u
+#define MB_NCH 16u
+
+static void
+test_map_budget(void **state)
+{
+	char *dir = tmp_dir();
+	struct store *st;
+	assert_int_equal(store_open(dir, &st), 0);
+	store_set_checkpoint(st, 3);
+	store_set_map_budget(st, MB_NCH * STORE_HASH_LEN);
+	static uint8_t img[3][MB_CS * MB_NCH];
+	char path[3][512], name[3][8];
+	rng_state = 11;
+	for (int d = 0; d < 3; d++) {
+		fill_random(img[d], sizeof(img[d]));
+		snprintf(path[d], sizeof(path[d]), "%s/m%d.img", dir, d);
+		snprintf(name[d], sizeof(name[d]), "m%d", d);
+		assert_int_equal(lib_write_atomic(path[d], img[d], sizeof(img[d])), 0);
+		uint64_t seq;
+		assert_int_equal(
+		    store_capture(st, name[d], path[d], d, STORE_CRASH, MB_CS, &seq, NULL), 0);
+		assert_int_equal(seq, 1);
+	}
+	assert_int_equal(store_map_cache_bytes(st), MB_NCH * STORE_HASH_LEN);
+	for (int round = 1; round <= 7; round++) {
+		for (int d = 0; d < 3; d++) {
+			size_t blk = rng() % MB_NCH;
+			fill_random(img[d] + blk * MB_CS, MB_CS);
+			assert_int_equal(lib_write_atomic(path[d], img[d], sizeof(img[d])), 0);
+			uint64_t seq;
+			struct store_capture_stats cs;
+			assert_int_equal(store_capture(st, name[d], path[d], round * 10 + d,
+			                               STORE_CRASH, MB_CS, &seq, &cs),
+			                 0);
+			assert_int_equal(seq, (uint64_t)round + 1);
+			assert_int_equal(cs.changed, 1);
+			assert_true(store_map_cache_bytes(st) <= MB_NCH * STORE_HASH_LEN);
+			check_restore(st, dir, name[d], seq, img[d], sizeof(img[d]));
+		}
+	}
+	/* Unbounded, the three maps stay. */
+	store_set_map_budget(st, STORE_MAP_BUDGET);
+	for (int d = 0; d < 3; d++) {
+		struct store_point p;
+		const uint8_t *h;
+		assert_int_equal(store_newest(st, name[d], &p, &h), 0);
+		assert_int_equal(p.seq, 8);
+	}
+	assert_int_equal(store_map_cache_bytes(st), 3 * MB_NCH * STORE_HASH_LEN);
+	store_close(st);
+	rm_tree(dir);
+	free(dir);
+}
+
 static void
 test_gc(void **state)
 {
@@ -1121,6 +1180,7 @@ main(void)
 	    cmocka_unit_test(test_group_crash),
 	    cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_pack_table),
+	    cmocka_unit_test(test_map_budget),
 	};
 	return cmocka_run_group_tests(tests, pr_setup, pr_teardown);
 }
