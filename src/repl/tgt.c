@@ -12,7 +12,9 @@
  *   harmless: records are idempotent in order);
  * - a record is logged only after it applied, and a full log is emptied by a
  *   checkpoint, which covers the record that did not fit;
- * - a disk's callbacks run on its connection's thread under the disk's mutex;
+ * - a disk's callbacks run on its connection's thread under the disk's mutex, and so
+ *   do its interval points on the point thread (point_main), while the receiver
+ *   holds its connection (XP_SYNC_LATER): no record is applied while one is cut;
  *   the disk table and the group table have their own mutex; disks are never
  *   removed while the receiver runs, so each connection's thread remembers the
  *   disk it serves (find) instead of locking and scanning the table per record;
@@ -86,6 +88,9 @@ struct tdisk {
 	enum store_kind last_kind;
 	bool report; /* a point to tell the sender at the next sync */
 	struct xp_point pt;
+	bool pending;              /* queued for the point thread (its connection paused) */
+	enum store_kind pend_kind; /* of that point */
+	int pend_err;              /* the point thread's failure, for the next sync */
 	pthread_mutex_t mu;
 };
 
@@ -106,6 +111,12 @@ struct tgt {
 	pthread_mutex_t smu;  /* the store is not thread-safe: one user at a time */
 	struct lib_vec disks; /* struct tdisk * */
 	struct lib_vec cuts;  /* struct gcut */
+	/* The point thread: interval points, off the receiving threads (see cb_sync). */
+	pthread_t pth;
+	bool pth_on, pstop;
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;
+	struct lib_vec pq; /* struct tdisk *, oldest first */
 };
 
 void
@@ -763,6 +774,56 @@ idle_wait(const struct tgt *t, const struct tdisk *d)
 	return ms < WAIT_MIN_MS ? WAIT_MIN_MS : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Queues d for the point thread (under d->mu). */
+static void
+point_later(struct tgt *t, struct tdisk *d, enum store_kind kind)
+{
+	d->pending = true;
+	d->pend_kind = kind;
+	pthread_mutex_lock(&t->pmu);
+	*(struct tdisk **)lib_vec_push(&t->pq) = d;
+	pthread_cond_signal(&t->pcv);
+	pthread_mutex_unlock(&t->pmu);
+}
+
+/* The point thread: cuts the queued disks' points one after another (the store takes
+ * one user at a time anyway), then lets each disk's connection go on. Ends once
+ * asked to and the queue is empty. */
+static void *
+point_main(void *arg)
+{
+	struct tgt *t = arg;
+	pthread_setname_np(pthread_self(), "strait-point");
+	pthread_mutex_lock(&t->pmu);
+	for (;;) {
+		while (!t->pq.n && !t->pstop)
+			pthread_cond_wait(&t->pcv, &t->pmu);
+		if (!t->pq.n)
+			break;
+		struct tdisk *d = ((struct tdisk **)t->pq.v)[0];
+		t->pq.n--;
+		memmove(t->pq.v, (struct tdisk **)t->pq.v + 1, t->pq.n * sizeof(d));
+		pthread_mutex_unlock(&t->pmu);
+		pthread_mutex_lock(&d->mu);
+		if (d->pending && d->changed && pointable(d)) { /* a close may have cut it */
+			int rc = cut(t, d, d->pend_kind, (int64_t)time(NULL));
+			if (rc)
+				d->pend_err = rc;
+		}
+		d->pending = false;
+		uint64_t id = d->id;
+		pthread_mutex_unlock(&d->mu);
+		xp_receiver_resume(t->rx, id);
+		pthread_mutex_lock(&t->pmu);
+	}
+	pthread_mutex_unlock(&t->pmu);
+	return NULL;
+}
+
+/* An interval point is cut by the point thread: the records are durable and acked at
+ * once, the disk's connection waits (XP_SYNC_LATER) and the others sharing its
+ * receiving thread go on; a point of a large change took their acks with it before.
+ * An app-consistent mark and a group's cut are cut where their record is applied. */
 static int
 cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt, int *wait_ms)
 {
@@ -772,12 +833,19 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt, int *wait_ms)
 		return -ENOENT;
 	int64_t now = (int64_t)time(NULL);
 	pthread_mutex_lock(&d->mu);
-	int rc = idle ? 0 : make_durable(d);
+	int rc = d->pend_err;
+	d->pend_err = 0;
+	if (!rc && !idle)
+		rc = make_durable(d);
 	if (!rc)
 		rc = checkpoint_due(d, now);
-	if (!rc && !d->report && pointable(d) && !d->grouped && d->changed &&
-	    (!d->last_point || now - d->last_time >= t->o.interval))
-		rc = cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, now);
+	if (!rc && !d->report && !d->pending && pointable(d) && !d->grouped && d->changed &&
+	    (!d->last_point || now - d->last_time >= t->o.interval)) {
+		point_later(t, d, d->barrier ? STORE_APP : STORE_CRASH);
+		*wait_ms = -1;
+		pthread_mutex_unlock(&d->mu);
+		return XP_SYNC_LATER;
+	}
 	if (!rc && d->report) {
 		d->report = false;
 		*pt = d->pt;
@@ -822,8 +890,11 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	t->work = lib_xstrdup(o->work);
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_mutex_init(&t->smu, NULL);
+	pthread_mutex_init(&t->pmu, NULL);
+	pthread_cond_init(&t->pcv, NULL);
 	lib_vec_init(&t->disks, sizeof(struct tdisk *));
 	lib_vec_init(&t->cuts, sizeof(struct gcut));
+	lib_vec_init(&t->pq, sizeof(struct tdisk *));
 	struct xp_receiver_opts ro = {.store = cb_store,
 	                              .last = cb_last,
 	                              .open = cb_open,
@@ -833,6 +904,8 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	                              .arg = t,
 	                              .io = o->io};
 	rc = xp_receiver_open(o->host ? o->host : "127.0.0.1", o->port, &ro, &t->rx);
+	if (!rc && (rc = -pthread_create(&t->pth, NULL, point_main, t)) == 0)
+		t->pth_on = true;
 	if (rc) {
 		tgt_close(t);
 		return rc;
@@ -924,6 +997,13 @@ tgt_close(struct tgt *t)
 {
 	if (!t)
 		return;
+	if (t->pth_on) { /* its queue cut first: it resumes through the receiver */
+		pthread_mutex_lock(&t->pmu);
+		t->pstop = true;
+		pthread_cond_signal(&t->pcv);
+		pthread_mutex_unlock(&t->pmu);
+		pthread_join(t->pth, NULL);
+	}
 	xp_receiver_close(t->rx);
 	for (size_t i = 0; i < t->disks.n; i++) {
 		struct tdisk *d = ((struct tdisk **)t->disks.v)[i];
@@ -947,8 +1027,11 @@ tgt_close(struct tgt *t)
 	}
 	lib_vec_free(&t->disks);
 	lib_vec_free(&t->cuts);
+	lib_vec_free(&t->pq);
 	pthread_mutex_destroy(&t->mu);
 	pthread_mutex_destroy(&t->smu);
+	pthread_mutex_destroy(&t->pmu);
+	pthread_cond_destroy(&t->pcv);
 	free(t->work);
 	free(t);
 }

@@ -202,8 +202,13 @@ typedef int (*xp_seed_fn)(void *arg, uint64_t disk, uint32_t *block, uint64_t **
  * next idle call (a point or a checkpoint coming due), -1 for not until new
  * records (an idle connection then sleeps until a frame, a stop or a cut).
  * Returns 0, 1 with *pt filled when it cut a recovery point (sent to the sender
- * after the ACK), or a negative errno. */
+ * after the ACK), XP_SYNC_LATER, or a negative errno. */
 typedef int (*xp_sync_fn)(void *arg, uint64_t disk, bool idle, struct xp_point *pt, int *wait_ms);
+/* The records are durable (the ACK goes) and the store cuts a point in the background:
+ * the connection reads no frames and makes no calls until xp_receiver_resume names
+ * its disk, then an idle sync call collects the point (or the point's error). The
+ * other connections of its thread go on meanwhile. */
+#define XP_SYNC_LATER 2
 /* A connection that said hello has ended (the sender went, the link was cut): the store
  * may cut a point of what it holds. */
 typedef void (*xp_close_fn)(void *arg, uint64_t disk);
@@ -250,6 +255,8 @@ void xp_receiver_stop(struct xp_receiver *r); /* thread-safe */
 /* Thread-safe: drops the current connections abruptly (a frame being stored
  * completes, none after it is taken). */
 void xp_receiver_cut(struct xp_receiver *r);
+/* Thread-safe: the connections of disk that a sync call paused (XP_SYNC_LATER) go on. */
+void xp_receiver_resume(struct xp_receiver *r, uint64_t disk);
 void xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st);
 void xp_receiver_close(struct xp_receiver *r);
 

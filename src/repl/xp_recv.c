@@ -27,8 +27,11 @@
  * and its eventfd). A connection without a hello after HELLO_MS is dropped. Stop and cut wake every
  * shard through its eventfd; a connection checks both before every frame. A connection takes at
  * most RUN_FRAMES frames a turn, so a busy disk does not starve the others of
- * its shard; callbacks of one shard's disks run one after another (a point
- * being cut delays the acks of the disks sharing its shard, not the others).
+ * its shard; callbacks of one shard's disks run one after another. A store that
+ * cuts a point in the background answers a sync with XP_SYNC_LATER: the burst is
+ * acked, the connection leaves the epoll set (paused) and the shard serves the
+ * others; xp_receiver_resume puts it back on the ready list with an idle call due,
+ * which hands over the point.
  * Sockets are non-blocking: reads take what is there; a write that finds the
  * socket full waits for room (xp_conn_write), at most the sender's own timeout.
  */
@@ -84,6 +87,7 @@ struct rconn {
 	size_t hidx; /* its place in the heap, or NO_HEAP */
 	bool ready;  /* on the ready list: frames left after its turn */
 	bool listed; /* registered with the shard's epoll set */
+	bool paused; /* the store cuts a point (XP_SYNC_LATER): out of the epoll set */
 	ZSTD_DCtx *dctx;
 	uint8_t *dbuf; /* grows to the largest record seen, at most XP_MAX_RECORD */
 	size_t dcap;
@@ -95,9 +99,11 @@ struct shard {
 	struct xp_receiver *r;
 	pthread_t th;
 	int ep, evfd;
-	pthread_mutex_t mu;     /* incoming */
+	pthread_mutex_t mu;     /* incoming, resume */
 	struct rconn *incoming; /* accepted, not taken yet */
-	atomic_size_t n;        /* connections: the accept thread balances on it */
+	struct lib_vec resume;  /* of uint64_t: disks whose paused connections go on */
+	size_t npaused;
+	atomic_size_t n; /* connections: the accept thread balances on it */
 	struct rconn *conns;
 	struct rconn **heap; /* by at, earliest first */
 	size_t nheap, capheap;
@@ -335,6 +341,8 @@ conn_end(struct shard *sh, struct rconn *c)
 	}
 	if (c->listed)
 		epoll_ctl(sh->ep, EPOLL_CTL_DEL, c->c.fd, NULL);
+	if (c->paused)
+		sh->npaused--;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -455,6 +463,15 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 		rc_->ack_due = false;
 		if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
 			return false;
+		if (src == XP_SYNC_LATER) { /* asleep until xp_receiver_resume names the disk */
+			if (rc_->listed && epoll_ctl(sh->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
+				return false;
+			rc_->listed = false;
+			rc_->paused = true;
+			sh->npaused++;
+			heap_set(sh, rc_, -1);
+			return true;
+		}
 	}
 	if (!rc_->hello)
 		return true; /* the hello's deadline stands */
@@ -471,6 +488,8 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 {
 	struct xp_receiver *r = rc_->r;
 	struct xp_conn *c = &rc_->c;
+	if (rc_->paused)
+		return;
 	bool idle_fired = fired && !rc_->sync_due;
 	if (idle_fired)
 		rc_->idle_tick = true;
@@ -555,7 +574,29 @@ shard_news(struct shard *sh)
 	pthread_mutex_lock(&sh->mu);
 	struct rconn *in = sh->incoming;
 	sh->incoming = NULL;
+	struct lib_vec res = sh->resume;
+	lib_vec_init(&sh->resume, sizeof(uint64_t));
 	pthread_mutex_unlock(&sh->mu);
+	/* Paused connections of the disks named go on: back in the epoll set, and on the
+	 * ready list with an idle call due (it collects the point). */
+	for (uint32_t i = 0; i < res.n && sh->npaused; i++) {
+		uint64_t disk = ((uint64_t *)res.v)[i];
+		for (struct rconn *c = sh->conns; c; c = c->next) {
+			if (!c->paused || c->disk != disk)
+				continue;
+			c->paused = false;
+			sh->npaused--;
+			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+			c->listed = epoll_ctl(sh->ep, EPOLL_CTL_ADD, c->c.fd, &ev) == 0;
+			c->idle_tick = true;
+			if (!c->ready) {
+				c->ready = true;
+				c->link = sh->ready;
+				sh->ready = c;
+			}
+		}
+	}
+	lib_vec_free(&res);
 	while (in) {
 		struct rconn *c = in;
 		in = c->link;
@@ -634,6 +675,7 @@ shards_start(struct xp_receiver *r)
 	for (unsigned i = 0; i < r->nshards; i++) {
 		r->shards[i].ep = r->shards[i].evfd = -1;
 		pthread_mutex_init(&r->shards[i].mu, NULL);
+		lib_vec_init(&r->shards[i].resume, sizeof(uint64_t));
 	}
 	sigset_t all, old;
 	sigfillset(&all);
@@ -734,6 +776,19 @@ xp_receiver_cut(struct xp_receiver *r)
 }
 
 void
+xp_receiver_resume(struct xp_receiver *r, uint64_t disk)
+{
+	for (unsigned i = 0; r->shards && i < r->nshards; i++) {
+		struct shard *sh = &r->shards[i];
+		pthread_mutex_lock(&sh->mu);
+		*(uint64_t *)lib_vec_push(&sh->resume) = disk;
+		pthread_mutex_unlock(&sh->mu);
+		if (sh->evfd >= 0)
+			shard_wake(sh);
+	}
+}
+
+void
 xp_receiver_stats(struct xp_receiver *r, struct xp_receiver_stats *st)
 {
 	pthread_mutex_lock(&r->mu);
@@ -760,6 +815,7 @@ xp_receiver_close(struct xp_receiver *r)
 		if (sh->evfd >= 0)
 			close(sh->evfd);
 		pthread_mutex_destroy(&sh->mu);
+		lib_vec_free(&sh->resume);
 		free(sh->heap);
 	}
 	free(r->shards);

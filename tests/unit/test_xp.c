@@ -452,6 +452,157 @@ test_shards(void **state)
 	free(m);
 }
 
+/* ---- a point cut in the background (XP_SYNC_LATER) ------------------------------ */
+
+/* Two disks on one shard. Disk 0's store answers its first sync with XP_SYNC_LATER
+ * and a thread resumes it 1.5 s later (a point being cut). Meanwhile disk 0 takes no
+ * calls (records sent in the pause are stored after it) and disk 1's records are
+ * stored and acked at once; after the resume, an idle sync hands disk 0's point to
+ * its sender. A shard that waited in the sync instead would hold disk 1 for 1.5 s. */
+struct later {
+	struct multi m;
+	struct xp_receiver *rx;
+	bool paused, resumed;
+	uint64_t calls_in_pause; /* store or sync calls for disk 0 while paused */
+	uint64_t points;         /* POINT frames disk 0's sender got */
+	double resume_at;
+};
+
+static int
+la_store(void *arg, uint64_t disk, const struct xp_record *r)
+{
+	struct later *l = arg;
+	pthread_mutex_lock(&l->m.mu);
+	if (disk == 0 && l->paused && !l->resumed)
+		l->calls_in_pause++;
+	pthread_mutex_unlock(&l->m.mu);
+	return mu_store(&l->m, disk, r);
+}
+
+static void *
+la_resume(void *arg)
+{
+	struct later *l = arg;
+	usleep(1500 * 1000);
+	pthread_mutex_lock(&l->m.mu);
+	l->resumed = true;
+	l->resume_at = now_s();
+	pthread_mutex_unlock(&l->m.mu);
+	xp_receiver_resume(l->rx, 0);
+	return NULL;
+}
+
+static int
+la_sync(void *arg, uint64_t disk, bool idle, struct xp_point *pt, int *wait_ms)
+{
+	struct later *l = arg;
+	*wait_ms = -1;
+	if (disk != 0)
+		return 0;
+	pthread_mutex_lock(&l->m.mu);
+	int rc = 0;
+	if (!l->paused) {
+		l->paused = true;
+		pthread_t th;
+		assert_int_equal(pthread_create(&th, NULL, la_resume, l), 0);
+		pthread_detach(th);
+		rc = XP_SYNC_LATER;
+	} else if (!l->resumed) {
+		l->calls_in_pause++;
+	} else if (!l->points) {
+		*pt = (struct xp_point){.covered = l->m.last[0], .point = 7, .time = 1};
+		rc = 1;
+	}
+	pthread_mutex_unlock(&l->m.mu);
+	return rc;
+}
+
+static void
+la_point(void *arg, const struct xp_point *p)
+{
+	struct later *l = arg;
+	pthread_mutex_lock(&l->m.mu);
+	if (p->point == 7)
+		l->points++;
+	pthread_mutex_unlock(&l->m.mu);
+}
+
+static void
+la_send(struct xp_sender *tx, uint64_t from, uint64_t to)
+{
+	static uint8_t buf[MAXREC];
+	for (uint64_t seq = from; seq <= to; seq++) {
+		struct xp_record r;
+		gen(seq, buf, &r);
+		assert_int_equal(xp_send(tx, &r), 0);
+	}
+}
+
+static void
+test_later(void **state)
+{
+	(void)state;
+	struct later *l = calloc(1, sizeof(*l));
+	pthread_mutex_init(&l->m.mu, NULL);
+	struct xp_receiver_opts o = {
+	    .store = la_store, .last = mu_last, .sync = la_sync, .arg = l, .shards = 1};
+	struct rxrun rr;
+	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &o, &rr.rx), 0);
+	l->rx = rr.rx;
+	assert_int_equal(pthread_create(&rr.th, NULL, rx_main, rr.rx), 0);
+	uint16_t port = xp_receiver_port(rr.rx);
+	struct xp_sender_opts s0 = {.window = 64, .on_point = la_point, .arg = l},
+	                      s1 = {.window = 64};
+	struct xp_sender *tx0, *tx1;
+	assert_int_equal(xp_sender_open("127.0.0.1", port, 0, &s0, &tx0), 0);
+	assert_int_equal(xp_sender_open("127.0.0.1", port, 1, &s1, &tx1), 0);
+
+	/* Disk 0's first burst: durable and acked, then its connection waits. */
+	la_send(tx0, 1, 10);
+	assert_int_equal(xp_sender_flush(tx0), 0);
+	assert_int_equal(xp_sender_acked(tx0), 10);
+	la_send(tx0, 11, 20); /* taken by the socket, stored after the resume */
+	/* Disk 1 on the same shard goes on meanwhile. */
+	double t0 = now_s();
+	for (uint64_t k = 0; k < 5; k++) {
+		la_send(tx1, 1 + 20 * k, 20 * (k + 1));
+		assert_int_equal(xp_sender_flush(tx1), 0);
+	}
+	double took = now_s() - t0;
+	assert_int_equal(xp_sender_acked(tx1), 100);
+	assert_true(took < 0.75);
+	pthread_mutex_lock(&l->m.mu);
+	assert_false(l->resumed);
+	assert_int_equal(l->m.last[0], 10);
+	pthread_mutex_unlock(&l->m.mu);
+
+	/* After the resume: the records sent in the pause, and the point. */
+	assert_int_equal(xp_sender_flush(tx0), 0);
+	assert_int_equal(xp_sender_acked(tx0), 20);
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&l->m.mu);
+		uint64_t p = l->points;
+		pthread_mutex_unlock(&l->m.mu);
+		if (p)
+			break;
+		xp_sender_poll(tx0);
+		usleep(10 * 1000);
+	}
+	pthread_mutex_lock(&l->m.mu);
+	assert_true(l->resumed);
+	assert_int_equal(l->points, 1);
+	assert_int_equal(l->calls_in_pause, 0);
+	assert_int_equal(l->m.bad, 0);
+	assert_int_equal(l->m.last[0], 20);
+	assert_int_equal(l->m.last[1], 100);
+	pthread_mutex_unlock(&l->m.mu);
+	xp_sender_close(tx0);
+	xp_sender_close(tx1);
+	rx_stop(&rr, NULL);
+	pthread_mutex_destroy(&l->m.mu);
+	free(l);
+}
+
 /* ---- codec ----------------------------------------------------------------- */
 
 static void
@@ -1118,6 +1269,7 @@ main(void)
 	    cmocka_unit_test(test_idle),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_push),
+	    cmocka_unit_test(test_later),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
