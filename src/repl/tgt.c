@@ -89,8 +89,13 @@ struct tdisk {
 	bool report; /* a point to tell the sender at the next sync */
 	struct xp_point pt;
 	bool pending;              /* queued for the point thread (its connection paused) */
+	bool pend_force;           /* a mark's or a group cut's: cut even with no change */
 	enum store_kind pend_kind; /* of that point */
-	int pend_err;              /* the point thread's failure, for the next sync */
+	char pend_group[STORE_NAME_MAX + 1]; /* a group cut's group ("" for none), */
+	uint64_t pend_cut;                   /* its number */
+	uint32_t pend_want;                  /* and members */
+	int pend_err;                        /* the point thread's failure, for the next sync */
+	bool later;                          /* apply queued a point: cb_store says so */
 	pthread_mutex_t mu;
 };
 
@@ -672,12 +677,15 @@ group_cut(struct tgt *t, struct tdisk *d, const char *group, uint64_t cutno, uin
 	return rc;
 }
 
+static void point_later(struct tgt *t, struct tdisk *d, enum store_kind kind, bool force);
+
 /* Applies a record to the replica, under d->mu; a replayed one (t NULL) cuts
- * no point: its point, if it had one, was cut before the crash. */
+ * no point: its point, if it had one, was cut before the crash. A mark's or a
+ * group cut's point is queued for the point thread (d->later: the receiver holds
+ * the connection until it is cut). */
 static int
 apply(struct tgt *t, struct tdisk *d, const struct xp_record *r)
 {
-	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 	uint32_t f = r->flags;
 	if (f & JNL_F_FLUSH) {
@@ -705,13 +713,17 @@ apply(struct tgt *t, struct tdisk *d, const struct xp_record *r)
 			                (uint32_t)p[2] << 8 | p[3];
 			d->applied = r->seq;
 			d->grouped = true;
-			if (t && pointable(d))
-				rc = group_cut(t, d, group, r->offset, want, f & JNL_F_MARK, now);
+			if (t && pointable(d)) {
+				snprintf(d->pend_group, sizeof(d->pend_group), "%s", group);
+				d->pend_cut = r->offset;
+				d->pend_want = want;
+				point_later(t, d, f & JNL_F_MARK ? STORE_APP : STORE_CRASH, true);
+			}
 		}
 	} else if (f & JNL_F_MARK) {
 		d->applied = r->seq;
 		if (t && pointable(d))
-			rc = cut(t, d, STORE_APP, now);
+			point_later(t, d, STORE_APP, true);
 	} else {
 		if (r->offset > d->size || r->len > d->size - r->offset)
 			rc = -EINVAL;
@@ -741,11 +753,14 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	if (!d)
 		return -ENOENT;
 	pthread_mutex_lock(&d->mu);
+	d->later = false;
 	int rc = apply(t, d, r);
 	if (rc == 0)
 		rc = rlog_append(d->log, r);
 	if (rc == RLOG_FULL) /* the record is applied: the checkpoint covers it */
 		rc = checkpoint(d, true);
+	if (rc == 0 && d->later)
+		rc = XP_STORE_LATER;
 	pthread_mutex_unlock(&d->mu);
 	return rc;
 }
@@ -776,9 +791,11 @@ idle_wait(const struct tgt *t, const struct tdisk *d)
 
 /* Queues d for the point thread (under d->mu). */
 static void
-point_later(struct tgt *t, struct tdisk *d, enum store_kind kind)
+point_later(struct tgt *t, struct tdisk *d, enum store_kind kind, bool force)
 {
 	d->pending = true;
+	d->later = true;
+	d->pend_force = force;
 	d->pend_kind = kind;
 	pthread_mutex_lock(&t->pmu);
 	*(struct tdisk **)lib_vec_push(&t->pq) = d;
@@ -805,12 +822,17 @@ point_main(void *arg)
 		memmove(t->pq.v, (struct tdisk **)t->pq.v + 1, t->pq.n * sizeof(d));
 		pthread_mutex_unlock(&t->pmu);
 		pthread_mutex_lock(&d->mu);
-		if (d->pending && d->changed && pointable(d)) { /* a close may have cut it */
-			int rc = cut(t, d, d->pend_kind, (int64_t)time(NULL));
-			if (rc)
-				d->pend_err = rc;
-		}
+		int rc = 0;
+		int64_t now = (int64_t)time(NULL);
+		if (d->pending && d->pend_group[0] && pointable(d))
+			rc = group_cut(t, d, d->pend_group, d->pend_cut, d->pend_want,
+			               d->pend_kind == STORE_APP, now);
+		else if (d->pending && (d->pend_force || d->changed) && pointable(d))
+			rc = cut(t, d, d->pend_kind, now); /* unchanged: a close cut it */
+		if (rc)
+			d->pend_err = rc;
 		d->pending = false;
+		d->pend_group[0] = 0;
 		uint64_t id = d->id;
 		pthread_mutex_unlock(&d->mu);
 		xp_receiver_resume(t->rx, id);
@@ -823,7 +845,8 @@ point_main(void *arg)
 /* An interval point is cut by the point thread: the records are durable and acked at
  * once, the disk's connection waits (XP_SYNC_LATER) and the others sharing its
  * receiving thread go on; a point of a large change took their acks with it before.
- * An app-consistent mark and a group's cut are cut where their record is applied. */
+ * A mark's or a group cut's point is queued where its record is applied (cb_store
+ * answers XP_STORE_LATER), its records acked after it. */
 static int
 cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt, int *wait_ms)
 {
@@ -841,7 +864,7 @@ cb_sync(void *arg, uint64_t id, bool idle, struct xp_point *pt, int *wait_ms)
 		rc = checkpoint_due(d, now);
 	if (!rc && !d->report && !d->pending && pointable(d) && !d->grouped && d->changed &&
 	    (!d->last_point || now - d->last_time >= t->o.interval)) {
-		point_later(t, d, d->barrier ? STORE_APP : STORE_CRASH);
+		point_later(t, d, d->barrier ? STORE_APP : STORE_CRASH, false);
 		*wait_ms = -1;
 		pthread_mutex_unlock(&d->mu);
 		return XP_SYNC_LATER;

@@ -184,8 +184,12 @@ void xp_sender_close(struct xp_sender *s);
 
 /* ---- receiver ------------------------------------------------------------- */
 
-/* Stores one verified, decompressed record durably; returns 0 or a negative errno. */
+/* Stores one verified, decompressed record durably; returns 0, XP_STORE_LATER (stored,
+ * and the store cuts a point after it in the background: the connection reads no more
+ * frames and makes no calls until xp_receiver_resume names the disk) or a negative
+ * errno. */
 typedef int (*xp_store_fn)(void *arg, uint64_t disk, const struct xp_record *r);
+#define XP_STORE_LATER 1
 /* The last durably stored sequence of disk (0 = none); negative errno = unknown disk. */
 typedef int (*xp_last_fn)(void *arg, uint64_t disk, uint64_t *seq);
 

@@ -203,7 +203,8 @@ refuse(struct xp_receiver *r, struct xp_conn *c, uint64_t *field, uint32_t code,
 	xp_conn_write(c, out, xp_encode_error(out, code, seq, why));
 }
 
-/* Verifies and stores one DATA frame. 0 = stored; -1 = refused (connection to close). */
+/* Verifies and stores one DATA frame. 0 = stored, XP_STORE_LATER = stored and the
+ * connection to pause; -1 = refused (connection to close). */
 static int
 take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_frame *f)
 {
@@ -242,7 +243,7 @@ take_data(struct rconn *rc_, struct xp_conn *c, uint64_t disk, const struct xp_f
 	r->st.stored++;
 	r->st.stored_bytes += f->len;
 	pthread_mutex_unlock(&r->mu);
-	return 0;
+	return rc == XP_STORE_LATER ? XP_STORE_LATER : 0;
 }
 
 /* How long a burst of `bytes` begun at `since` may still wait for more records
@@ -426,6 +427,21 @@ take_hello(struct rconn *rc_, const struct xp_frame *f)
 	return true;
 }
 
+/* The store cuts a point in the background: out of the epoll set and the heap until
+ * xp_receiver_resume names the disk (what the connection buffered waits with it).
+ * false: the connection is to end. */
+static bool
+conn_pause(struct shard *sh, struct rconn *rc_)
+{
+	if (rc_->listed && epoll_ctl(sh->ep, EPOLL_CTL_DEL, rc_->c.fd, NULL) < 0)
+		return false;
+	rc_->listed = false;
+	rc_->paused = true;
+	sh->npaused++;
+	heap_set(sh, rc_, -1);
+	return true;
+}
+
 /* Nothing more to read now: the burst's sync and ack when due, then the next
  * deadline. false: the connection is to end. */
 static bool
@@ -463,15 +479,8 @@ conn_wait(struct shard *sh, struct rconn *rc_, bool idle_fired)
 		rc_->ack_due = false;
 		if (src == 1 && xp_conn_write(c, out, xp_encode_point(out, &pt)) < 0)
 			return false;
-		if (src == XP_SYNC_LATER) { /* asleep until xp_receiver_resume names the disk */
-			if (rc_->listed && epoll_ctl(sh->ep, EPOLL_CTL_DEL, c->fd, NULL) < 0)
-				return false;
-			rc_->listed = false;
-			rc_->paused = true;
-			sh->npaused++;
-			heap_set(sh, rc_, -1);
-			return true;
-		}
+		if (src == XP_SYNC_LATER)
+			return conn_pause(sh, rc_);
 	}
 	if (!rc_->hello)
 		return true; /* the hello's deadline stands */
@@ -543,13 +552,19 @@ conn_run(struct shard *sh, struct rconn *rc_, bool fired)
 			rc_->ack_due = true;
 			continue;
 		}
-		if (take_data(rc_, c, rc_->disk, &f) < 0)
+		int tr = take_data(rc_, c, rc_->disk, &f);
+		if (tr < 0)
 			break;
 		rc_->last = f.seq;
 		if (!rc_->sync_due)
 			rc_->burst_t = lib_mono_ms();
 		rc_->burst += f.len;
 		rc_->ack_due = rc_->sync_due = true;
+		if (tr == XP_STORE_LATER) { /* acked by the sync after the resume */
+			if (conn_pause(sh, rc_))
+				return;
+			break;
+		}
 	}
 	conn_end(sh, rc_);
 }

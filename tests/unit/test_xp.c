@@ -455,18 +455,32 @@ test_shards(void **state)
 /* ---- a point cut in the background (XP_SYNC_LATER) ------------------------------ */
 
 /* Two disks on one shard. Disk 0's store answers its first sync with XP_SYNC_LATER
- * and a thread resumes it 1.5 s later (a point being cut). Meanwhile disk 0 takes no
- * calls (records sent in the pause are stored after it) and disk 1's records are
- * stored and acked at once; after the resume, an idle sync hands disk 0's point to
- * its sender. A shard that waited in the sync instead would hold disk 1 for 1.5 s. */
+ * (or, with at_store, the store call of record 5 with XP_STORE_LATER: a mark's point
+ * after it) and a thread resumes it 1.5 s later (a point being cut). Meanwhile disk 0
+ * takes no calls (records sent in the pause are stored after it) and disk 1's records
+ * are stored and acked at once; after the resume, a sync hands disk 0's point to its
+ * sender. A shard that waited in the callback instead would hold disk 1 for 1.5 s. */
 struct later {
 	struct multi m;
 	struct xp_receiver *rx;
+	bool at_store;
 	bool paused, resumed;
 	uint64_t calls_in_pause; /* store or sync calls for disk 0 while paused */
 	uint64_t points;         /* POINT frames disk 0's sender got */
 	double resume_at;
 };
+
+static void *la_resume(void *arg);
+
+/* The pause begins (under l->m.mu): the resume comes 1.5 s later. */
+static void
+la_pause(struct later *l)
+{
+	l->paused = true;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, la_resume, l), 0);
+	pthread_detach(th);
+}
 
 static int
 la_store(void *arg, uint64_t disk, const struct xp_record *r)
@@ -475,8 +489,12 @@ la_store(void *arg, uint64_t disk, const struct xp_record *r)
 	pthread_mutex_lock(&l->m.mu);
 	if (disk == 0 && l->paused && !l->resumed)
 		l->calls_in_pause++;
+	bool later = disk == 0 && l->at_store && r->seq == 5;
+	if (later)
+		la_pause(l);
 	pthread_mutex_unlock(&l->m.mu);
-	return mu_store(&l->m, disk, r);
+	int rc = mu_store(&l->m, disk, r);
+	return rc ? rc : later ? XP_STORE_LATER : 0;
 }
 
 static void *
@@ -501,12 +519,11 @@ la_sync(void *arg, uint64_t disk, bool idle, struct xp_point *pt, int *wait_ms)
 		return 0;
 	pthread_mutex_lock(&l->m.mu);
 	int rc = 0;
-	if (!l->paused) {
-		l->paused = true;
-		pthread_t th;
-		assert_int_equal(pthread_create(&th, NULL, la_resume, l), 0);
-		pthread_detach(th);
+	if (!l->paused && !l->at_store) {
+		la_pause(l);
 		rc = XP_SYNC_LATER;
+	} else if (!l->paused) {
+		rc = 0; /* at_store: a burst before the pause */
 	} else if (!l->resumed) {
 		l->calls_in_pause++;
 	} else if (!l->points) {
@@ -539,10 +556,10 @@ la_send(struct xp_sender *tx, uint64_t from, uint64_t to)
 }
 
 static void
-test_later(void **state)
+run_later(bool at_store)
 {
-	(void)state;
 	struct later *l = calloc(1, sizeof(*l));
+	l->at_store = at_store;
 	pthread_mutex_init(&l->m.mu, NULL);
 	struct xp_receiver_opts o = {
 	    .store = la_store, .last = mu_last, .sync = la_sync, .arg = l, .shards = 1};
@@ -557,11 +574,25 @@ test_later(void **state)
 	assert_int_equal(xp_sender_open("127.0.0.1", port, 0, &s0, &tx0), 0);
 	assert_int_equal(xp_sender_open("127.0.0.1", port, 1, &s1, &tx1), 0);
 
-	/* Disk 0's first burst: durable and acked, then its connection waits. */
+	/* Disk 0's first burst: durable and acked, then its connection waits (at_store:
+	 * from record 5 on, the rest stored and all acked after the resume). */
 	la_send(tx0, 1, 10);
-	assert_int_equal(xp_sender_flush(tx0), 0);
-	assert_int_equal(xp_sender_acked(tx0), 10);
+	if (!at_store) {
+		assert_int_equal(xp_sender_flush(tx0), 0);
+		assert_int_equal(xp_sender_acked(tx0), 10);
+	} else {
+		assert_int_equal(xp_sender_poll(tx0), 0); /* written out */
+		for (int i = 0; i < 200; i++) {
+			pthread_mutex_lock(&l->m.mu);
+			bool p = l->paused;
+			pthread_mutex_unlock(&l->m.mu);
+			if (p)
+				break;
+			usleep(10 * 1000);
+		}
+	}
 	la_send(tx0, 11, 20); /* taken by the socket, stored after the resume */
+	assert_int_equal(xp_sender_poll(tx0), 0);
 	/* Disk 1 on the same shard goes on meanwhile. */
 	double t0 = now_s();
 	for (uint64_t k = 0; k < 5; k++) {
@@ -573,8 +604,10 @@ test_later(void **state)
 	assert_true(took < 0.75);
 	pthread_mutex_lock(&l->m.mu);
 	assert_false(l->resumed);
-	assert_int_equal(l->m.last[0], 10);
+	assert_int_equal(l->m.last[0], at_store ? 5 : 10);
 	pthread_mutex_unlock(&l->m.mu);
+	xp_sender_poll(tx0);
+	assert_int_equal(xp_sender_acked(tx0), at_store ? 0 : 10);
 
 	/* After the resume: the records sent in the pause, and the point. */
 	assert_int_equal(xp_sender_flush(tx0), 0);
@@ -601,6 +634,14 @@ test_later(void **state)
 	rx_stop(&rr, NULL);
 	pthread_mutex_destroy(&l->m.mu);
 	free(l);
+}
+
+static void
+test_later(void **state)
+{
+	(void)state;
+	run_later(false); /* an interval point: the sync's XP_SYNC_LATER */
+	run_later(true);  /* a mark's: the store's XP_STORE_LATER */
 }
 
 /* ---- codec ----------------------------------------------------------------- */
