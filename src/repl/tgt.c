@@ -116,6 +116,8 @@ struct tgt {
 	pthread_mutex_t smu;  /* the store is not thread-safe: one user at a time */
 	struct lib_vec disks; /* struct tdisk * */
 	struct lib_vec cuts;  /* struct gcut */
+	struct tdisk **byid;  /* disks by id: open addressing, at most half full (find) */
+	size_t byid_cap;
 	/* The point thread: interval points, off the receiving threads (see cb_sync). */
 	pthread_t pth;
 	bool pth_on, pstop;
@@ -148,6 +150,40 @@ static _Thread_local struct {
 	struct tdisk *d;
 } last_disk;
 
+static size_t
+byid_slot(uint64_t id, size_t cap)
+{
+	return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+/* Adds d to the table of disks by id (under t->mu), doubling it past half full. */
+static void
+byid_add(struct tgt *t, struct tdisk *d)
+{
+	if (2 * (t->disks.n + 1) > t->byid_cap) {
+		size_t cap = t->byid_cap ? 2 * t->byid_cap : 64;
+		struct tdisk **tab = lib_xcalloc(cap, sizeof(*tab));
+		for (size_t i = 0; i < t->byid_cap; i++) {
+			struct tdisk *x = t->byid[i];
+			if (!x)
+				continue;
+			size_t k = byid_slot(x->id, cap);
+			while (tab[k])
+				k = (k + 1) & (cap - 1);
+			tab[k] = x;
+		}
+		free(t->byid);
+		t->byid = tab;
+		t->byid_cap = cap;
+	}
+	size_t k = byid_slot(d->id, t->byid_cap);
+	while (t->byid[k])
+		k = (k + 1) & (t->byid_cap - 1);
+	t->byid[k] = d;
+}
+
+/* The disk of id: the receiving threads serve thousands of disks in turn, so a
+ * table, not a scan of them all under the mutex at every record. */
 static struct tdisk *
 find(struct tgt *t, uint64_t id)
 {
@@ -155,9 +191,12 @@ find(struct tgt *t, uint64_t id)
 		return last_disk.d;
 	pthread_mutex_lock(&t->mu);
 	struct tdisk *d = NULL;
-	for (size_t i = 0; i < t->disks.n && !d; i++)
-		if (((struct tdisk **)t->disks.v)[i]->id == id)
-			d = ((struct tdisk **)t->disks.v)[i];
+	for (size_t k = t->byid_cap ? byid_slot(id, t->byid_cap) : 0; t->byid_cap && t->byid[k];
+	     k = (k + 1) & (t->byid_cap - 1))
+		if (t->byid[k]->id == id) {
+			d = t->byid[k];
+			break;
+		}
 	pthread_mutex_unlock(&t->mu);
 	if (d)
 		last_disk.t = t, last_disk.id = id, last_disk.d = d;
@@ -444,6 +483,7 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 		free(d->seqf);
 		free(d);
 	} else {
+		byid_add(t, d);
 		*(struct tdisk **)lib_vec_push(&t->disks) = d;
 		catch_up(d, high);
 	}
@@ -1049,6 +1089,7 @@ tgt_close(struct tgt *t)
 		free(d);
 	}
 	lib_vec_free(&t->disks);
+	free(t->byid);
 	lib_vec_free(&t->cuts);
 	lib_vec_free(&t->pq);
 	pthread_mutex_destroy(&t->mu);
