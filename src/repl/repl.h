@@ -102,7 +102,9 @@ void repl_set_al_extents(struct repl *r, uint32_t n);
 /* The --activity-log option's value: 0, or -1 with why (names the option). */
 int repl_parse_al(const char *s, uint32_t *n, char *why, size_t whylen);
 /* Protects one disk: its journal; a new disk starts its initial copy, a known
- * one recovers from a crash. The link to the target is made at the first tick. */
+ * one recovers from a crash. The link to the target is made at the first tick.
+ * Before repl_attach only (the NBD threads then look disks up without a lock):
+ * -EBUSY after. */
 int repl_add_disk(struct repl *r, const char *name, const char *source);
 /* A replication group: one point across its disks at each cut. */
 int repl_add_group(struct repl *r, const char *name, const char *const *disks, size_t n);
