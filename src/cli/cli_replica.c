@@ -56,6 +56,7 @@ static const struct option rep_opts[] = {
     {"zstd", required_argument, NULL, 'z'},
     {"rate", required_argument, NULL, 'R'},
     {"activity-log", required_argument, NULL, 1005},
+    {"map-cache", required_argument, NULL, 1006},
     {"tls-cert", required_argument, NULL, 'C'},
     {"tls-key", required_argument, NULL, 'K'},
     {"tls-ca", required_argument, NULL, 'A'},
@@ -69,7 +70,7 @@ static const struct option rep_opts[] = {
 
 struct rep_args {
 	const char *store, *point, *format, *output, *time, *chunk, *retention;
-	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate, *al;
+	const char *work, *socket, *interval, *tcp, *target, *listen, *zstd, *rate, *al, *mapc;
 	struct xp_tls_opts tls;
 	struct nbd_tls_opts nbd_tls;
 	bool app;
@@ -135,6 +136,9 @@ rep_parse(int argc, char **argv, struct rep_args *a)
 			break;
 		case 'R':
 			a->rate = optarg;
+			break;
+		case 1006:
+			a->mapc = optarg;
 			break;
 		case 1005:
 			a->al = optarg;
@@ -497,6 +501,11 @@ rep_serve(int argc, char **argv)
 	char why[160];
 	if (a.al && repl_parse_al(a.al, &al, why, sizeof(why)))
 		return cli_usage_error("%s", why);
+	uint64_t mapc = 0;
+	if (a.mapc && store_parse_map_cache(a.mapc, &mapc))
+		return cli_usage_error("bad --map-cache '%s' (expected a size, 1MiB or more, such "
+		                       "as 4GiB)",
+		                       a.mapc);
 	size_t nd = (size_t)(argc - optind);
 	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
 	char **names = lib_xcalloc(nd, sizeof(*names));
@@ -520,6 +529,7 @@ rep_serve(int argc, char **argv)
 	                      .zlevel = (int)zl,
 	                      .rate = rate * 1000000 / 8, /* Mbps to bytes/s */
 	                      .al_extents = al,
+	                      .map_cache = mapc,
 	                      .socket = a.socket,
 	                      .tcp = a.tcp,
 	                      .interval = every,
@@ -584,6 +594,11 @@ rep_receive(int argc, char **argv)
 	if (a.interval && (lib_parse_duration(a.interval, &every) || every < 1))
 		return cli_usage_error("bad --interval '%s' (expected a duration, 1s to hours)",
 		                       a.interval);
+	uint64_t mapc = 0;
+	if (a.mapc && store_parse_map_cache(a.mapc, &mapc))
+		return cli_usage_error("bad --map-cache '%s' (expected a size, 1MiB or more, such "
+		                       "as 4GiB)",
+		                       a.mapc);
 	char host[64];
 	uint16_t port;
 	if (lib_parse_hostport(a.listen, host, sizeof(host), &port))
@@ -625,6 +640,7 @@ rep_receive(int argc, char **argv)
 		xp_tls_ops_free(io);
 		return CLI_UNUSABLE;
 	}
+	store_set_map_budget(st, mapc ? mapc : STORE_MAP_BUDGET);
 	struct tgt_opts to = {.work = a.work,
 	                      .io = io,
 	                      .st = st,

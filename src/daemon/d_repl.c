@@ -138,6 +138,7 @@ d_repl_start(const struct estate *e, const struct d_repl_opts *o, struct rsvc **
 		    .rate = o->rate ? o->rate : d_repl_rate(e),
 		    .journal_max = o->journal_max,
 		    .al_extents = o->al_extents,
+		    .map_cache = o->map_cache,
 		    .nbd_tls = o->nbd_tls.cert ? &o->nbd_tls : NULL,
 		    .seeds = o->target ? NULL : seeds.v,
 		    .nseeds = o->target ? 0 : seeds.n,

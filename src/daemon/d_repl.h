@@ -28,6 +28,7 @@ struct d_repl_opts {
 	uint64_t rate;           /* bytes/s on the link; 0: d_repl_rate's */
 	uint64_t journal_max;    /* bytes per disk's journal before its bitmap; 0: default */
 	uint32_t al_extents;     /* each disk's activity log, 4 MiB extents; 0: 1237 */
+	uint64_t map_cache;      /* the store's cache of newest maps; 0: 1 GiB */
 	struct nbd_tls_opts nbd_tls; /* TLS for the NBD exports when nbd_tls.cert is set */
 };
 

@@ -12,6 +12,7 @@
 #include "daemon/d_repl.h"
 #include "lib/lib.h"
 #include "repl/repl.h"
+#include "repl/store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ on_hup(uv_signal_t *s, int signum)
 	"usage: straitd --estate FILE --socket PATH [--state DB] [--work DIR [--store DIR]\n"      \
 	"               [--nbd-socket PATH] [--nbd-tcp HOST:PORT] [--target HOST:PORT\n"           \
 	"               [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-name NAME]]]\n"     \
-	"               [--rate BW] [--journal-max SIZE] [--activity-log N]\n"                     \
+	"               [--rate BW] [--journal-max SIZE] [--activity-log N] [--map-cache SIZE]\n"  \
 	"               [--nbd-tls-cert FILE --nbd-tls-key FILE "                                  \
 	"[--nbd-tls-ca FILE]\n"                                                                    \
 	"               [--nbd-tls-required]]] [--bgp-port N] [--bgp-min-hold S]\n"                \
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 	    {"rate", required_argument, NULL, 'R'},
 	    {"journal-max", required_argument, NULL, 'J'},
 	    {"activity-log", required_argument, NULL, 1009},
+	    {"map-cache", required_argument, NULL, 1010},
 	    {"nbd-tls-cert", required_argument, NULL, 1001},
 	    {"nbd-tls-key", required_argument, NULL, 1002},
 	    {"nbd-tls-ca", required_argument, NULL, 1003},
@@ -212,6 +214,15 @@ main(int argc, char **argv)
 				return 2;
 			}
 		} break;
+		case 1010:
+			if (store_parse_map_cache(optarg, &ro.map_cache)) {
+				fprintf(stderr,
+				        "straitd: bad --map-cache '%s' (expected a size, 1MiB or "
+				        "more, such as 4GiB)\n",
+				        optarg);
+				return 2;
+			}
+			break;
 		case 'J':
 			if (lib_parse_size(optarg, &ro.journal_max) ||
 			    ro.journal_max < (1u << 20)) {

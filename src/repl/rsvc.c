@@ -274,6 +274,8 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		if (!rc && (rc = store_open(o->store, &s->st)))
 			snprintf(err, errlen, "cannot open the store %s: %s", o->store,
 			         strerror(-rc));
+		if (!rc && o->map_cache)
+			store_set_map_budget(s->st, o->map_cache);
 		s->seeds = lib_xcalloc(o->nseeds ? o->nseeds : 1, sizeof(*s->seeds));
 		for (size_t i = 0; i < o->nseeds; i++)
 			s->seeds[i] = (struct tgt_seed){lib_xstrdup(o->seeds[i].disk),

@@ -44,6 +44,7 @@ struct rsvc_opts {
 	int64_t tick_ms;      /* the shipper's period; default 1000 */
 	uint64_t journal_max; /* bytes per disk's journal before its bitmap; 0: default */
 	uint32_t al_extents;  /* each disk's activity log, 4 MiB extents; 0: 1237 */
+	uint64_t map_cache;   /* the in-process store's cache of newest maps; 0: 1 GiB */
 	/* TLS on the link to target (client side: ca_file verifies the receiver, cert and key
 	 * for mutual TLS, server_name checked when set), or NULL: plain TCP. */
 	const struct xp_tls_opts *tls;

@@ -190,6 +190,12 @@ store_set_map_budget(struct store *st, uint64_t bytes)
 	st->map_budget = bytes;
 }
 
+int
+store_parse_map_cache(const char *s, uint64_t *bytes)
+{
+	return lib_parse_size(s, bytes) || *bytes < (1u << 20) ? -1 : 0;
+}
+
 uint64_t
 store_map_cache_bytes(const struct store *st)
 {

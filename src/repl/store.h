@@ -239,6 +239,8 @@ int store_newest(struct store *st, const char *disk, struct store_point *p, cons
  * but for the map in use; the least recently used are dropped first. */
 #define STORE_MAP_BUDGET (1ull << 30)
 void store_set_map_budget(struct store *st, uint64_t bytes);
+/* The --map-cache option's value (a size, 1 MiB or more): 0, or -1. */
+int store_parse_map_cache(const char *s, uint64_t *bytes);
 uint64_t store_map_cache_bytes(const struct store *st);
 
 /* Pack objects (store_pack.c). */
