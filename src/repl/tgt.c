@@ -39,6 +39,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ struct tdisk {
 	uint32_t pend_want;                  /* and members */
 	int pend_err;                        /* the point thread's failure, for the next sync */
 	bool later;                          /* apply queued a point: cb_store says so */
+	atomic_bool cutting; /* the point thread holds mu for a point: a hello is refused */
 	pthread_mutex_t mu;
 };
 
@@ -383,6 +385,11 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 	if (d) {
 		if (strcmp(d->name, name) || d->size != size)
 			return -EINVAL;
+		/* A point of a large change can take minutes (a first point reads the whole
+		 * replica): a sender reconnecting meanwhile is turned away and comes back, not
+		 * left holding the receiving thread of every disk it shares. */
+		if (atomic_load(&d->cutting))
+			return -EBUSY;
 		catch_up(d, high);
 		return 0;
 	}
@@ -395,6 +402,7 @@ cb_open(void *arg, uint64_t id, const char *name, uint64_t size, uint64_t high)
 			return -EEXIST; /* the same name under another number */
 		}
 	d = lib_xcalloc(1, sizeof(*d));
+	atomic_init(&d->cutting, false);
 	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	struct lib_buf img = {0}, seq = {0};
@@ -861,6 +869,7 @@ point_main(void *arg)
 		t->pq.n--;
 		memmove(t->pq.v, (struct tdisk **)t->pq.v + 1, t->pq.n * sizeof(d));
 		pthread_mutex_unlock(&t->pmu);
+		atomic_store(&d->cutting, true);
 		pthread_mutex_lock(&d->mu);
 		int rc = 0;
 		int64_t now = (int64_t)time(NULL);
@@ -875,6 +884,7 @@ point_main(void *arg)
 		d->pend_group[0] = 0;
 		uint64_t id = d->id;
 		pthread_mutex_unlock(&d->mu);
+		atomic_store(&d->cutting, false);
 		xp_receiver_resume(t->rx, id);
 		pthread_mutex_lock(&t->pmu);
 	}
