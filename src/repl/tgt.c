@@ -936,8 +936,8 @@ cb_close(void *arg, uint64_t id)
 {
 	struct tgt *t = arg;
 	struct tdisk *d = find(t, id);
-	if (!d)
-		return;
+	if (!d || atomic_load(&d->cutting))
+		return; /* the point thread is cutting what this would (a cut or a stop) */
 	pthread_mutex_lock(&d->mu);
 	if (make_durable(d) == 0 && pointable(d) && !d->grouped && d->changed)
 		(void)cut(t, d, d->barrier ? STORE_APP : STORE_CRASH, (int64_t)time(NULL));
