@@ -246,6 +246,8 @@ insert_pack(struct store_packs *pk, uint32_t p)
 	}
 	uint64_t n = lib_get_le64((uint8_t *)data + 8);
 	int rc = 0;
+	if (data != pp->idx && (len < 24 || n > (len - 24) / IDX_ENT))
+		rc = -EBADMSG; /* changed since it was loaded and verified */
 	for (uint64_t i = 0; i < n && !rc; i++)
 		rc = insert(pk, (uint8_t *)data + 16 + i * IDX_ENT, p, (uint32_t)i);
 	if (data != pp->idx)
