@@ -801,6 +801,12 @@ cb_store(void *arg, uint64_t id, const struct xp_record *r)
 	if (!d)
 		return -ENOENT;
 	pthread_mutex_lock(&d->mu);
+	if (d->pend_err) { /* the point this connection waited for failed: nothing after it */
+		int rc = d->pend_err;
+		d->pend_err = 0;
+		pthread_mutex_unlock(&d->mu);
+		return rc;
+	}
 	d->later = false;
 	int rc = apply(t, d, r);
 	if (rc == 0)
