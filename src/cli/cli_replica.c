@@ -506,6 +506,10 @@ rep_serve(int argc, char **argv)
 		return cli_usage_error("bad --map-cache '%s' (expected a size, 1MiB or more, such "
 		                       "as 4GiB)",
 		                       a.mapc);
+	if (a.mapc && a.target)
+		return cli_usage_error(
+		    "--map-cache sizes the store's cache, and with --target the "
+		    "store is the receiver's: give it to strait replica receive");
 	size_t nd = (size_t)(argc - optind);
 	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
 	char **names = lib_xcalloc(nd, sizeof(*names));

@@ -248,6 +248,11 @@ main(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
+	if (ro.map_cache && ro.target) {
+		fprintf(stderr, "straitd: --map-cache sizes the store's cache, and with --target "
+		                "the store is the receiver's: give it to strait replica receive\n");
+		return 2;
+	}
 	bool tls = ro.tls.ca_file || ro.tls.cert_file || ro.tls.key_file || ro.tls.server_name;
 	bool ntls = ro.nbd_tls.cert || ro.nbd_tls.key || ro.nbd_tls.ca || ro.nbd_tls.required;
 	if (!estate || !sock || optind != argc || (tls && (!ro.target || !ro.tls.ca_file)) ||

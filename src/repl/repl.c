@@ -195,6 +195,9 @@ disk_at(const struct repl *r, size_t i)
 	return ((struct rdisk **)r->disks.v)[i];
 }
 
+/* The disk named name: a table, so an NBD hook's write costs one lookup however many
+ * disks there are (a scan touched each disk's memory: 10,000 cache misses a write at
+ * 10,000 disks). */
 static struct rdisk *
 disk_find(const struct repl *r, const char *name)
 {
@@ -406,15 +409,6 @@ repl_add_group(struct repl *r, const char *name, const char *const *disks, size_
 
 /* ---- hooks: NBD connection threads --------------------------------------------------- */
 
-/* The disk of an export, by its name: a table, so a write costs one lookup however
- * many disks there are (a scan of them all touched each disk's memory: 10,000 cache
- * misses a write at 10,000 disks). */
-static struct rdisk *
-hook_disk(const struct repl *r, const char *export)
-{
-	return disk_find(r, export);
-}
-
 /* Notes a write's time for the RPO: one sample per RPO_SAMPLE_MS. Under mu. */
 static void
 rpo_note(struct rdisk *d, uint64_t seq, int64_t t)
@@ -428,7 +422,7 @@ static int
 hook_append(void *ctx, const char *export, uint64_t off, uint32_t len, uint32_t flags,
             const void *data)
 {
-	struct rdisk *d = hook_disk(ctx, export);
+	struct rdisk *d = disk_find(ctx, export);
 	if (!d)
 		return -ENOENT;
 	int64_t t = now_ms();
@@ -459,7 +453,7 @@ on_write(void *ctx, const char *export, uint64_t off, const void *data, uint32_t
 static int
 on_prepare(void *ctx, const char *export, uint64_t off, uint32_t len)
 {
-	struct rdisk *d = hook_disk(ctx, export);
+	struct rdisk *d = disk_find(ctx, export);
 	if (!d)
 		return -ENOENT;
 	pthread_mutex_lock(&d->mu);
@@ -474,7 +468,7 @@ on_prepare(void *ctx, const char *export, uint64_t off, uint32_t len)
 static int
 on_prepare_many(void *ctx, const char *export, const struct nbd_write *w, size_t n)
 {
-	struct rdisk *d = hook_disk(ctx, export);
+	struct rdisk *d = disk_find(ctx, export);
 	if (!d)
 		return -ENOENT;
 	struct jnl_write jw[NBD_PEND];
@@ -492,7 +486,7 @@ on_prepare_many(void *ctx, const char *export, const struct nbd_write *w, size_t
 static int
 on_writes(void *ctx, const char *export, const struct nbd_write *w, size_t n)
 {
-	struct rdisk *d = hook_disk(ctx, export);
+	struct rdisk *d = disk_find(ctx, export);
 	if (!d)
 		return -ENOENT;
 	struct jnl_write jw[NBD_PEND];
@@ -537,7 +531,7 @@ on_zero(void *ctx, const char *export, uint64_t off, uint32_t len, bool fua)
 static int
 on_flush(void *ctx, const char *export)
 {
-	struct rdisk *d = hook_disk(ctx, export);
+	struct rdisk *d = disk_find(ctx, export);
 	if (!d)
 		return -ENOENT;
 	pthread_mutex_lock(&d->mu);

@@ -151,6 +151,29 @@ decode(const uint8_t *q, struct pk_ent *e)
 	e->len = lib_get_le32(q + 24) & ~LIVE_BIT;
 }
 
+/* n bytes at off of pack id's object ext ("pack" or "idx"): a range read, or the
+ * whole object when the backend reads no ranges. */
+static int
+read_range(const struct store_packs *pk, uint64_t id, const char *ext, uint64_t off, size_t n,
+           void *buf)
+{
+	char name[48];
+	pack_name(id, ext, name, sizeof(name));
+	if (pk->ops->get_range)
+		return pk->ops->get_range(pk->be, name, off, buf, n);
+	void *data;
+	size_t len;
+	int rc = pk->ops->get_object(pk->be, name, &data, &len);
+	if (rc)
+		return rc;
+	if (off + n > len)
+		rc = -EBADMSG;
+	else
+		memcpy(buf, (uint8_t *)data + off, n);
+	free(data);
+	return rc;
+}
+
 /* Entry ent of pack p: from the pack being filled, an index held in memory, or one
  * entry read from the stored index. */
 static int
@@ -165,23 +188,8 @@ entry(const struct store_packs *pk, uint32_t p, uint32_t ent, struct pk_ent *e)
 		decode(pp->idx + 16 + (size_t)ent * IDX_ENT, e);
 		return 0;
 	}
-	char name[48];
 	uint8_t q[IDX_ENT];
-	pack_name(pp->id, "idx", name, sizeof(name));
-	int rc = pk->ops->get_range
-	             ? pk->ops->get_range(pk->be, name, 16 + (uint64_t)ent * IDX_ENT, q, IDX_ENT)
-	             : -ENOTSUP;
-	if (rc == -ENOTSUP) {
-		void *data;
-		size_t len;
-		if ((rc = pk->ops->get_object(pk->be, name, &data, &len)) == 0) {
-			if (16 + ((uint64_t)ent + 1) * IDX_ENT <= len)
-				memcpy(q, (uint8_t *)data + 16 + (size_t)ent * IDX_ENT, IDX_ENT);
-			else
-				rc = -EBADMSG;
-			free(data);
-		}
-	}
+	int rc = read_range(pk, pp->id, "idx", 16 + (uint64_t)ent * IDX_ENT, IDX_ENT, q);
 	if (rc)
 		return rc == -ENOENT ? -EBADMSG : rc;
 	decode(q, e);
@@ -572,26 +580,6 @@ store_packs_add(struct store_packs *pk, const uint8_t *hash, const void *z, size
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-static int
-read_range(struct store_packs *pk, uint64_t id, uint32_t off, uint32_t n, void *buf)
-{
-	char name[48];
-	pack_name(id, "pack", name, sizeof(name));
-	if (pk->ops->get_range)
-		return pk->ops->get_range(pk->be, name, off, buf, n);
-	void *data;
-	size_t len;
-	int rc = pk->ops->get_object(pk->be, name, &data, &len);
-	if (rc)
-		return rc;
-	if ((uint64_t)off + n > len)
-		rc = -EBADMSG;
-	else
-		memcpy(buf, (uint8_t *)data + off, n);
-	free(data);
-	return rc;
-}
-
 int
 store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_t *zn, uint32_t *len)
 {
@@ -606,7 +594,7 @@ store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_t *z
 	if (p == pk->cur) {
 		memcpy(b, pk->buf + e.off, e.zlen);
 	} else {
-		rc = read_range(pk, pack_at(pk, p)->id, e.off, e.zlen, b);
+		rc = read_range(pk, pack_at(pk, p)->id, "pack", e.off, e.zlen, b);
 		if (rc) {
 			free(b);
 			return rc == -ENOENT ? -EBADMSG : rc;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The store's cache of the disks' newest maps, --map-cache SIZE (TAP). Below 1 MiB,
 # or not a size, is a usage error (strait replica serve and receive, straitd) before
-# any work. `strait replica serve --map-cache 1MiB` protects three sparse 4 GiB
+# any work, and so is --map-cache with --target (the store is the receiver's then).
+# `strait replica serve --map-cache 1MiB` protects three sparse 4 GiB
 # disks (each newest map 1 MiB: 65,536 chunks of 64 KiB), so every point of one
 # disk drops the others' maps; three rounds write each disk and wait for its point,
 # which must equal its source every time (a dropped map resolved again from the
@@ -12,7 +13,7 @@ STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
 cd "$SRCROOT"
 . "$SRCROOT/tests/scripts/tap.sh"
 work_dir
-tap_plan 7
+tap_plan 9
 need qemu-io qemu-img
 
 "$STRAIT" replica serve --store "$tmp/store" --work "$tmp/work" --socket "$tmp/s.sock" \
@@ -30,6 +31,16 @@ check "replica receive --map-cache lots: the same error" \
 rc=$?
 check "straitd --map-cache 0: the same error" \
 	'[ $rc -eq 2 ] && grep -q "straitd: bad --map-cache .0. (expected a size, 1MiB or more" "$tmp/err"'
+"$STRAIT" replica serve --work "$tmp/work" --socket "$tmp/s.sock" --target 127.0.0.1:1 \
+	--map-cache 1GiB vm1=/dev/null 2>"$tmp/err"
+rc=$?
+check "replica serve --target with --map-cache: a usage error sending it to the receiver" \
+	'[ $rc -eq 2 ] && grep -q "give it to strait replica receive" "$tmp/err" && [ ! -e "$tmp/work" ]'
+"$STRAITD" --estate examples/seed-two-circuits.yaml --socket "$tmp/d.sock" --work "$tmp/dw" \
+	--target 127.0.0.1:1 --map-cache 1GiB 2>"$tmp/err"
+rc=$?
+check "straitd --target with --map-cache: the same" \
+	'[ $rc -eq 2 ] && grep -q "straitd: --map-cache sizes the store.s cache" "$tmp/err"'
 
 args=()
 for d in a b c; do
