@@ -54,9 +54,10 @@ struct store {
 struct last_point {
 	char disk[STORE_NAME_MAX + 1];
 	struct store_point p;
-	uint8_t *hashes; /* its resolved map, or NULL until needed (or dropped: map_use) */
-	uint64_t chain;  /* delta entries since the full map (an estimate after a reopen) */
-	uint64_t used;   /* the store's clock when its map was last used */
+	uint8_t *hashes;     /* its resolved map, or NULL until needed (or dropped: map_use) */
+	uint64_t chain;      /* delta entries since the full map (an estimate after a reopen) */
+	uint64_t used;       /* the store's clock when its map was last used */
+	uint64_t dtry, dhit; /* its point's chunks tried as deltas, and stored as deltas */
 };
 
 struct store_map {
@@ -582,8 +583,79 @@ raw_frame(void *dst, const void *src, size_t len)
 	return n;
 }
 
+/* ---- deltas -------------------------------------------------------------------------------
+ *
+ * A chunk of a replica changed by a few small writes is stored as the blocks that differ from
+ * its version in the previous point (its base), when at most half of its blocks differ and
+ * its base is fewer than DELTA_DEPTH deltas from a whole chunk. The frame, after the base's
+ * hash (the pack layer's part, STORE_PACK_DELTA):
+ *   u8 'D', u8 depth (1..DELTA_DEPTH), u8 log2 of the block size (12), u8 0,
+ *   u32 blocks in the chunk, a bitmap of the changed ones (bit i of byte i / 8),
+ *   a zstd frame of the changed blocks back to back (the last block may be short).
+ * Reading one reads its base (and so on down the chain), lays the blocks over it and checks
+ * the whole chunk's hash, as for any chunk. Without deltas a 4 KiB write cost a point its
+ * whole chunk (64 KiB at least, tgt.c): 16 times what was written. */
+#define DELTA_DEPTH 8
+#define DELTA_SHIFT 12
+#define DELTA_HDR   8
+#define DELTA_PROBE 16
+
+struct put_bufs {
+	void *z, *base, *blocks;
+	size_t zcap, cap;
+};
+
+static int chunk_get_at(struct store *st, const uint8_t *hash, void *buf, size_t len,
+                        unsigned *depth, unsigned level);
+
+static size_t
+compress_into(struct store *st, const void *data, size_t len, void *dst, size_t cap)
+{
+	return incompressible(st, data, len, dst, cap)
+	           ? raw_frame(dst, data, len)
+	           : ZSTD_compressCCtx(st->cctx, dst, cap, data, len, 1);
+}
+
+/* The delta of data against base's content into b->z (its size in *zn), or 0 when a whole
+ * chunk is better: no base, a base that cannot be read (then nothing depends on it), a
+ * chain already DELTA_DEPTH long, or more than half of the blocks changed. */
 static int
-chunk_put(struct store *st, const void *data, size_t len, uint8_t *hash, void **zbuf, size_t *zcap)
+delta_of(struct store *st, const void *data, size_t len, const uint8_t *base, struct put_bufs *b,
+         size_t *zn)
+{
+	size_t bs = (size_t)1 << DELTA_SHIFT, nb = (len + bs - 1) >> DELTA_SHIFT;
+	unsigned depth;
+	if (nb < 2 || !base || !memcmp(base, zero_hash, STORE_HASH_LEN) ||
+	    chunk_get_at(st, base, b->base, len, &depth, 0) || depth >= DELTA_DEPTH)
+		return 0;
+	size_t mlen = (nb + 7) / 8, head = STORE_HASH_LEN + DELTA_HDR + mlen, n = 0, changed = 0;
+	uint8_t *z = b->z, *mask = z + head - mlen;
+	memset(mask, 0, mlen);
+	for (size_t i = 0; i < nb; i++) {
+		size_t off = i * bs, l = len - off < bs ? len - off : bs;
+		if (!memcmp((const uint8_t *)data + off, (const uint8_t *)b->base + off, l))
+			continue;
+		if (++changed * 2 > nb)
+			return 0;
+		mask[i / 8] |= (uint8_t)(1u << (i % 8));
+		memcpy((uint8_t *)b->blocks + n, (const uint8_t *)data + off, l);
+		n += l;
+	}
+	memcpy(z, base, STORE_HASH_LEN);
+	uint8_t *h = z + STORE_HASH_LEN;
+	h[0] = 'D', h[1] = (uint8_t)(depth + 1), h[2] = DELTA_SHIFT, h[3] = 0;
+	lib_put_le32(h + 4, (uint32_t)nb);
+	size_t c = compress_into(st, b->blocks, n, z + head, b->zcap - head);
+	if (ZSTD_isError(c))
+		return -EIO;
+	*zn = head + c;
+	return 1;
+}
+
+/* *delta: it was stored as one (not set when the chunk was stored already). */
+static int
+chunk_put(struct store *st, const void *data, size_t len, const uint8_t *base, uint8_t *hash,
+          struct put_bufs *b, bool *delta)
 {
 	const char *c = data;
 	if (c[0] == 0 && (len == 1 || !memcmp(c, c + 1, len - 1))) {
@@ -594,22 +666,68 @@ chunk_put(struct store *st, const void *data, size_t len, uint8_t *hash, void **
 	int rc = store_packs_has(st->pk, hash);
 	if (rc)
 		return rc < 0 ? rc : 0;
-	size_t bound = ZSTD_compressBound(len);
-	if (bound > *zcap) {
-		free(*zbuf);
-		*zbuf = lib_xmalloc(bound);
-		*zcap = bound;
+	size_t bound = ZSTD_compressBound(len) + STORE_HASH_LEN + DELTA_HDR + len / 8 + 1;
+	if (bound > b->zcap) {
+		free(b->z);
+		b->z = lib_xmalloc(bound);
+		b->zcap = bound;
 	}
-	size_t z = incompressible(st, data, len, *zbuf, bound)
-	               ? raw_frame(*zbuf, data, len)
-	               : ZSTD_compressCCtx(st->cctx, *zbuf, bound, data, len, 1);
+	if (len > b->cap) {
+		free(b->base);
+		free(b->blocks);
+		b->base = lib_xmalloc(len);
+		b->blocks = lib_xmalloc(len);
+		b->cap = len;
+	}
+	size_t z;
+	if ((rc = delta_of(st, data, len, base, b, &z)) != 0) {
+		*delta = rc > 0;
+		return rc < 0 ? rc
+		              : store_packs_add(st->pk, hash, b->z, z,
+		                                (uint32_t)len | STORE_PACK_DELTA);
+	}
+	z = compress_into(st, data, len, b->z, b->zcap);
 	if (ZSTD_isError(z))
 		return -EIO;
-	return store_packs_add(st->pk, hash, *zbuf, z, (uint32_t)len);
+	return store_packs_add(st->pk, hash, b->z, z, (uint32_t)len);
 }
 
+/* Lays a delta (d, n: its frame after the base's hash) over its base's content in buf. */
 static int
-chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
+delta_apply(struct store *st, const uint8_t *d, size_t n, void *buf, size_t len, unsigned *depth)
+{
+	size_t bs = (size_t)1 << DELTA_SHIFT, nb = (len + bs - 1) >> DELTA_SHIFT;
+	size_t mlen = (nb + 7) / 8;
+	if (n < DELTA_HDR + mlen || d[0] != 'D' || d[1] < 1 || d[1] > DELTA_DEPTH ||
+	    d[2] != DELTA_SHIFT || d[3] != 0 || lib_get_le32(d + 4) != nb)
+		return -EBADMSG;
+	const uint8_t *mask = d + DELTA_HDR, *zf = mask + mlen;
+	size_t zn = n - DELTA_HDR - mlen, want = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (mask[i / 8] >> (i % 8) & 1)
+			want += len - i * bs < bs ? len - i * bs : bs;
+	if (!want || ZSTD_getFrameContentSize(zf, zn) != want)
+		return -EBADMSG;
+	uint8_t *blocks = lib_xmalloc(want);
+	size_t got = ZSTD_decompressDCtx(st->dctx, blocks, want, zf, zn);
+	int rc = ZSTD_isError(got) || got != want ? -EBADMSG : 0;
+	for (size_t i = 0, at = 0; i < nb && !rc; i++) {
+		if (!(mask[i / 8] >> (i % 8) & 1))
+			continue;
+		size_t l = len - i * bs < bs ? len - i * bs : bs;
+		memcpy((uint8_t *)buf + i * bs, blocks + at, l);
+		at += l;
+	}
+	free(blocks);
+	*depth = d[1];
+	return rc;
+}
+
+/* The chunk's content in buf (len bytes, its hash checked); *depth: deltas under it. level
+ * counts the deltas above this one: a chain longer than DELTA_DEPTH is damage. */
+static int
+chunk_get_at(struct store *st, const uint8_t *hash, void *buf, size_t len, unsigned *depth,
+             unsigned level)
 {
 	void *z;
 	size_t zn;
@@ -618,11 +736,26 @@ chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
 	if (rc)
 		return rc;
 	rc = -EBADMSG;
-	if (raw != len || ZSTD_getFrameContentSize(z, zn) != len)
+	*depth = 0;
+	if ((raw & ~STORE_PACK_DELTA) != len)
 		goto out;
-	size_t d = ZSTD_decompressDCtx(st->dctx, buf, len, z, zn);
-	if (ZSTD_isError(d) || d != len)
-		goto out;
+	if (raw & STORE_PACK_DELTA) {
+		unsigned below;
+		if (level >= DELTA_DEPTH || zn < STORE_HASH_LEN ||
+		    (rc = chunk_get_at(st, z, buf, len, &below, level + 1)) != 0 ||
+		    (rc = delta_apply(st, (uint8_t *)z + STORE_HASH_LEN, zn - STORE_HASH_LEN, buf,
+		                      len, depth)) != 0)
+			goto out;
+		rc = -EBADMSG;
+		if (*depth != below + 1)
+			goto out;
+	} else {
+		if (ZSTD_getFrameContentSize(z, zn) != len)
+			goto out;
+		size_t d = ZSTD_decompressDCtx(st->dctx, buf, len, z, zn);
+		if (ZSTD_isError(d) || d != len)
+			goto out;
+	}
 	uint8_t h[STORE_HASH_LEN];
 	hash_chunk(buf, len, h);
 	if (!memcmp(h, hash, STORE_HASH_LEN))
@@ -630,6 +763,13 @@ chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
 out:
 	free(z);
 	return rc;
+}
+
+static int
+chunk_get(struct store *st, const uint8_t *hash, void *buf, size_t len)
+{
+	unsigned depth;
+	return chunk_get_at(st, hash, buf, len, &depth, 0);
 }
 
 /* ---- writing a point -------------------------------------------------------------------- */
@@ -666,14 +806,20 @@ store_sort_changes(struct store_entry *ch, size_t n)
 	return nu;
 }
 
-/* Stores the chunks of w (deduplicated), durable at return; ch gets their entries. */
+/* Stores the chunks of w (deduplicated; against prev, the newest point's map when it is at
+ * hand, as deltas where they pay), durable at return; ch gets their entries. */
 static int
 put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t nch,
-           struct store_entry *ch)
+           struct last_point *lp, struct store_entry *ch)
 {
-	void *zbuf = NULL, *rbuf = NULL;
-	size_t zcap = 0;
+	void *rbuf = NULL;
+	struct put_bufs b = {0};
 	int rc = 0;
+	const uint8_t *prev = lp->p.seq ? lp->hashes : NULL;
+	/* A try costs reading the base; when few tries paid at the disk's last point (whole
+	 * chunks rewritten), one chunk in DELTA_PROBE is tried, to notice a change of habit. */
+	bool probe = lp->dtry >= 64 && lp->dhit * 10 < lp->dtry;
+	uint64_t tries = 0, hits = 0;
 	for (size_t i = 0; i < w->nchunks && !rc; i++) {
 		uint64_t idx = w->chunks[i].index;
 		size_t len = idx == nch - 1 ? (size_t)(w->disk_size - idx * cs) : cs;
@@ -685,10 +831,22 @@ put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t 
 			rc = w->read(w->read_arg, idx, rbuf, len);
 			data = rbuf;
 		}
-		if (!rc)
-			rc = chunk_put(st, data, len, ch[i].hash, &zbuf, &zcap);
+		if (!rc) {
+			const uint8_t *base = prev ? prev + idx * STORE_HASH_LEN : NULL;
+			if (base && (!memcmp(base, zero_hash, STORE_HASH_LEN) ||
+			             (probe && i % DELTA_PROBE)))
+				base = NULL;
+			bool delta = false;
+			rc = chunk_put(st, data, len, base, ch[i].hash, &b, &delta);
+			tries += base != NULL;
+			hits += delta;
+		}
 	}
-	free(zbuf);
+	lp->dtry = tries;
+	lp->dhit = hits;
+	free(b.z);
+	free(b.base);
+	free(b.blocks);
 	free(rbuf);
 	if (!rc)
 		rc = store_packs_flush(st->pk);
@@ -738,7 +896,7 @@ store_write_point(struct store *st, const struct store_write *w, uint64_t *seqp)
 
 	/* Chunks first, durable before any manifest names them. */
 	struct store_entry *ch = lib_xcalloc(w->nchunks ? w->nchunks : 1, sizeof(*ch));
-	rc = put_chunks(st, w, cs, nch, ch);
+	rc = put_chunks(st, w, cs, nch, lp, ch);
 	if (rc)
 		goto out;
 	size_t nu = store_sort_changes(ch, w->nchunks);

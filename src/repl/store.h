@@ -250,12 +250,16 @@ void store_packs_free(struct store_packs *pk);
 void store_packs_drop(struct store_packs *pk);
 /* 1 when the chunk is stored (or staged), 0 when not, or a negative errno. */
 int store_packs_has(struct store_packs *pk, const uint8_t *hash);
-/* Stages a compressed chunk (z, zn; len bytes raw) unless it is stored already. */
+/* Stages a compressed chunk (z, zn; len bytes raw) unless it is stored already. With
+ * STORE_PACK_DELTA in len the frame is a delta: its first STORE_HASH_LEN bytes name the
+ * chunk it applies to (its base), which the sweep then keeps while the delta lives. */
+#define STORE_PACK_DELTA 0x40000000u
 int store_packs_add(struct store_packs *pk, const uint8_t *hash, const void *z, size_t zn,
                     uint32_t len);
 /* Puts the pack being filled (durable at the backend's next sync). */
 int store_packs_flush(struct store_packs *pk);
-/* The compressed chunk (*z heap) and its raw length; -EBADMSG when it is not stored. */
+/* The compressed chunk (*z heap) and its raw length (with STORE_PACK_DELTA for a delta);
+ * -EBADMSG when it is not stored. */
 int store_packs_get(struct store_packs *pk, const uint8_t *hash, void **z, size_t *zn,
                     uint32_t *len);
 /* Chunks and packs stored (staged ones included). */

@@ -7,6 +7,8 @@
  *   packs/<16 hex>.pack   frames, back to back
  *   packs/<16 hex>.idx    "STRPIDX1" u64 n, n x (16-byte hash, u32 off, u32 zlen, u32 len),
  *                         u64 XXH3-64 of everything before
+ * where len carries STORE_PACK_DELTA for a delta frame (store.c), whose first 16 bytes are
+ * the hash of the chunk it applies to.
  * A pack is written (not yet durable) when it passes PACK_MAX bytes or when the point is
  * complete; the store then syncs the backend before the manifest that names its chunks, so a
  * manifest never names a chunk that is not durable. The pack is put before its index, and an
@@ -28,10 +30,12 @@
  * it never names a chunk that was lost.
  *
  * Sweeping (store_gc): every chunk a manifest names is marked live (every slot of its probe
- * run whose 32 bits match: no index read, and at worst a dead chunk kept); a pack with no
- * live chunk is deleted, a pack less than half live is rewritten (its live frames copied into
- * a new pack, made durable, then the old one deleted), so space follows pruning without
- * copying mostly-live packs again and again. Two passes over the table find them all.
+ * run whose 32 bits match: no index read, and at worst a dead chunk kept), then the bases
+ * of live deltas in turn (the slot says which chunks are deltas; one 16-byte read of each
+ * live one's frame names its base). A pack with no live chunk is deleted, a pack less than
+ * half live is rewritten (its live frames copied into a new pack, made durable, then the old
+ * one deleted), so space follows pruning without copying mostly-live packs again and again.
+ * Two passes over the table find them all.
  */
 #include "repl/store.h"
 
@@ -48,6 +52,8 @@
 #define IDX_MAGIC "STRPIDX1"
 #define IDX_ENT   (STORE_HASH_LEN + 12)
 #define LIVE_BIT  0x80000000u
+#define DELTA_BIT 0x40000000u /* in a slot's ent: the entry is a delta (STORE_PACK_DELTA) */
+#define ENT_MASK  0x3fffffffu
 #define TAB_MIN   1024u
 
 /* A chunk's entry: its index record, decoded. */
@@ -63,7 +69,8 @@ struct pk_ent {
 struct pk_slot {
 	uint32_t frag;
 	uint32_t pack; /* 1 + index into packs; 0: an empty slot */
-	uint32_t ent;  /* its entry in that pack's index; LIVE_BIT: marked by the sweep */
+	uint32_t ent;  /* its entry in that pack's index (ENT_MASK); LIVE_BIT: marked by the
+	                * sweep; DELTA_BIT: a delta, whose base the sweep keeps too */
 };
 
 struct pk_pack {
@@ -148,7 +155,7 @@ decode(const uint8_t *q, struct pk_ent *e)
 	memcpy(e->hash, q, STORE_HASH_LEN);
 	e->off = lib_get_le32(q + 16);
 	e->zlen = lib_get_le32(q + 20);
-	e->len = lib_get_le32(q + 24) & ~LIVE_BIT;
+	e->len = lib_get_le32(q + 24); /* STORE_PACK_DELTA included */
 }
 
 /* n bytes at off of pack id's object ext ("pack" or "idx"): a range read, or the
@@ -219,14 +226,15 @@ probe(const struct store_packs *pk, const uint8_t *hash, struct pk_ent *e, struc
 		}
 		if (s->frag != frag)
 			continue;
-		if ((*rc = entry(pk, s->pack, s->ent & ~LIVE_BIT, e ? e : &tmp)) < 0)
+		if ((*rc = entry(pk, s->pack, s->ent & ENT_MASK, e ? e : &tmp)) < 0)
 			return NULL;
 		if (!memcmp((e ? e : &tmp)->hash, hash, STORE_HASH_LEN))
 			return s;
 	}
 }
 
-static int insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent);
+static int insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent,
+                  uint32_t len);
 
 /* The entries of pack p, in order, into the table: from its index held in memory, the
  * pack being filled, or the stored index. */
@@ -236,7 +244,7 @@ insert_pack(struct store_packs *pk, uint32_t p)
 	if (p == pk->cur) {
 		const struct pk_ent *s = pk->staged.v;
 		for (uint32_t i = 0; i < pk->staged.n; i++) {
-			int rc = insert(pk, s[i].hash, p, i);
+			int rc = insert(pk, s[i].hash, p, i, s[i].len);
 			if (rc)
 				return rc;
 		}
@@ -257,7 +265,8 @@ insert_pack(struct store_packs *pk, uint32_t p)
 	if (data != pp->idx && (len < 24 || n > (len - 24) / IDX_ENT))
 		rc = -EBADMSG; /* changed since it was loaded and verified */
 	for (uint64_t i = 0; i < n && !rc; i++)
-		rc = insert(pk, (uint8_t *)data + 16 + i * IDX_ENT, p, (uint32_t)i);
+		rc = insert(pk, (uint8_t *)data + 16 + i * IDX_ENT, p, (uint32_t)i,
+		            lib_get_le32((uint8_t *)data + 16 + i * IDX_ENT + 24));
 	if (data != pp->idx)
 		free(data);
 	return rc;
@@ -286,9 +295,10 @@ too_full(uint64_t n, uint64_t cap)
 	return n * 5 > cap * 4;
 }
 
-/* Adds entry ent of pack p unless its hash is known (the first copy wins). */
+/* Adds entry ent of pack p (len: its stored length field) unless its hash is known (the
+ * first copy wins). */
 static int
-insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent)
+insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent, uint32_t len)
 {
 	if (!pk->cap || too_full(pk->n + 1, pk->cap)) /* callers add the entry to its pack first */
 		return rebuild(pk, pk->cap ? pk->cap * 2 : TAB_MIN);
@@ -296,7 +306,9 @@ insert(struct store_packs *pk, const uint8_t *hash, uint32_t p, uint32_t ent)
 	int rc;
 	if (probe(pk, hash, NULL, &empty, &rc) || rc)
 		return rc;
-	*empty = (struct pk_slot){.frag = lib_get_le32(hash + 8), .pack = p, .ent = ent};
+	*empty = (struct pk_slot){.frag = lib_get_le32(hash + 8),
+	                          .pack = p,
+	                          .ent = ent | (len & STORE_PACK_DELTA ? DELTA_BIT : 0)};
 	pk->n++;
 	return 0;
 }
@@ -402,13 +414,14 @@ load_idx(struct store_packs *pk, uint64_t id)
 	    lib_get_le64(b + len - 8) != XXH3_64bits(b, len - 8))
 		goto out;
 	uint64_t n = lib_get_le64(b + 8);
-	if (n != (len - 24) / IDX_ENT || (len - 24) % IDX_ENT || n > LIVE_BIT)
+	if (n != (len - 24) / IDX_ENT || (len - 24) % IDX_ENT || n > ENT_MASK)
 		goto out;
 	*(struct pk_pack *)lib_vec_push(&pk->packs) = (struct pk_pack){.id = id};
 	uint32_t p = pk->packs.n;
 	rc = 0;
 	for (uint64_t i = 0; i < n && !rc; i++)
-		rc = insert(pk, b + 16 + i * IDX_ENT, p, (uint32_t)i);
+		rc = insert(pk, b + 16 + i * IDX_ENT, p, (uint32_t)i,
+		            lib_get_le32(b + 16 + i * IDX_ENT + 24));
 out:
 	free(data);
 	return rc;
@@ -561,7 +574,7 @@ stage(struct store_packs *pk, const uint8_t *hash, const void *z, size_t zn, uin
 	*e = (struct pk_ent){.off = (uint32_t)pk->size, .zlen = (uint32_t)zn, .len = len};
 	memcpy(e->hash, hash, STORE_HASH_LEN);
 	pk->size += zn;
-	int rc = insert(pk, hash, pk->cur, pk->staged.n - 1);
+	int rc = insert(pk, hash, pk->cur, pk->staged.n - 1, len);
 	if (rc)
 		return rc;
 	return pk->size >= PACK_MAX ? store_packs_flush(pk) : 0;
@@ -573,6 +586,8 @@ store_packs_add(struct store_packs *pk, const uint8_t *hash, const void *z, size
 	int rc = ensure_loaded(pk);
 	if (rc)
 		return rc;
+	if ((len & STORE_PACK_DELTA) && zn < STORE_HASH_LEN)
+		return -EINVAL; /* a delta's frame starts with its base's hash */
 	if ((rc = find(pk, hash, NULL, NULL)) != 0)
 		return rc < 0 ? rc : 0;
 	return stage(pk, hash, z, zn, len);
@@ -626,19 +641,62 @@ store_packs_table_bytes(const struct store_packs *pk)
 /* ---- sweeping ----------------------------------------------------------------------------- */
 
 /* Marks every slot of hash's probe run whose fragment matches: the chunk's own slot among
- * them, and no index entry read (a chunk marked by a 32-bit likeness is kept, no more). */
+ * them, and no index entry read (a chunk marked by a 32-bit likeness is kept, no more).
+ * Deltas marked here for the first time go on work (when not NULL). */
+static void
+mark_run(struct store_packs *pk, const uint8_t *hash, struct lib_vec *work)
+{
+	uint32_t frag = lib_get_le32(hash + 8);
+	uint64_t mask = pk->cap - 1;
+	for (uint64_t i = lib_get_le64(hash) & mask; pk->tab[i].pack; i = (i + 1) & mask) {
+		struct pk_slot *s = &pk->tab[i];
+		if (s->frag != frag || (s->ent & LIVE_BIT))
+			continue;
+		s->ent |= LIVE_BIT;
+		if (work && (s->ent & DELTA_BIT))
+			*(uint64_t *)lib_vec_push(work) = i;
+	}
+}
+
 int
 store_packs_mark(struct store_packs *pk, const uint8_t *hash)
 {
 	int rc = ensure_loaded(pk);
 	if (rc || !pk->cap)
 		return rc;
-	uint32_t frag = lib_get_le32(hash + 8);
-	uint64_t mask = pk->cap - 1;
-	for (uint64_t i = lib_get_le64(hash) & mask; pk->tab[i].pack; i = (i + 1) & mask)
-		if (pk->tab[i].frag == frag)
-			pk->tab[i].ent |= LIVE_BIT;
+	mark_run(pk, hash, NULL);
 	return 0;
+}
+
+/* The base of every live delta is live, and so on down its chain: the first 16 bytes of a
+ * delta's frame name its base. One read of those bytes per live delta. */
+static int
+mark_bases(struct store_packs *pk)
+{
+	struct lib_vec work; /* of uint64_t: slots of live deltas whose base is not marked yet */
+	lib_vec_init(&work, sizeof(uint64_t));
+	for (uint64_t i = 0; i < pk->cap; i++)
+		if ((pk->tab[i].ent & (LIVE_BIT | DELTA_BIT)) == (LIVE_BIT | DELTA_BIT))
+			*(uint64_t *)lib_vec_push(&work) = i;
+	int rc = 0;
+	while (work.n && !rc) {
+		const struct pk_slot *s = &pk->tab[((uint64_t *)work.v)[--work.n]];
+		struct pk_ent e;
+		uint8_t base[STORE_HASH_LEN];
+		if ((rc = entry(pk, s->pack, s->ent & ENT_MASK, &e)) != 0)
+			break;
+		if (e.zlen < STORE_HASH_LEN)
+			rc = -EBADMSG;
+		else if (s->pack == pk->cur)
+			memcpy(base, pk->buf + e.off, STORE_HASH_LEN);
+		else
+			rc = read_range(pk, pack_at(pk, s->pack)->id, "pack", e.off, STORE_HASH_LEN,
+			                base);
+		if (!rc)
+			mark_run(pk, base, &work);
+	}
+	lib_vec_free(&work);
+	return rc == -ENOENT ? -EBADMSG : rc;
 }
 
 struct tally {
@@ -758,7 +816,7 @@ sweep_packs(struct store_packs *pk, int *deleted)
 		const struct pk_slot *s = &pk->tab[i];
 		if (s->pack && s->pack <= np && t[s->pack - 1].redo && (s->ent & LIVE_BIT))
 			*(struct live *)lib_vec_push(&live) =
-			    (struct live){s->pack, s->ent & ~LIVE_BIT};
+			    (struct live){s->pack, s->ent & ENT_MASK};
 	}
 	if (live.n)
 		qsort(live.v, live.n, sizeof(struct live), cmp_live);
@@ -800,6 +858,8 @@ store_packs_sweep(struct store_packs *pk)
 	int rc = ensure_loaded(pk);
 	if (!rc)
 		rc = store_packs_flush(pk);
+	if (!rc && pk->cap)
+		rc = mark_bases(pk);
 	if (!rc)
 		rc = sweep_packs(pk, &deleted);
 	store_packs_drop(pk);

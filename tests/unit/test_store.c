@@ -1161,6 +1161,88 @@ test_gc(void **state)
 	free(dir);
 }
 
+/* ---- deltas ------------------------------------------------------------------------------
+ *
+ * Small writes into a few chunks, 20 points in a row: the changed chunks are stored as their
+ * changed 4 KiB blocks against their previous version, so the packs grow by far less than
+ * the whole chunks; a chain is cut by a whole chunk every 9 versions; every point restores
+ * exactly, also after pruning all but the newest (the bases of its deltas kept by the sweep)
+ * and a reopen. A chunk with most of its blocks changed is stored whole. */
+#define DT_CS   65536u
+#define DT_NCH  12
+#define DT_SIZE ((size_t)(DT_NCH - 1) * DT_CS + 5000)
+#define DT_PTS  21
+
+static void
+test_deltas(void **state)
+{
+	char *dir = tmp_dir();
+	struct store *st;
+	assert_int_equal(store_open(dir, &st), 0);
+	uint8_t *img[DT_PTS + 1];
+	img[1] = lib_xmalloc(DT_SIZE);
+	rng_state = 11;
+	fill_random(img[1], DT_SIZE);
+	struct store_chunk ch[DT_NCH];
+	for (int i = 0; i < DT_NCH; i++)
+		ch[i] = (struct store_chunk){(uint64_t)i, img[1] + (size_t)i * DT_CS};
+	struct store_write w = {.disk = "d1",
+	                        .disk_size = DT_SIZE,
+	                        .chunk_size = DT_CS,
+	                        .chunks = ch,
+	                        .nchunks = DT_NCH};
+	assert_int_equal(store_write_point(st, &w, NULL), 0);
+	uint64_t first = pack_bytes(dir), whole = 0;
+	static const int hot[] = {0, 3, 7, DT_NCH - 1};
+	for (int p = 2; p <= DT_PTS; p++) {
+		img[p] = lib_xmalloc(DT_SIZE);
+		memcpy(img[p], img[p - 1], DT_SIZE);
+		for (int k = 0; k < 4; k++) {
+			size_t base = (size_t)hot[k] * DT_CS,
+			       clen = hot[k] == DT_NCH - 1 ? 5000 : DT_CS;
+			size_t n = 1 + rng() % 3000, off = rng() % (clen - n);
+			fill_random(img[p] + base + off, n);
+			ch[k] = (struct store_chunk){(uint64_t)hot[k], img[p] + base};
+			whole += clen;
+		}
+		w.chunks = ch;
+		w.nchunks = 4;
+		w.time = p;
+		assert_int_equal(store_write_point(st, &w, NULL), 0);
+	}
+	uint64_t grown = pack_bytes(dir) - first;
+	/* Random bytes are stored raw: whole chunks would add `whole` bytes. The chains of the
+	 * three full-size chunks are cut twice (versions 10 and 19). */
+	assert_true(grown * 3 < whole);
+	assert_true(grown >= 2 * 3 * (uint64_t)DT_CS);
+	for (int p = 1; p <= DT_PTS; p++)
+		check_restore(st, dir, "d1", (uint64_t)p, img[p], DT_SIZE);
+
+	/* Most of chunk 5's blocks change: stored whole. */
+	uint64_t before = pack_bytes(dir);
+	fill_random(img[DT_PTS] + 5 * DT_CS, 9 * 4096);
+	ch[0] = (struct store_chunk){5, img[DT_PTS] + 5 * DT_CS};
+	w.nchunks = 1;
+	w.time = DT_PTS + 1;
+	assert_int_equal(store_write_point(st, &w, NULL), 0);
+	assert_true(pack_bytes(dir) - before >= DT_CS);
+
+	/* Only the newest point is kept: the chunks it names directly are a few, the rest of
+	 * its chains is kept through the deltas. */
+	assert_true(store_prune(st, "d1", 0) > 0);
+	assert_true(store_gc(st) > 0);
+	check_restore(st, dir, "d1", DT_PTS + 1, img[DT_PTS], DT_SIZE);
+	store_close(st);
+	assert_int_equal(store_open(dir, &st), 0);
+	assert_int_equal(store_gc(st), 0);
+	check_restore(st, dir, "d1", DT_PTS + 1, img[DT_PTS], DT_SIZE);
+	store_close(st);
+	for (int p = 1; p <= DT_PTS; p++)
+		free(img[p]);
+	rm_tree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1179,6 +1261,7 @@ main(void)
 	    cmocka_unit_test(test_group_rules),
 	    cmocka_unit_test(test_group_crash),
 	    cmocka_unit_test(test_gc),
+	    cmocka_unit_test(test_deltas),
 	    cmocka_unit_test(test_pack_table),
 	    cmocka_unit_test(test_map_budget),
 	};
