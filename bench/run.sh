@@ -154,5 +154,9 @@ echo "replication: the same churn on one disk and spread over 100"
 "$(dirname "$0")/repl-spread.sh" "$strait"
 
 echo
+echo "replication: what points of 4 KiB random writes add to the store"
+"$(dirname "$0")/repl-points.sh" "$strait"
+
+echo
 echo "replication: the store's table of chunks (4M chunks: memory, load, lookups)"
 "$bd/bench/bench_packs" 4000000

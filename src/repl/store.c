@@ -723,8 +723,8 @@ delta_apply(struct store *st, const uint8_t *d, size_t n, void *buf, size_t len,
 	return rc;
 }
 
-/* The chunk's content in buf (len bytes, its hash checked); *depth: deltas under it. level
- * counts the deltas above this one: a chain longer than DELTA_DEPTH is damage. */
+/* The chunk's content in buf (len bytes, its hash checked at level 0); *depth: deltas under
+ * it. level counts the deltas above this one: a chain longer than DELTA_DEPTH is damage. */
 static int
 chunk_get_at(struct store *st, const uint8_t *hash, void *buf, size_t len, unsigned *depth,
              unsigned level)
@@ -756,9 +756,11 @@ chunk_get_at(struct store *st, const uint8_t *hash, void *buf, size_t len, unsig
 		if (ZSTD_isError(d) || d != len)
 			goto out;
 	}
+	/* Under a delta only the top's hash counts: it covers every byte the chain yields. */
 	uint8_t h[STORE_HASH_LEN];
-	hash_chunk(buf, len, h);
-	if (!memcmp(h, hash, STORE_HASH_LEN))
+	if (level == 0)
+		hash_chunk(buf, len, h);
+	if (level > 0 || !memcmp(h, hash, STORE_HASH_LEN))
 		rc = 0;
 out:
 	free(z);
