@@ -1243,6 +1243,79 @@ test_deltas(void **state)
 	free(dir);
 }
 
+struct two_packs {
+	int n;
+	char name[2][256];
+};
+
+static int
+packs_cb(void *arg, const char *name)
+{
+	struct two_packs *tp = arg;
+	size_t n = strlen(name);
+	if (n > 5 && !strcmp(name + n - 5, ".pack") && tp->n++ < 2)
+		snprintf(tp->name[tp->n - 1], sizeof(tp->name[0]), "%s", name);
+	return 0;
+}
+
+/* A damaged base under a delta, or a damaged delta, reads as a damaged chunk (-EBADMSG),
+ * never as wrong bytes; the whole version under it still reads. */
+static void
+test_delta_damage(void **state)
+{
+	char *dir = tmp_dir();
+	struct store *st;
+	assert_int_equal(store_open(dir, &st), 0);
+	static uint8_t v1[DT_CS], v2[DT_CS];
+	rng_state = 13;
+	fill_random(v1, sizeof(v1));
+	memcpy(v2, v1, sizeof(v2));
+	fill_random(v2 + 3 * 4096 + 100, 100); /* block 3 */
+	struct store_chunk ch = {0, v1};
+	struct store_write w = {
+	    .disk = "d", .disk_size = DT_CS, .chunk_size = DT_CS, .chunks = &ch, .nchunks = 1};
+	assert_int_equal(store_write_point(st, &w, NULL), 0);
+	ch.data = v2;
+	w.time = 1;
+	assert_int_equal(store_write_point(st, &w, NULL), 0);
+	check_restore(st, dir, "d", 2, v2, DT_CS);
+
+	struct two_packs tp = {0};
+	char whole[600], delta[600], img[600];
+	void *be;
+	const struct store_ops *ops = store_ops_of(st, &be);
+	assert_int_equal(ops->list(be, "packs/", packs_cb, &tp), 0);
+	assert_int_equal(tp.n, 2); /* a pack a point */
+	struct stat a, b;
+	snprintf(whole, sizeof(whole), "%s/%s", dir, tp.name[0]);
+	snprintf(delta, sizeof(delta), "%s/%s", dir, tp.name[1]);
+	assert_int_equal(stat(whole, &a), 0);
+	assert_int_equal(stat(delta, &b), 0);
+	if (a.st_size < b.st_size) {
+		char t[600];
+		memcpy(t, whole, sizeof(t)), memcpy(whole, delta, sizeof(t)),
+		    memcpy(delta, t, sizeof(t));
+		struct stat u = a;
+		a = b, b = u;
+	}
+	assert_true(b.st_size < 8192); /* the delta: one block and its header */
+	snprintf(img, sizeof(img), "%s/img", dir);
+	flip_byte(whole, a.st_size - 100); /* in block 15, which the delta does not cover */
+	assert_int_equal(store_restore(st, "d", 2, img), -EBADMSG);
+	assert_int_equal(store_restore(st, "d", 1, img), -EBADMSG);
+	flip_byte(whole, a.st_size - 100);
+	check_restore(st, dir, "d", 2, v2, DT_CS);
+	flip_byte(delta, STORE_HASH_LEN); /* the delta's header */
+	assert_int_equal(store_restore(st, "d", 2, img), -EBADMSG);
+	check_restore(st, dir, "d", 1, v1, DT_CS);
+	flip_byte(delta, STORE_HASH_LEN);
+	flip_byte(delta, 3); /* the base's hash: no such chunk */
+	assert_int_equal(store_restore(st, "d", 2, img), -EBADMSG);
+	store_close(st);
+	rm_tree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1262,6 +1335,7 @@ main(void)
 	    cmocka_unit_test(test_group_crash),
 	    cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_deltas),
+	    cmocka_unit_test(test_delta_damage),
 	    cmocka_unit_test(test_pack_table),
 	    cmocka_unit_test(test_map_budget),
 	};
