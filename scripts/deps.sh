@@ -11,6 +11,7 @@ build_pkgs=(build-essential pkg-config meson ninja-build
 test_pkgs=(libcmocka-dev clang libclang-rt-14-dev valgrind clang-format
            python3 python3-yaml python3-jsonschema curl
            qemu-utils libnbd-bin python3-libnbd fio nbdkit nbd-server rsync
+           restic # bench/repl-points.sh: a deduplicating backup store beside strait's points
            openssl # openssl: the NBD TLS tests make their certificates with it
            bird2 frr gobgpd openbgpd exabgp) # the BGP interop peers (tests/interop/); gobgpd ships the gobgp CLI too
 
