@@ -188,6 +188,32 @@ rep_open(const char *dir)
 	return st;
 }
 
+/* The store for writing (capture, prune, gc, receive): held alone; *ret the exit code
+ * when NULL (1 when another process writes it). */
+static struct store *
+rep_open_writer(const char *dir, int *ret)
+{
+	struct store *st = rep_open(dir);
+	*ret = CLI_UNUSABLE;
+	if (!st)
+		return NULL;
+	int rc = store_lock(st);
+	if (!rc)
+		return st;
+	store_close(st);
+	if (rc == -EBUSY) {
+		fprintf(stderr,
+		        "strait: the store %s is in use by another strait process (replica serve, "
+		        "replica receive or straitd, which prune and collect it themselves, or a "
+		        "capture, prune or gc): try again once it is done\n",
+		        dir);
+		*ret = CLI_BAD;
+	} else {
+		fprintf(stderr, "strait: cannot lock the store %s: %s\n", dir, strerror(-rc));
+	}
+	return NULL;
+}
+
 static int
 rep_fail(const char *what, const char *store, const char *disk, int rc)
 {
@@ -225,9 +251,10 @@ rep_capture(int argc, char **argv)
 	                cs > STORE_CHUNK_MAX || (cs & (cs - 1))))
 		return cli_usage_error(
 		    "bad --chunk-size '%s' (expected a power of two, 4KiB to 64MiB)", a.chunk);
-	struct store *st = rep_open(a.store);
+	int ret;
+	struct store *st = rep_open_writer(a.store, &ret);
 	if (!st)
-		return CLI_UNUSABLE;
+		return ret;
 	uint64_t seq = 0;
 	struct store_capture_stats sx;
 	rc = store_capture(st, disk, image, t, a.app ? STORE_APP : STORE_CRASH, (uint32_t)cs, &seq,
@@ -423,9 +450,10 @@ rep_prune(int argc, char **argv)
 	if (lib_parse_duration(a.retention, &secs) || secs < 0)
 		return cli_usage_error("bad --retention '%s' (expected a duration: 0, 2h, 1d, 15d)",
 		                       a.retention);
-	struct store *st = rep_open(a.store);
+	int ret;
+	struct store *st = rep_open_writer(a.store, &ret);
 	if (!st)
-		return CLI_UNUSABLE;
+		return ret;
 	rc = store_prune(st, argv[optind], secs);
 	store_close(st);
 	if (rc < 0)
@@ -443,9 +471,10 @@ rep_gc(int argc, char **argv)
 		return rc;
 	if (argc != optind)
 		return cli_usage_error("expected no operand");
-	struct store *st = rep_open(a.store);
+	int ret;
+	struct store *st = rep_open_writer(a.store, &ret);
 	if (!st)
-		return CLI_UNUSABLE;
+		return ret;
 	rc = store_gc(st);
 	store_close(st);
 	if (rc < 0) {
@@ -457,6 +486,27 @@ rep_gc(int argc, char **argv)
 }
 
 /* ---- serve ------------------------------------------------------------------------------ */
+
+/* A serving receiver's --retention: DUR (more than 0) or "none" (every point kept, *secs
+ * 0); Site Recovery's default policy keeps a day. -1 after a usage error. */
+static int
+rep_retention(const struct rep_args *a, int64_t *secs)
+{
+	*secs = 86400;
+	if (!a->retention)
+		return 0;
+	if (!strcmp(a->retention, "none")) {
+		*secs = 0;
+		return 0;
+	}
+	if (lib_parse_duration(a->retention, secs) || *secs < 1) {
+		cli_usage_error("bad --retention '%s' (expected a duration, such as 2h, 1d or 15d, "
+		                "or none to keep every point)",
+		                a->retention);
+		return -1;
+	}
+	return 0;
+}
 
 static int
 rep_serve(int argc, char **argv)
@@ -510,6 +560,13 @@ rep_serve(int argc, char **argv)
 		return cli_usage_error(
 		    "--map-cache sizes the store's cache, and with --target the "
 		    "store is the receiver's: give it to strait replica receive");
+	int64_t keep;
+	if (rep_retention(&a, &keep))
+		return CLI_UNUSABLE;
+	if (a.retention && a.target)
+		return cli_usage_error(
+		    "--retention prunes the store, and with --target the store is "
+		    "the receiver's: give it to strait replica receive");
 	size_t nd = (size_t)(argc - optind);
 	struct rsvc_disk *disks = lib_xcalloc(nd, sizeof(*disks));
 	char **names = lib_xcalloc(nd, sizeof(*names));
@@ -537,6 +594,7 @@ rep_serve(int argc, char **argv)
 	                      .socket = a.socket,
 	                      .tcp = a.tcp,
 	                      .interval = every,
+	                      .retention = keep,
 	                      .tls = rep_tls_set(&a) ? &a.tls : NULL,
 	                      .nbd_tls = nbd_tls ? &a.nbd_tls : NULL};
 	/* Signals are taken by sigwait on this thread; the service's threads block them. */
@@ -603,6 +661,9 @@ rep_receive(int argc, char **argv)
 		return cli_usage_error("bad --map-cache '%s' (expected a size, 1MiB or more, such "
 		                       "as 4GiB)",
 		                       a.mapc);
+	int64_t keep;
+	if (rep_retention(&a, &keep))
+		return CLI_UNUSABLE;
 	char host[64];
 	uint16_t port;
 	if (lib_parse_hostport(a.listen, host, sizeof(host), &port))
@@ -638,11 +699,12 @@ rep_receive(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	struct store *st = rep_open(a.store);
+	int ret;
+	struct store *st = rep_open_writer(a.store, &ret);
 	if (!st) {
 		free(seeds);
 		xp_tls_ops_free(io);
-		return CLI_UNUSABLE;
+		return ret;
 	}
 	store_set_map_budget(st, mapc ? mapc : STORE_MAP_BUDGET);
 	struct tgt_opts to = {.work = a.work,
@@ -652,7 +714,9 @@ rep_receive(int argc, char **argv)
 	                      .port = port,
 	                      .interval = every,
 	                      .seeds = seeds,
-	                      .nseeds = nseeds};
+	                      .nseeds = nseeds,
+	                      .prune = keep > 0,
+	                      .retention = keep};
 	struct tgt *t;
 	rc = tgt_open(&to, &t);
 	if (rc) {

@@ -2,10 +2,10 @@
  * rsvc.c - the replication service of rsvc.h: threads, ticks, schedules.
  *
  * Invariants: the NBD thread only serves; the shipper thread is the only one
- * that calls repl_ship and tgt_prune; marks come from any thread (they
- * append markers under the disks' locks and queue the disks, which wakes the
- * shipper; then they wait for the target's points). rsvc_stop stops the NBD server first (no write
- * is acknowledged after that), then the shipper, sends what is left, stops the in-process target,
+ * that calls repl_ship (the target prunes on its own point thread); marks come from any thread
+ * (they append markers under the disks' locks and queue the disks, which wakes the shipper; then
+ * they wait for the target's points). rsvc_stop stops the NBD server first (no write is
+ * acknowledged after that), then the shipper, sends what is left, stops the in-process target,
  * whose close cuts a point for whatever changed.
  */
 #include "repl/rsvc.h"
@@ -46,7 +46,7 @@ struct rsvc {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop, kick;
-	int64_t last_app, last_prune;
+	int64_t last_app;
 	char (*errs)[192]; /* per disk: the last error logged */
 	bool *bitmap;      /* per disk: in bitmap mode, as last logged */
 };
@@ -144,11 +144,6 @@ tick(struct rsvc *s, bool full)
 		if (rc < 0 && rc != -EAGAIN)
 			fprintf(stderr, "strait: app-consistent point: %s\n", strerror(-rc));
 	}
-	if (s->tg && s->o.retention && now - s->last_prune >= 60) {
-		s->last_prune = now;
-		if ((rc = tgt_prune(s->tg, s->o.retention)) < 0)
-			fprintf(stderr, "strait: pruning: %s\n", strerror(-rc));
-	}
 	return shipped;
 }
 
@@ -235,7 +230,7 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		s->o.interval = 300;
 	if (!s->o.tick_ms)
 		s->o.tick_ms = 1000;
-	s->last_app = s->last_prune = (int64_t)time(NULL);
+	s->last_app = (int64_t)time(NULL);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	char host[64] = "";
@@ -274,6 +269,12 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		if (!rc && (rc = store_open(o->store, &s->st)))
 			snprintf(err, errlen, "cannot open the store %s: %s", o->store,
 			         strerror(-rc));
+		if (!rc && (rc = store_lock(s->st)))
+			snprintf(err, errlen, "cannot lock the store %s: %s", o->store,
+			         rc == -EBUSY
+			             ? "another strait process writes it (replica serve, "
+			               "replica receive or straitd, or a capture, prune or gc)"
+			             : strerror(-rc));
 		if (!rc && o->map_cache)
 			store_set_map_budget(s->st, o->map_cache);
 		s->seeds = lib_xcalloc(o->nseeds ? o->nseeds : 1, sizeof(*s->seeds));
@@ -285,7 +286,9 @@ rsvc_start(const struct rsvc_opts *o, const struct rsvc_disk *disks, size_t nd,
 		                      .st = s->st,
 		                      .interval = s->o.interval,
 		                      .seeds = s->seeds,
-		                      .nseeds = s->nseeds};
+		                      .nseeds = s->nseeds,
+		                      .prune = s->o.retention > 0,
+		                      .retention = s->o.retention};
 		if (!rc && (rc = tgt_open(&to, &s->tg)))
 			snprintf(err, errlen, "cannot start the receiver: %s", strerror(-rc));
 		if (!rc && (rc = spawn(&s->tgt_th, tgt_main, s)) == 0)

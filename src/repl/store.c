@@ -104,6 +104,12 @@ store_open_ops(const struct store_ops *ops, void *be, struct store **out)
 }
 
 int
+store_lock(struct store *st)
+{
+	return st->ops->lock ? st->ops->lock(st->be) : 0;
+}
+
+int
 store_open(const char *dir, struct store **out)
 {
 	const struct store_ops *ops;

@@ -68,6 +68,9 @@ struct store_ops {
 	/* Makes every put and delete so far durable. */
 	int (*sync)(void *be);
 	void (*close)(void *be);
+	/* Takes the store for this handle alone until close: -EBUSY when another holds it.
+	 * Optional. */
+	int (*lock)(void *be);
 };
 
 /* The local-directory backend (store_dir.c). */
@@ -81,6 +84,11 @@ struct store;
 int store_open(const char *dir, struct store **out);
 int store_open_ops(const struct store_ops *ops, void *be, struct store **out);
 void store_close(struct store *st);
+/* Takes the store for this process's writing alone (until store_close): -EBUSY when another
+ * writer holds it. Writers (a receiver, capture, prune and gc) take it; readers (points,
+ * restore, drills) need not: points are complete before they are listed, and packs are
+ * deleted only by a gc, which a writer runs. */
+int store_lock(struct store *st);
 /* At most how many deltas follow a full map (default 256, at least 1). */
 void store_set_checkpoint(struct store *st, unsigned every);
 

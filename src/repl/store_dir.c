@@ -14,6 +14,7 @@
  * demand (and fsynced with their own parent). get_range keeps the last OPEN_OBJS objects it
  * read open (the least recently used one closed for a new one), so reading a point's chunks
  * from a pack opens it once, and the pack index's entry reads (store_pack.c) keep theirs.
+ * A writer's lock (store_lock) is an flock of the root directory.
  */
 #include "repl/store.h"
 
@@ -24,6 +25,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -368,6 +370,17 @@ dir_close(void *be)
 	free(d);
 }
 
+/* An exclusive flock(2) of the root directory (its open file description: the kernel
+ * drops it when the holder dies, however it dies). */
+static int
+dir_lock(void *be)
+{
+	struct dirbe *d = be;
+	if (flock(d->rootfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EBUSY : -errno;
+}
+
 static const struct store_ops dir_ops = {
     .put_object = dir_put,
     .get_object = dir_get,
@@ -377,6 +390,7 @@ static const struct store_ops dir_ops = {
     .list = dir_list,
     .sync = dir_sync,
     .close = dir_close,
+    .lock = dir_lock,
 };
 
 int

@@ -126,6 +126,9 @@ struct tgt {
 	pthread_mutex_t pmu;
 	pthread_cond_t pcv;
 	struct lib_vec pq; /* struct tdisk *, oldest first */
+	/* Pruning and collecting, on the point thread between points (tgt_opts.prune). */
+	int64_t last_prune, last_gc;
+	bool gc_due; /* a prune dropped a point since the last gc */
 };
 
 void
@@ -857,9 +860,62 @@ point_later(struct tgt *t, struct tdisk *d, enum store_kind kind, bool force)
 	pthread_mutex_unlock(&t->pmu);
 }
 
+/* Site Recovery's retention over every disk's points, then the store's gc when a point
+ * was dropped and the last gc is gc_every old: on the point thread, so never during a
+ * point. Errors are reported and retried at the next round. */
+static void
+prune_all(struct tgt *t, int64_t now)
+{
+	t->last_prune = now;
+	for (size_t i = 0; i < tgt_ndisks(t); i++) {
+		struct tgt_disk_status ds;
+		if (tgt_status(t, i, &ds) || !ds.last_point)
+			continue;
+		pthread_mutex_lock(&t->smu);
+		int rc = store_prune(t->o.st, ds.name, t->o.retention);
+		pthread_mutex_unlock(&t->smu);
+		if (rc < 0)
+			fprintf(stderr, "strait: pruning the points of %s: %s\n", ds.name,
+			        strerror(-rc));
+		else if (rc > 0)
+			t->gc_due = true;
+	}
+	if (!t->gc_due || now - t->last_gc < t->o.gc_every)
+		return;
+	pthread_mutex_lock(&t->smu);
+	int rc = store_gc(t->o.st);
+	pthread_mutex_unlock(&t->smu);
+	if (rc < 0) {
+		fprintf(stderr, "strait: collecting the store: %s\n", strerror(-rc));
+		return;
+	}
+	t->last_gc = now;
+	t->gc_due = false;
+}
+
+/* Waits on the point thread's queue (pmu held); with pruning on, prunes when due. */
+static void
+point_wait(struct tgt *t)
+{
+	if (!t->o.prune) {
+		pthread_cond_wait(&t->pcv, &t->pmu);
+		return;
+	}
+	int64_t now = (int64_t)time(NULL), due = t->last_prune + t->o.prune_every;
+	if (now >= due) {
+		pthread_mutex_unlock(&t->pmu);
+		prune_all(t, now);
+		pthread_mutex_lock(&t->pmu);
+		return;
+	}
+	struct timespec ts = {.tv_sec = (time_t)due};
+	pthread_cond_timedwait(&t->pcv, &t->pmu, &ts);
+}
+
 /* The point thread: cuts the queued disks' points one after another (the store takes
- * one user at a time anyway), then lets each disk's connection go on. Ends once
- * asked to and the queue is empty. */
+ * one user at a time anyway), then lets each disk's connection go on; between points,
+ * prunes and collects the store (tgt_opts.prune). Ends once asked to and the queue is
+ * empty. */
 static void *
 point_main(void *arg)
 {
@@ -868,7 +924,7 @@ point_main(void *arg)
 	pthread_mutex_lock(&t->pmu);
 	for (;;) {
 		while (!t->pq.n && !t->pstop)
-			pthread_cond_wait(&t->pcv, &t->pmu);
+			point_wait(t);
 		if (!t->pq.n)
 			break;
 		struct tdisk *d = ((struct tdisk **)t->pq.v)[0];
@@ -966,6 +1022,11 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	t->o = *o;
 	if (!t->o.interval)
 		t->o.interval = 300;
+	if (!t->o.prune_every)
+		t->o.prune_every = 60;
+	if (!t->o.gc_every)
+		t->o.gc_every = 600;
+	t->last_prune = (int64_t)time(NULL);
 	t->work = lib_xstrdup(o->work);
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_mutex_init(&t->smu, NULL);
@@ -1052,23 +1113,6 @@ tgt_status(struct tgt *t, size_t i, struct tgt_disk_status *s)
 	snprintf(s->name, sizeof(s->name), "%s", d->name);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
-}
-
-int
-tgt_prune(struct tgt *t, int64_t retention)
-{
-	int first = 0;
-	for (size_t i = 0; i < tgt_ndisks(t); i++) {
-		struct tgt_disk_status st;
-		if (tgt_status(t, i, &st) || !st.last_point)
-			continue;
-		pthread_mutex_lock(&t->smu);
-		int rc = store_prune(t->o.st, st.name, retention);
-		pthread_mutex_unlock(&t->smu);
-		if (rc < 0 && !first)
-			first = rc;
-	}
-	return first;
 }
 
 void

@@ -52,6 +52,13 @@ struct tgt_opts {
 	const struct xp_io_ops *io; /* NULL: plain TCP */
 	const struct tgt_seed *seeds;
 	size_t nseeds;
+	/* With prune, the point thread prunes every disk's points by Site Recovery's rules
+	 * over retention seconds (store_prune: 0 keeps the newest only) every prune_every
+	 * seconds (default 60), and once a prune dropped a point, collects the store
+	 * (store_gc) at most every gc_every seconds (default 600): the store's writer is this
+	 * process alone (store_lock), so nothing else may. */
+	bool prune;
+	int64_t retention, prune_every, gc_every;
 };
 
 struct tgt;
@@ -75,8 +82,6 @@ void tgt_cut(struct tgt *t);
 size_t tgt_ndisks(struct tgt *t);
 int tgt_status(struct tgt *t, size_t i, struct tgt_disk_status *s);
 void tgt_stats(struct tgt *t, struct xp_receiver_stats *st);
-/* Site Recovery's retention on every disk's points (thread-safe). */
-int tgt_prune(struct tgt *t, int64_t retention);
 /* After tgt_run returned: closes the replicas and frees. */
 void tgt_close(struct tgt *t);
 

@@ -14,7 +14,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..21"
+echo "1..23"
 for t in qemu-img qemu-io; do
 	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs qemu-utils)"; exit 1; }
 done
@@ -65,6 +65,12 @@ spid=$!
 for _ in $(seq 50); do grep -q "TCP port" serve.out && break; sleep 0.1; done
 port=$(sed -n 's/.*TCP port \([0-9]*\).*/\1/p' serve.out)
 qemu-io -f raw -c "write -P 0x7e 1M 64k" "nbd://127.0.0.1:$port/vm2-os" >/dev/null 2>&1
+# The running serve is its store's only writer: a gc, capture or prune elsewhere is turned
+# away (exit 1, nothing written); reading it goes on.
+S2() { "$STRAIT" replica "$@" --store "$tmp/st2"; }
+for _ in $(seq 50); do S2 points vm2-os 2>/dev/null | grep -q full && break; sleep 0.1; done
+check "while serve writes its store, gc, capture and prune are turned away; points and restore read it" 'S2 gc 2>e1; r1=$?; S2 capture vm9-os tcp.img 2>e2; r2=$?; S2 prune vm2-os --retention 0 2>e3; r3=$?; [ $r1 -eq 1 ] && [ $r2 -eq 1 ] && [ $r3 -eq 1 ] && grep -q "in use by another strait process" e1 && grep -q "in use" e2 && grep -q "in use" e3 && [ ! -e "$tmp/st2/disks/vm9-os" ] && S2 points vm2-os >/dev/null && S2 restore vm2-os r8.img >/dev/null'
+check "serve --retention takes a duration or none, a usage error otherwise" '"$STRAIT" replica serve --store "$tmp/st3" --work "$tmp/w3" --socket "$tmp/s3" --retention 0 vm2-os=tcp.img 2>err; [ $? -eq 2 ] && grep -q "or none to keep every point" err && [ ! -e "$tmp/w3" ]'
 kill -TERM "$spid"; wait "$spid"; src=$?
 check "serve over TCP: a qemu-io write reaches the newest point" '[ "$src" -eq 0 ] && "$STRAIT" replica restore vm2-os r6.img --store "$tmp/st2" >/dev/null && cmp -s r6.img tcp.img && [ "$(od -An -tx1 -j 1048576 -N1 r6.img | tr -d " ")" = 7e ]'
 # NBD over IPv6: --tcp [::1]:0

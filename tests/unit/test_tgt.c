@@ -4,6 +4,7 @@
  * point thread is turned away (EBUSY), not held on its receiving thread until
  * the point is done; once it is, the same hello is taken.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -147,11 +148,111 @@ test_hello_during_point(void **state)
 	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static size_t
+count_packs(const char *sdir)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/packs", sdir);
+	DIR *d = opendir(p);
+	size_t n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += strstr(de->d_name, ".pack") && !strstr(de->d_name, ".tmp");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The receiver prunes and collects its store on its own (tgt_opts.prune): a disk gets a
+ * point a round of writes, each round rewriting the same 1 MiB; with retention 0 only the
+ * newest point stays, and the packs only the pruned points named are deleted. The store
+ * is read through a second handle, as a reader may. */
+static void
+test_prune_and_collect(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/test_tgt.XXXXXX";
+	assert_non_null(mkdtemp(root));
+	char sdir[64], wdir[64];
+	snprintf(sdir, sizeof(sdir), "%s/store", root);
+	snprintf(wdir, sizeof(wdir), "%s/work", root);
+	struct store *st, *rd;
+	assert_int_equal(store_open(sdir, &st), 0);
+	assert_int_equal(store_lock(st), 0);
+	assert_int_equal(store_open(sdir, &rd), 0);
+	assert_int_equal(store_lock(rd), -EBUSY); /* one writer */
+	struct tgt_opts to = {.work = wdir,
+	                      .st = st,
+	                      .interval = 1,
+	                      .prune = true,
+	                      .retention = 0,
+	                      .prune_every = 1,
+	                      .gc_every = 1};
+	struct tgt *t;
+	assert_int_equal(tgt_open(&to, &t), 0);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, run_main, t), 0);
+	struct xp_sender_opts so = {.window = 256, .name = DISKN, .size = 4 * MIB};
+	struct xp_sender *tx;
+	assert_int_equal(xp_sender_open("127.0.0.1", tgt_port(t), 1, &so, &tx), 0);
+	uint8_t *buf = lib_xmalloc(MIB);
+	uint64_t x = 0x9e3779b97f4a7c15ull, seq = 0;
+	for (int round = 0; round < 6; round++) {
+		for (int k = 0; k < (round ? 1 : 4); k++) {
+			for (size_t i = 0; i < MIB; i += 8) { /* random: chunks stored whole */
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				memcpy(buf + i, &x, 8);
+			}
+			struct xp_record r = {.seq = ++seq,
+			                      .offset = (uint64_t)k * MIB,
+			                      .len = MIB,
+			                      .flags = round ? 0 : JNL_F_RESYNC,
+			                      .data = buf};
+			assert_int_equal(xp_send(tx, &r), 0);
+		}
+		if (!round) {
+			struct xp_record synced = {.seq = ++seq, .flags = JNL_F_SYNCED};
+			assert_int_equal(xp_send(tx, &synced), 0);
+		}
+		assert_int_equal(xp_sender_flush(tx), 0);
+		usleep(1300 * 1000); /* past the interval: the next burst's sync cuts a point */
+	}
+	free(buf);
+	/* The last round's point, then the prunes and the gc (each at most every second). */
+	struct store_point *pts = NULL;
+	size_t n = 0, packs = 0;
+	for (double end = now_s() + 20; now_s() < end; usleep(100 * 1000)) {
+		free(pts);
+		pts = NULL;
+		store_forget(rd, DISKN); /* the newest point is cached per handle */
+		assert_int_equal(store_list_points(rd, DISKN, &pts, &n), 0);
+		packs = count_packs(sdir);
+		if (n == 1 && pts[0].seq >= 5 && packs <= 2)
+			break;
+	}
+	print_message("# %zu point(s) left, the newest %llu; %zu packs\n", n,
+	              n ? (unsigned long long)pts[n - 1].seq : 0ull, packs);
+	assert_int_equal(n, 1);
+	assert_true(pts[0].seq >= 5); /* four points or more pruned */
+	/* The first point's pack is three quarters live (the disk's other 3 MiB) and stays;
+	 * the rounds' packs went with their points, but for the newest. */
+	assert_true(packs <= 2);
+	free(pts);
+	xp_sender_close(tx);
+	tgt_stop(t);
+	pthread_join(th, NULL);
+	tgt_close(t);
+	store_close(rd);
+	store_close(st);
+	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hello_during_point),
+	    cmocka_unit_test(test_prune_and_collect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
