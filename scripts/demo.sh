@@ -68,6 +68,18 @@ qemu-io -f raw -c "write -P 0xa1 0 4M" -c flush -c "write -P 0xb2 32M 1M" \
   "nbd+unix:///app1-os?socket=$out/protected/nbd.sock" | sed '/^[0-9]/d'
 sleep 2.5
 status
+say "Replicated: 4 KiB writes cost the store their blocks, not their 64 KiB chunks"
+head -c 4M /dev/urandom >"$out/rnd" # random: no compression to hide behind
+qemu-io -f raw -c "write -s $out/rnd 8M 4M" "nbd+unix:///app1-os?socket=$out/protected/nbd.sock" >/dev/null
+sleep 2.5
+before=$(du -sb "$out/store/packs" | cut -f1)
+head -c 4096 /dev/urandom >"$out/rnd4k"
+small=()
+for i in 0 1 2 3 4 5 6 7; do small+=(-c "write -s $out/rnd4k $((8388608 + i * 462848)) 4k"); done
+qemu-io -f raw "${small[@]}" "nbd+unix:///app1-os?socket=$out/protected/nbd.sock" >/dev/null
+sleep 2.5
+after=$(du -sb "$out/store/packs" | cut -f1)
+echo "8 writes of 4 KiB into 8 chunks of random data: the next point added $((after - before)) bytes to the store (the chunks whole: 524288)"
 "$strait" replica mark app1-os --socket "$out/strait.sock"
 kill -TERM "$straitd_pid"; wait "$straitd_pid"
 kill -TERM "$recv_pid"; wait "$recv_pid"
