@@ -1025,7 +1025,7 @@ tgt_open(const struct tgt_opts *o, struct tgt **out)
 	if (!t->o.prune_every)
 		t->o.prune_every = 60;
 	if (!t->o.gc_every)
-		t->o.gc_every = 600;
+		t->o.gc_every = 3600;
 	t->last_prune = (int64_t)time(NULL);
 	t->work = lib_xstrdup(o->work);
 	pthread_mutex_init(&t->mu, NULL);

@@ -55,8 +55,8 @@ struct tgt_opts {
 	/* With prune, the point thread prunes every disk's points by Site Recovery's rules
 	 * over retention seconds (store_prune: 0 keeps the newest only) every prune_every
 	 * seconds (default 60), and once a prune dropped a point, collects the store
-	 * (store_gc) at most every gc_every seconds (default 600): the store's writer is this
-	 * process alone (store_lock), so nothing else may. */
+	 * (store_gc) at most every gc_every seconds (default 3600: a gc reads every manifest): the
+	 * store's writer is this process alone (store_lock), so nothing else may. */
 	bool prune;
 	int64_t retention, prune_every, gc_every;
 };
