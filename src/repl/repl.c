@@ -128,6 +128,7 @@ struct repl {
 	pthread_mutex_t qmu;
 	struct lib_vec queue; /* size_t: disks to visit before the next full round */
 	bool busy, pending;   /* what the last round left (repl_busy, repl_pending) */
+	bool unreachable;     /* this round's connect to the target failed (link_up) */
 	void (*wake)(void *); /* the shipper's, called when the queue stops being empty */
 	void *wake_arg;
 };
@@ -895,8 +896,25 @@ disk_id(const char *name)
 static int
 link_up(struct repl *r, struct rdisk *d)
 {
-	if (d->tx)
-		return xp_sender_connected(d->tx) ? 0 : xp_sender_reconnect(d->tx);
+	if (d->tx && xp_sender_connected(d->tx))
+		return 0;
+	/* Once a connect of this round failed to reach the target, the other disks do not
+	 * try theirs until the next: each would wait as long (10 s for a target that drops
+	 * packets), and a thousand disks would hammer a receiver that is down. */
+	if (r->unreachable) {
+		pthread_mutex_lock(&d->mu);
+		if (!d->error[0])
+			snprintf(d->error, sizeof(d->error),
+			         "connect %s:%u: not tried: unreachable", r->tg.host, r->tg.port);
+		d->open_err = true; /* set_err keeps the disk's error */
+		pthread_mutex_unlock(&d->mu);
+		return -EHOSTUNREACH;
+	}
+	if (d->tx) {
+		int rc = xp_sender_reconnect(d->tx);
+		r->unreachable = rc && xp_sender_unreachable(d->tx);
+		return rc;
+	}
 	struct xp_sender_opts o = {.window = 8192,
 	                           .rate = r->tg.rate,
 	                           .zlevel = r->tg.zlevel,
@@ -910,6 +928,7 @@ link_up(struct repl *r, struct rdisk *d)
 	                           .size = d->size,
 	                           .high = d->high};
 	int rc = xp_sender_open(r->tg.host, r->tg.port, disk_id(d->name), &o, &d->tx);
+	r->unreachable = rc && o.unreachable;
 	if (rc) {
 		pthread_mutex_lock(&d->mu);
 		snprintf(d->error, sizeof(d->error), "%s", o.err[0] ? o.err : strerror(-rc));
@@ -1169,6 +1188,7 @@ repl_ship(struct repl *r, int64_t now, bool full)
 	pthread_mutex_unlock(&r->qmu);
 	size_t n = full ? r->disks.n : visit.n;
 	int64_t t = now_ms();
+	r->unreachable = false;
 	bool pending = false, busy = false;
 	for (size_t i = 0; i < n; i++) {
 		struct rdisk *d = disk_at(r, full ? i : ((size_t *)visit.v)[i]);
@@ -1309,6 +1329,7 @@ repl_close(struct repl *r, int timeout_ms)
 			continue;
 		for (int w = 0; w < timeout_ms; w += 20) {
 			/* A link found dead here is made again: records wait for it. */
+			r->unreachable = false; /* each try its own round (link_up) */
 			int s = step(r, d);
 			pthread_mutex_lock(&d->mu);
 			bool done = !s && d->acked + 1 >= jnl_next_seq(d->j) &&

@@ -29,7 +29,7 @@
 #define FDS_RECV   5 /* the replica, its log and .seq, the receiving socket */
 #define PENDING_MS 5
 #define RETRY_MS   100
-#define RETRY_MAX  250 /* a link back after an outage is used within this */
+#define RETRY_MAX  100 /* a link back after an outage is used within this */
 
 struct rsvc {
 	struct rsvc_opts o;
@@ -170,8 +170,8 @@ ship_main(void *arg)
 		/* A full round (every disk) each tick and after a failed one; between them
 		 * only the disks with work (repl_ship). A failed round (a link down) is
 		 * retried after RETRY_MS, doubling up to RETRY_MAX (and the tick): a link
-		 * that comes back is used within it, a dead one is tried four times a second
-		 * (a refused or timed-out connect). */
+		 * that comes back is used within it, a dead one is tried ten times a second
+		 * with one connect a round, whatever the number of disks (link_up). */
 		int64_t t0 = lib_mono_ms();
 		bool full = retry || t0 - last_full >= s->o.tick_ms;
 		if (full)

@@ -24,6 +24,7 @@
  * Blocking sockets and poll(); one thread per sender.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -104,8 +105,42 @@ xp_conn_accepted(struct xp_conn *c, const struct xp_io_ops *io, int fd)
 	return rc;
 }
 
+/* connect(2) within timeout_ms: a target that drops packets (a circuit down) answers
+ * nothing, and a blocking connect waits out the kernel's SYN retries, two minutes. */
+static int
+connect_within(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	int rc = 0;
+	if (connect(fd, sa, len) < 0) {
+		rc = -errno;
+		if (rc == -EINPROGRESS) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			int n;
+			while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+				;
+			int err = 0;
+			socklen_t el = sizeof(err);
+			if (n < 0)
+				rc = -errno;
+			else if (n == 0)
+				rc = -ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+				rc = -errno;
+			else
+				rc = -err;
+		}
+	}
+	if (rc == 0 && fcntl(fd, F_SETFL, fl) < 0)
+		rc = -errno;
+	return rc;
+}
+
 int
-xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port)
+xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port,
+                int timeout_ms)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
 	char ps[8];
@@ -121,7 +156,7 @@ xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host,
 			rc = -errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		if ((rc = connect_within(fd, ai->ai_addr, ai->ai_addrlen, timeout_ms)) == 0) {
 			freeaddrinfo(res);
 			c->io = io ? io : &xp_io_tcp;
 			c->fd = fd;
@@ -132,7 +167,6 @@ xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host,
 			}
 			return rc;
 		}
-		rc = -errno;
 		close(fd);
 	}
 	freeaddrinfo(res);
@@ -305,6 +339,7 @@ struct xp_sender {
 	char err[192];
 	char *name; /* owned copy of o.name */
 	bool seeded;
+	bool unreach; /* the last connect failed */
 };
 
 static double
@@ -493,7 +528,8 @@ static int
 handshake(struct xp_sender *s)
 {
 	uint8_t h[XP_HDR_LEN + XP_HELLO_LEN + XP_MAX_NAME];
-	int rc = xp_conn_connect(&s->c, s->o.io, s->host, s->port);
+	int rc = xp_conn_connect(&s->c, s->o.io, s->host, s->port, s->o.timeout_ms);
+	s->unreach = rc < 0;
 	if (rc < 0) {
 		snprintf(s->err, sizeof(s->err), "connect %s:%u: %s", s->host, s->port,
 		         strerror(-rc));
@@ -571,8 +607,10 @@ xp_sender_open(const char *host, uint16_t port, uint64_t disk, struct xp_sender_
 		lib_oom();
 	int rc = handshake(s);
 	if (rc < 0) {
-		if (o)
+		if (o) {
 			snprintf(o->err, sizeof(o->err), "%s", s->err);
+			o->unreachable = s->unreach;
+		}
 		xp_sender_close(s);
 		return rc;
 	}
@@ -668,6 +706,12 @@ bool
 xp_sender_seeded(const struct xp_sender *s)
 {
 	return s->seeded;
+}
+
+bool
+xp_sender_unreachable(const struct xp_sender *s)
+{
+	return s->unreach;
 }
 
 bool

@@ -140,7 +140,7 @@ struct xp_sender_opts {
 	uint64_t window_bytes; /* and their bytes on the wire; 0 = 64 MiB (one frame always goes) */
 	uint64_t rate;         /* bytes per second on the wire; 0 = unlimited */
 	int zlevel;            /* zstd level; 0 = no compression */
-	int timeout_ms;        /* wait for acks / hello; 0 = 30000 */
+	int timeout_ms;        /* wait for the connect, acks, hello; 0 = 30000 */
 	xp_ack_fn on_ack;      /* may be NULL */
 	xp_point_fn on_point;  /* may be NULL */
 	xp_sums_fn on_sums;    /* may be NULL */
@@ -148,9 +148,10 @@ struct xp_sender_opts {
 	const struct xp_io_ops *io; /* NULL = plain TCP */
 	const char *name;           /* the disk's name and size, told in the hello; may be NULL */
 	uint64_t size;
-	uint64_t high; /* the highest seq an earlier sender may have sent (told in the hello,
-	                  with the highest this one took) */
-	char err[192]; /* out: why xp_sender_open failed, "" */
+	uint64_t high;    /* the highest seq an earlier sender may have sent (told in the hello,
+	                     with the highest this one took) */
+	char err[192];    /* out: why xp_sender_open failed, "" */
+	bool unreachable; /* out: it failed to connect (refused, unreachable, timed out) */
 };
 
 struct xp_sender;
@@ -176,6 +177,8 @@ int xp_sender_poll(struct xp_sender *s);
 /* Drops the connection (if any), connects again, resends what is unacknowledged. */
 int xp_sender_reconnect(struct xp_sender *s);
 bool xp_sender_connected(const struct xp_sender *s);
+/* The last connect (open or reconnect) failed to reach the receiver at all. */
+bool xp_sender_unreachable(const struct xp_sender *s);
 uint64_t xp_sender_acked(const struct xp_sender *s);      /* highest acknowledged seq */
 bool xp_sender_seeded(const struct xp_sender *s);         /* the receiver starts from a seed */
 const char *xp_sender_error(const struct xp_sender *s);   /* last error text, "" if none */
@@ -274,7 +277,9 @@ struct xp_conn {
 	size_t rn, rcap, consumed;
 };
 
-int xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port);
+/* Connects within timeout_ms (-ETIMEDOUT past it). */
+int xp_conn_connect(struct xp_conn *c, const struct xp_io_ops *io, const char *host, uint16_t port,
+                    int timeout_ms);
 int xp_conn_accepted(struct xp_conn *c, const struct xp_io_ops *io, int fd);
 void xp_conn_close(struct xp_conn *c);
 /* All of buf; on a non-blocking socket it waits for room (at most 30 s: -ETIMEDOUT). */

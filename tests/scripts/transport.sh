@@ -5,7 +5,8 @@
 # restarted) during the initial copy and while streaming: nothing is lost and
 # no acknowledged record is sent twice; a full target disk gives a clear error,
 # replication pauses and resumes when space returns; every restore equals the
-# source; the receiver's log of a disk gone quiet takes no space.
+# source; the receiver's log of a disk gone quiet takes no space; a receiver that
+# answers no SYN costs one connect timeout a round, not one per disk.
 set -u
 : "${STRAIT:?path to the strait binary}" "${SRCROOT:?source root}"
 STRAITD=${STRAITD:-$(dirname "$STRAIT")/straitd}
@@ -23,7 +24,7 @@ n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..14"
+echo "1..15"
 for t in qemu-io qemu-img unshare nsenter; do
 	command -v $t >/dev/null || { notok "$t is not installed (scripts/deps.sh installs it)"; exit 1; }
 done
@@ -124,4 +125,28 @@ for _ in $(seq 200); do st | grep -q "\"state\": \"protected\"" && st | grep -q 
 kill -TERM "$dpid"; wait "$dpid"
 kill -TERM "$rpid"; wait "$rpid"
 check "space returns: replication resumes and the point equals the source" 'restore_eq app1-os "$tmp/c.img"'
+
+# A receiver behind a link that drops packets answers no SYN (a listener whose accept
+# queue is full drops them): each connect waits its 10 s out. Six disks learn it in
+# one round of about 10 s, not six rounds' worth one after another.
+/usr/bin/python3 -c '
+import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+p = l.getsockname()[1]; f = []
+for i in range(4):
+    s = socket.socket(); s.setblocking(False); s.connect_ex(("127.0.0.1", p)); f.append(s)
+print(p, flush=True); time.sleep(120)' >"$tmp/hole.port" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$tmp/hole.port" ] && break; sleep 0.1; done
+disks=()
+for i in 1 2 3 4 5 6; do truncate -s 8M "$tmp/h$i.img"; disks+=("h$i=$tmp/h$i.img"); done
+t0=$(date +%s)
+"$STRAIT" replica serve --work "$tmp/wh" --socket "$tmp/h.sock" --target "127.0.0.1:$(cat "$tmp/hole.port")" \
+	"${disks[@]}" >/dev/null 2>"$tmp/hole.err" &
+hpid=$!
+pids+=($hpid)
+for _ in $(seq 300); do [ "$(grep -c "(retrying)" "$tmp/hole.err")" -ge 6 ] && break; sleep 0.1; done
+took=$(($(date +%s) - t0))
+kill -TERM "$hpid"; wait "$hpid" 2>/dev/null
+check "a receiver that answers no SYN: six disks in error after one 10 s connect ($took s)" '[ "$(grep -c "(retrying)" "$tmp/hole.err")" -ge 6 ] && [ "$took" -lt 25 ] && grep -q "timed out" "$tmp/hole.err" && grep -q "not tried: unreachable" "$tmp/hole.err"'
 exit $((fails > 0))

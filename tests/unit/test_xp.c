@@ -1154,8 +1154,37 @@ test_open_errors(void **state)
 	assert_int_equal(xp_sender_open("127.0.0.1", port, 7, NULL, &tx), -EPROTO);
 	assert_null(tx);
 	rx_stop(&rr, NULL);
-	/* Nobody listening. */
-	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, NULL, &tx), -ECONNREFUSED);
+	/* Nobody listening: refused, and said to be unreachable (a refusal by a receiver
+	 * that answers is not). */
+	struct xp_sender_opts o = {0};
+	assert_int_equal(xp_sender_open("127.0.0.1", port, DISK, &o, &tx), -ECONNREFUSED);
+	assert_true(o.unreachable);
+	/* A receiver that answers no SYN (as one behind a circuit that is down): a listener
+	 * whose accept queue is full drops them. The connect gives up after timeout_ms, not
+	 * after the kernel's two minutes of retries. */
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	for (int i = 0; i < 4; i++) { /* the queue takes one or two; the rest wait */
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(100000);
+	struct xp_sender_opts slow = {.timeout_ms = 300};
+	double t0 = now_s();
+	assert_int_equal(xp_sender_open("127.0.0.1", ntohs(sa.sin_port), DISK, &slow, &tx),
+	                 -ETIMEDOUT);
+	double took = now_s() - t0;
+	print_message("# a connect to a listener that drops SYNs gave up after %.2f s\n", took);
+	assert_true(took >= 0.25 && took < 5);
+	assert_true(slow.unreachable);
+	assert_non_null(strstr(slow.err, "connect"));
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
 	struct xp_receiver *rx;
 	struct xp_receiver_opts bad = {0};
 	assert_int_equal(xp_receiver_open("127.0.0.1", 0, &bad, &rx), -EINVAL);
