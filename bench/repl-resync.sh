@@ -71,12 +71,15 @@ receive 0
 	--target "127.0.0.1:$port" 2>"$tmp/d.log" &
 dpid=$!
 t0=$(now_ms)
+# Done when the disk is protected with nothing unacknowledged and its first point is in the
+# store (the status's RPO is 0 before it: no write is waiting for a point during a copy).
+first_point() { "$strait" replica points app1-os --store "$tmp/store" 2>/dev/null | grep -q full; }
 for _ in $(seq 6000); do
 	read -r s b r w < <(status)
-	[ "$s" = protected ] && [ "$b" = 0 ] && [ "$r" = 0 ] && break
+	[ "$s" = protected ] && [ "$b" = 0 ] && [ "$r" = 0 ] && first_point && break
 	sleep 0.05
 done
-[ "$s" = protected ] && [ "$r" = 0 ] || { echo "repl-resync.sh: the initial copy did not finish" >&2; exit 1; }
+[ "$s" = protected ] && [ "$r" = 0 ] && first_point || { echo "repl-resync.sh: the initial copy did not finish" >&2; exit 1; }
 t_init=$(($(now_ms) - t0))
 
 # The outage: the receiver killed, 1% of the blocks written through NBD meanwhile.
