@@ -60,15 +60,21 @@ pointed(const char *sdir)
 	return access(p, F_OK) == 0;
 }
 
+/* A fresh directory root with the store's and the work's paths below it. */
+static void
+make_root(char *root, char *sdir, char *wdir)
+{
+	assert_non_null(mkdtemp(root));
+	snprintf(sdir, 64, "%s/store", root);
+	snprintf(wdir, 64, "%s/work", root);
+}
+
 static void
 test_hello_during_point(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/test_tgt.XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char sdir[64], wdir[64];
-	snprintf(sdir, sizeof(sdir), "%s/store", root);
-	snprintf(wdir, sizeof(wdir), "%s/work", root);
+	char root[] = "/tmp/test_tgt.XXXXXX", sdir[64], wdir[64];
+	make_root(root, sdir, wdir);
 	struct store *st;
 	assert_int_equal(store_open(sdir, &st), 0);
 	struct tgt_opts to = {.work = wdir, .st = st, .interval = 1};
@@ -171,11 +177,8 @@ static void
 test_prune_and_collect(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/test_tgt.XXXXXX";
-	assert_non_null(mkdtemp(root));
-	char sdir[64], wdir[64];
-	snprintf(sdir, sizeof(sdir), "%s/store", root);
-	snprintf(wdir, sizeof(wdir), "%s/work", root);
+	char root[] = "/tmp/test_tgt.XXXXXX", sdir[64], wdir[64];
+	make_root(root, sdir, wdir);
 	struct store *st, *rd;
 	assert_int_equal(store_open(sdir, &st), 0);
 	assert_int_equal(store_lock(st), 0);
