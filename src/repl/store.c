@@ -58,6 +58,7 @@ struct last_point {
 	uint64_t chain;      /* delta entries since the full map (an estimate after a reopen) */
 	uint64_t used;       /* the store's clock when its map was last used */
 	uint64_t dtry, dhit; /* its point's chunks tried as deltas, and stored as deltas */
+	bool probing;        /* its point tried one changed chunk in DELTA_PROBE */
 };
 
 struct store_map {
@@ -624,15 +625,18 @@ compress_into(struct store *st, const void *data, size_t len, void *dst, size_t 
 
 /* The delta of data against base's content into b->z (its size in *zn), or 0 when a whole
  * chunk is better: no base, a base that cannot be read (then nothing depends on it), a
- * chain already DELTA_DEPTH long, or more than half of the blocks changed. */
+ * chain already DELTA_DEPTH long, or more than half of the blocks changed. *tried: the base
+ * was read. */
 static int
 delta_of(struct store *st, const void *data, size_t len, const uint8_t *base, struct put_bufs *b,
-         size_t *zn)
+         size_t *zn, bool *tried)
 {
 	size_t bs = (size_t)1 << DELTA_SHIFT, nb = (len + bs - 1) >> DELTA_SHIFT;
 	unsigned depth;
-	if (nb < 2 || !base || !memcmp(base, zero_hash, STORE_HASH_LEN) ||
-	    chunk_get_at(st, base, b->base, len, &depth, 0) || depth >= DELTA_DEPTH)
+	if (nb < 2 || !base || chunk_get_at(st, base, b->base, len, &depth, 0))
+		return 0;
+	*tried = true;
+	if (depth >= DELTA_DEPTH)
 		return 0;
 	size_t mlen = (nb + 7) / 8, head = STORE_HASH_LEN + DELTA_HDR + mlen, n = 0, changed = 0;
 	uint8_t *z = b->z, *mask = z + head - mlen;
@@ -658,10 +662,11 @@ delta_of(struct store *st, const void *data, size_t len, const uint8_t *base, st
 	return 1;
 }
 
-/* *delta: it was stored as one (not set when the chunk was stored already). */
+/* base: the chunk's version in the previous point, or NULL. *tried: that version was read
+ * to compare; *delta: the chunk was stored as a delta of it. */
 static int
 chunk_put(struct store *st, const void *data, size_t len, const uint8_t *base, uint8_t *hash,
-          struct put_bufs *b, bool *delta)
+          struct put_bufs *b, bool *tried, bool *delta)
 {
 	const char *c = data;
 	if (c[0] == 0 && (len == 1 || !memcmp(c, c + 1, len - 1))) {
@@ -686,7 +691,7 @@ chunk_put(struct store *st, const void *data, size_t len, const uint8_t *base, u
 		b->cap = len;
 	}
 	size_t z;
-	if ((rc = delta_of(st, data, len, base, b, &z)) != 0) {
+	if ((rc = delta_of(st, data, len, base, b, &z, tried)) != 0) {
 		*delta = rc > 0;
 		return rc < 0 ? rc
 		              : store_packs_add(st->pk, hash, b->z, z,
@@ -825,8 +830,9 @@ put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t 
 	int rc = 0;
 	const uint8_t *prev = lp->p.seq ? lp->hashes : NULL;
 	/* A try costs reading the base; when few tries paid at the disk's last point (whole
-	 * chunks rewritten), one chunk in DELTA_PROBE is tried, to notice a change of habit. */
-	bool probe = lp->dtry >= 64 && lp->dhit * 10 < lp->dtry;
+	 * chunks rewritten), one chunk in DELTA_PROBE is tried, to notice a change of habit
+	 * (a probing point's few tries keep it probing while they still do not pay). */
+	bool probe = lp->dtry >= (lp->probing ? 4u : 64u) && lp->dhit * 10 < lp->dtry;
 	uint64_t tries = 0, hits = 0;
 	for (size_t i = 0; i < w->nchunks && !rc; i++) {
 		uint64_t idx = w->chunks[i].index;
@@ -844,14 +850,15 @@ put_chunks(struct store *st, const struct store_write *w, uint32_t cs, uint64_t 
 			if (base && (!memcmp(base, zero_hash, STORE_HASH_LEN) ||
 			             (probe && i % DELTA_PROBE)))
 				base = NULL;
-			bool delta = false;
-			rc = chunk_put(st, data, len, base, ch[i].hash, &b, &delta);
-			tries += base != NULL;
+			bool tried = false, delta = false;
+			rc = chunk_put(st, data, len, base, ch[i].hash, &b, &tried, &delta);
+			tries += tried;
 			hits += delta;
 		}
 	}
 	lp->dtry = tries;
 	lp->dhit = hits;
+	lp->probing = probe;
 	free(b.z);
 	free(b.base);
 	free(b.blocks);

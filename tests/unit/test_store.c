@@ -1243,6 +1243,51 @@ test_deltas(void **state)
 	free(dir);
 }
 
+/* A disk whose chunks are rewritten whole stops paying for delta tries: at its next point
+ * one changed chunk in 16 is tried (the rest stored whole, though a delta would do), and
+ * once those tries pay again every chunk is tried. */
+static void
+test_delta_probe(void **state)
+{
+	char *dir = tmp_dir();
+	struct store *st;
+	assert_int_equal(store_open(dir, &st), 0);
+	enum { N = 128 };
+	uint8_t *img = lib_xmalloc((size_t)N * DT_CS);
+	rng_state = 17;
+	fill_random(img, (size_t)N * DT_CS);
+	struct store_chunk ch[N];
+	for (int i = 0; i < N; i++)
+		ch[i] = (struct store_chunk){(uint64_t)i, img + (size_t)i * DT_CS};
+	struct store_write w = {.disk = "p",
+	                        .disk_size = (uint64_t)N * DT_CS,
+	                        .chunk_size = DT_CS,
+	                        .chunks = ch,
+	                        .nchunks = N};
+	uint64_t grown[5], before;
+	for (int p = 1; p <= 4; p++) {
+		if (p == 2)
+			fill_random(img, (size_t)N * DT_CS); /* every chunk rewritten whole */
+		else if (p > 2)
+			for (int i = 0; i < N; i++) /* one block of every chunk */
+				fill_random(img + (size_t)i * DT_CS + 4096 * (size_t)(p + 1), 4096);
+		before = p == 1 ? 0 : pack_bytes(dir);
+		w.time = p;
+		assert_int_equal(store_write_point(st, &w, NULL), 0);
+		grown[p] = pack_bytes(dir) - before;
+		check_restore(st, dir, "p", (uint64_t)p, img, (size_t)N * DT_CS);
+	}
+	print_message("# point 3 (probing) added %llu bytes, point 4 %llu\n",
+	              (unsigned long long)grown[3], (unsigned long long)grown[4]);
+	assert_true(grown[3] >= (uint64_t)(N - N / 16) * DT_CS); /* 120 chunks whole */
+	assert_true(grown[3] < (uint64_t)N * DT_CS);             /* 8 as deltas */
+	assert_true(grown[4] < (uint64_t)N * 8192);              /* all as deltas */
+	store_close(st);
+	free(img);
+	rm_tree(dir);
+	free(dir);
+}
+
 struct two_packs {
 	int n;
 	char name[2][256];
@@ -1336,6 +1381,7 @@ main(void)
 	    cmocka_unit_test(test_gc),
 	    cmocka_unit_test(test_deltas),
 	    cmocka_unit_test(test_delta_damage),
+	    cmocka_unit_test(test_delta_probe),
 	    cmocka_unit_test(test_pack_table),
 	    cmocka_unit_test(test_map_budget),
 	};
