@@ -633,7 +633,16 @@ delta_of(struct store *st, const void *data, size_t len, const uint8_t *base, st
 {
 	size_t bs = (size_t)1 << DELTA_SHIFT, nb = (len + bs - 1) >> DELTA_SHIFT;
 	unsigned depth;
-	if (nb < 2 || !base || chunk_get_at(st, base, b->base, len, &depth, 0))
+	if (nb < 2 || !base)
+		return 0;
+	if (len > b->cap) { /* a point without bases (a first one) needs none of these */
+		free(b->base);
+		free(b->blocks);
+		b->base = lib_xmalloc(len);
+		b->blocks = lib_xmalloc(len);
+		b->cap = len;
+	}
+	if (chunk_get_at(st, base, b->base, len, &depth, 0))
 		return 0;
 	*tried = true;
 	if (depth >= DELTA_DEPTH)
@@ -682,13 +691,6 @@ chunk_put(struct store *st, const void *data, size_t len, const uint8_t *base, u
 		free(b->z);
 		b->z = lib_xmalloc(bound);
 		b->zcap = bound;
-	}
-	if (len > b->cap) {
-		free(b->base);
-		free(b->blocks);
-		b->base = lib_xmalloc(len);
-		b->blocks = lib_xmalloc(len);
-		b->cap = len;
 	}
 	size_t z;
 	if ((rc = delta_of(st, data, len, base, b, &z, tried)) != 0) {
